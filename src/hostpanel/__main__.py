@@ -1,0 +1,3 @@
+from hostpanel.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""The HTTP API: the cPanel-UAPI-compatible dispatcher, authentication and the OpenAPI description."""

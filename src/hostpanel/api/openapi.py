@@ -1,0 +1,110 @@
+"""The OpenAPI description of the UAPI surface, generated from the function registry so it cannot drift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hostpanel import __version__
+from hostpanel.api.uapi.registry import Param, Registry, UapiFunction
+from hostpanel.domain.permissions import SCOPE_DESCRIPTIONS, ScopeModule
+
+_TYPES = {"string": {"type": "string"}, "integer": {"type": "integer"}, "boolean": {"type": "integer", "enum": [0, 1]}}
+_MESSAGES = {"type": "array", "items": {"type": "string"}, "nullable": True}
+
+RESULT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "cPanel's UAPI result object, served bare. HTTP 200 even when status is 0.",
+    "required": ["status", "data", "errors", "messages", "warnings", "metadata"],
+    "properties": {
+        "status": {"type": "integer", "enum": [0, 1]},
+        "data": {"nullable": True, "description": "The function's output; null on failure."},
+        "errors": _MESSAGES,
+        "messages": _MESSAGES,
+        "warnings": _MESSAGES,
+        "metadata": {"type": "object", "additionalProperties": True},
+    },
+}
+
+LIST_PARAMS = [
+    Param("api.filter_column", "Filter: column name (`*` for any); suffix _0, _1, ... for several filters."),
+    Param("api.filter_type", "Filter: contains, begins, ends, matches, eq, ne, lt, gt, lt_handle_unlimited, "
+          "gt_handle_unlimited."),
+    Param("api.filter_term", "Filter: the value to compare with."),
+    Param("api.sort_column", "Sort: column name; suffix _0, _1, ... for several keys."),
+    Param("api.sort_method", "Sort: lexicographic, numeric, numeric_zero_as_max, ipv4."),
+    Param("api.sort_reverse", "Sort: 1 for descending.", type="boolean"),
+    Param("api.paginate_start", "Pagination: first record, counting from 1.", type="integer"),
+    Param("api.paginate_size", "Pagination: records per page (default 100).", type="integer"),
+    Param("api.paginate_page", "Pagination: page number (an alternative to paginate_start).", type="integer"),
+    Param("api.columns_0", "Columns: keep only the named keys (api.columns_1, ... for more)."),
+]
+
+
+def _parameter(param: Param) -> dict[str, Any]:
+    schema = dict(_TYPES[param.type])
+    if param.example is not None:
+        schema["example"] = param.example
+    return {"name": param.name, "in": "query", "required": param.required, "description": param.description,
+            "schema": schema}
+
+
+def _operation(function: UapiFunction, method: str) -> dict[str, Any]:
+    params = list(function.params) + (LIST_PARAMS if function.returns_list else [])
+    feature = f" Needs the account feature `{function.feature}`." if function.feature else ""
+    operation: dict[str, Any] = {
+        "operationId": f"{function.module}_{function.name}_{method}",
+        "tags": [function.module],
+        "summary": function.summary,
+        "description": f"Needs the scope `{function.scope}`.{feature}",
+        "responses": {
+            "200": {"description": "The UAPI result.",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Result"}}}},
+            "401": {"description": "Authentication failed (any reason; the same answer for all)."},
+        },
+    }
+    if method == "get":
+        operation["parameters"] = [_parameter(param) for param in params]
+    else:
+        properties = {param.name: {**_TYPES[param.type], "description": param.description} for param in params}
+        required = [param.name for param in params if param.required]
+        operation["requestBody"] = {
+            "required": bool(required),
+            "content": {"application/x-www-form-urlencoded": {
+                "schema": {"type": "object", "properties": properties, **({"required": required} if required else {})}
+            }},
+        }
+    return operation
+
+
+def build_openapi(registry: Registry) -> dict[str, Any]:
+    paths: dict[str, Any] = {
+        f"/execute/{function.module}/{function.name}": {
+            method: _operation(function, method) for method in ("get", "post")
+        }
+        for function in registry
+    }
+    paths["/healthz"] = {"get": {
+        "operationId": "health", "summary": "Liveness and database reachability; no authentication.",
+        "security": [],
+        "responses": {"200": {"description": "Healthy."}, "503": {"description": "The database is unreachable."}},
+    }}
+    scopes = "\n".join(f"- `{module}:read` / `{module}:write`: {SCOPE_DESCRIPTIONS[module]}" for module in ScopeModule)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "hostpanel UAPI",
+            "version": __version__,
+            "description": "cPanel-UAPI-compatible API. Authenticate with `Authorization: cpanel USER:TOKEN`. "
+            "Arguments come from the query string and, for POST, a form body. Scopes:\n" + scopes,
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"cpanelToken": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {"cpanelToken": {
+                "type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`cpanel USER:TOKEN` (scheme case-insensitive).",
+            }},
+            "schemas": {"Result": RESULT_SCHEMA},
+        },
+    }

@@ -1,0 +1,1 @@
+"""UAPI: `/execute/<Module>/<function>` with cPanel's arguments, envelope and list conventions."""

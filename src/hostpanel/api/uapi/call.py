@@ -1,0 +1,38 @@
+"""What a UAPI function receives: who calls, the arguments, the transaction and the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hostpanel.api.uapi.args import Args
+from hostpanel.api.uapi.listing import ListOptions
+from hostpanel.container import Container
+from hostpanel.domain.audit.service import AuditLog
+from hostpanel.domain.ports import UnitOfWork
+from hostpanel.domain.principal import Principal
+from hostpanel.domain.tokens.service import TokenService
+
+
+@dataclass
+class Call:
+    principal: Principal
+    args: Args
+    list_options: ListOptions
+    uow: UnitOfWork
+    container: Container
+    messages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def now(self) -> float:
+        return self.container.clock.now()
+
+    @property
+    def tokens(self) -> TokenService:
+        return self.container.tokens(self.uow)
+
+    @property
+    def audit(self) -> AuditLog:
+        return self.container.audit(self.uow)

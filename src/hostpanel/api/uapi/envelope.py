@@ -1,0 +1,37 @@
+"""cPanel's UAPI result object, served bare over HTTP, and the one mapping of domain errors into it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hostpanel.domain.errors import HostpanelError
+
+
+def result(
+    status: int,
+    data: Any = None,
+    errors: list[str] | None = None,
+    messages: list[str] | None = None,
+    warnings: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Empty lists become null, as cPanel sends them; metadata is always an object."""
+    return {
+        "status": 1 if status else 0,
+        "data": data,
+        "errors": errors or None,
+        "messages": messages or None,
+        "warnings": warnings or None,
+        "metadata": metadata or {},
+    }
+
+
+def failure(message: str, **extra: Any) -> dict[str, Any]:
+    return result(0, errors=[message], **extra)
+
+
+def from_error(error: HostpanelError) -> dict[str, Any]:
+    return failure(error.message)
+
+
+ACCESS_DENIED = failure("Access denied")

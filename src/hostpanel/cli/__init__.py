@@ -1,0 +1,49 @@
+"""The administrator's command line: `hostpanel init|serve|demo|account|token|audit`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from sqlalchemy.exc import OperationalError
+
+from hostpanel.cli import accounts, audit, server, tokens
+from hostpanel.cli.common import CliError
+from hostpanel.domain.errors import HostpanelError
+from hostpanel.keys import KeyFileError
+from hostpanel.storage.migrate import SchemaOutOfDate
+
+app = typer.Typer(
+    name="hostpanel",
+    help="Administer hostpanel: accounts, API tokens, the activity log and the server.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+server.register(app)
+app.add_typer(accounts.app, name="account")
+app.add_typer(tokens.app, name="token")
+audit.register(app)
+
+
+def _fail(message: str, status: int = 1) -> None:
+    print(f"hostpanel: error: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def main() -> None:
+    """Run the CLI; user mistakes end as one line on stderr and a non-zero status, never a traceback."""
+    try:
+        result = app(standalone_mode=False)
+    except click.exceptions.Abort:
+        _fail("aborted")
+    except click.ClickException as error:
+        _fail(error.format_message().replace("\n", " "), error.exit_code)
+    except (CliError, KeyFileError, SchemaOutOfDate) as error:
+        _fail(str(error))
+    except HostpanelError as error:
+        _fail(error.message)
+    except OperationalError as error:
+        _fail(f"cannot use the database: {str(error.orig).strip().splitlines()[0]}")
+    sys.exit(result if isinstance(result, int) else 0)

@@ -1,0 +1,87 @@
+"""What every command shares: the container, one-line errors, time parsing."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from hostpanel.config import Settings
+from hostpanel.container import Container
+from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.ports import UnitOfWork
+
+console = Console(highlight=False)
+_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+class CliError(Exception):
+    """A user mistake or an unmet precondition: one line on stderr, exit status 1."""
+
+
+def container() -> Container:
+    """A container whose keys and schema are known to be ready (else a one-line error with the fix)."""
+    built = Container(Settings())
+    built.check_ready()
+    return built
+
+
+@contextmanager
+def transaction(write: bool = True) -> Iterator[tuple[Container, UnitOfWork]]:
+    built = container()
+    try:
+        with built.uow(write=write) as uow:
+            yield built, uow
+    finally:
+        built.close()
+
+
+def find_account(built: Container, uow: UnitOfWork, username: str) -> Account:
+    return built.accounts(uow).get(username)
+
+
+def parse_when(text: str, now: float, future: bool) -> int:
+    """A duration (`30d`, `12h`, `2w`) counted from now (forwards or back), a date (end of that day, local
+    time, as cPanel's expiry picker means it), an ISO date-time, or Unix seconds."""
+    value = text.strip()
+    if match := _DURATION.fullmatch(value):
+        seconds = int(match.group(1)) * _UNITS[match.group(2)]
+        return int(now + seconds if future else now - seconds)
+    if value.isdigit():
+        return int(value)
+    try:
+        if len(value) == 10:
+            day = datetime.date.fromisoformat(value)
+            moment = datetime.datetime.combine(day, datetime.time(23, 59, 59) if future else datetime.time())
+            return int(moment.astimezone().timestamp())
+        return int(datetime.datetime.fromisoformat(value).astimezone().timestamp())
+    except ValueError:
+        raise CliError(
+            f"“{text}” is not a date (2027-01-31), a date-time (2027-01-31T12:00), a duration (30d, 12h, 2w) or "
+            "Unix seconds."
+        ) from None
+
+
+def read_password(from_stdin: bool, prompt: str = "Password") -> str:
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line.removesuffix("\n").removesuffix("\r")
+        if not password:
+            raise CliError("No password on standard input.")
+        return password
+    if not sys.stdin.isatty():
+        raise CliError("Standard input is not a terminal: pass --password-stdin and write the password to it.")
+    password: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return password
+
+
+def format_time(epoch: float | None) -> str:
+    if epoch is None:
+        return "never"
+    return datetime.datetime.fromtimestamp(epoch).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")

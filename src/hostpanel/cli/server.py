@@ -1,0 +1,134 @@
+"""`hostpanel init`, `hostpanel serve` and `hostpanel demo`."""
+
+from __future__ import annotations
+
+import secrets
+import shlex
+import sys
+from typing import Any
+
+import typer
+import uvicorn
+
+from hostpanel.cli.common import CliError, console
+from hostpanel.config import Settings
+from hostpanel.container import Container
+from hostpanel.domain.errors import NotFound
+from hostpanel.keys import create_key_file
+from hostpanel.storage.engine import make_engine
+from hostpanel.storage.migrate import upgrade
+from hostpanel.tls import ensure_self_signed
+
+DEMO_USER = "demo"
+LOG_CONFIG: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}},
+    "loggers": {
+        "uvicorn": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+        "hostpanel": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+    },
+}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("serve")(serve)
+    app.command("demo")(demo)
+
+
+def init() -> None:
+    """Create the data directory, the server key, a self-signed TLS certificate, and apply migrations."""
+    settings = Settings()
+    _initialise(settings)
+    console.print(f"Ready: data in {settings.home_dir}, database {_describe(settings)}.")
+
+
+def _initialise(settings: Settings) -> None:
+    settings.home_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if create_key_file(settings.key_path):
+        console.print(f"Created the server key {settings.key_path} (mode 0600; back it up: tokens depend on it).")
+    if ensure_self_signed(settings.tls_cert_path, settings.tls_key_path):
+        console.print(f"Created a self-signed TLS certificate {settings.tls_cert_path}.")
+    engine = make_engine(settings.database_url_or_default)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def _describe(settings: Settings) -> str:
+    url = settings.database_url_or_default
+    return url if url.startswith("sqlite") else url.split("@")[-1]
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(2083, "--port", min=1, max=65535, help="Port (cPanel's HTTPS port by default)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes."),
+    http: bool = typer.Option(False, "--http", help="Speak plain HTTP instead of HTTPS."),
+) -> None:
+    """Run the panel: the API, its OpenAPI document and the web pages."""
+    settings = Settings()
+    probe = Container(settings)
+    try:
+        probe.check_ready()
+    finally:
+        probe.close()
+    tls: dict[str, str] = {}
+    if not http:
+        cert, key = settings.tls_cert_path, settings.tls_key_path
+        if not cert.exists() or not key.exists():
+            raise CliError(f"No TLS certificate at {cert}: run `hostpanel init`, or pass --http.")
+        tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    scheme = "http" if http else "https"
+    console.print(f"hostpanel listening on {scheme}://{host}:{port}/ ({workers} worker(s), {_describe(settings)})")
+    uvicorn.run(
+        "hostpanel.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+        log_config=LOG_CONFIG,
+        server_header=False,
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        timeout_graceful_shutdown=10,
+        **tls,  # type: ignore[arg-type]
+    )
+
+
+def demo(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(2083, "--port", min=1, max=65535, help="Port."),
+    http: bool = typer.Option(False, "--http", help="Speak plain HTTP instead of HTTPS."),
+) -> None:
+    """Set up the embedded default, (re)create the demo account with a fresh password, print how to use it, serve."""
+    settings = Settings()
+    _initialise(settings)
+    password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
+    built = Container(settings)
+    try:
+        with built.uow() as uow:
+            accounts = built.accounts(uow)
+            try:
+                accounts.get(DEMO_USER)
+                accounts.set_password(DEMO_USER, password)
+            except NotFound:
+                accounts.create(DEMO_USER, password, f"{DEMO_USER}@demo.test", ("demo.test",))
+            uow.commit()
+    finally:
+        built.close()
+    scheme = "http" if http else "https"
+    url = f"{scheme}://{host}:{port}"
+    command = shlex.quote(sys.argv[0])
+    console.print(f"""
+[bold]hostpanel is starting at {url}/[/bold]  (self-signed certificate: curl needs -k)
+  Demo login:  {DEMO_USER} / {password}
+  Make a token:  {command} token create {DEMO_USER} mytoken
+  Then call the API:
+    curl -k -H "Authorization: cpanel {DEMO_USER}:<token>" {url}/execute/Tokens/list
+""")
+    serve(host=host, port=port, workers=1, http=http)

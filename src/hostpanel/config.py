@@ -1,0 +1,54 @@
+"""Settings, read from HOSTPANEL_* environment variables; every path derives from the data directory by default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOSTPANEL_", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="Data directory: database, server key, TLS, homes.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default SQLite `<home>/hostpanel.db`. PostgreSQL: postgresql://..."
+    )
+    key_file: Path | None = Field(default=None, description="Server key file (0600); default `<home>/server.key`.")
+    tls_cert: Path | None = Field(default=None, description="TLS certificate (PEM); default `<home>/tls/cert.pem`.")
+    tls_key: Path | None = Field(default=None, description="TLS private key (PEM); default `<home>/tls/key.pem`.")
+    last_used_flush_seconds: float = Field(
+        default=5.0, gt=0, description="How often batched token use (last used, new addresses) is written."
+    )
+    password_time_cost: int = Field(default=3, ge=1, description="argon2id passes for account passwords.")
+    password_memory_kib: int = Field(default=65536, ge=8, description="argon2id memory for account passwords.")
+    password_parallelism: int = Field(default=4, ge=1, description="argon2id lanes for account passwords.")
+    max_request_bytes: int = Field(default=1_048_576, ge=1024, description="Largest API request body accepted.")
+    forwarded_allow_ips: str | None = Field(
+        default=None, description="Proxies whose X-Forwarded-For is trusted (comma-separated), as in uvicorn."
+    )
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser().resolve()
+
+    @property
+    def database_url_or_default(self) -> str:
+        return self.database_url or f"sqlite:///{self.home_dir / 'hostpanel.db'}"
+
+    @property
+    def key_path(self) -> Path:
+        return (self.key_file or self.home_dir / "server.key").expanduser().resolve()
+
+    @property
+    def tls_cert_path(self) -> Path:
+        return (self.tls_cert or self.home_dir / "tls" / "cert.pem").expanduser().resolve()
+
+    @property
+    def tls_key_path(self) -> Path:
+        return (self.tls_key or self.home_dir / "tls" / "key.pem").expanduser().resolve()
+
+    @property
+    def homes_dir(self) -> Path:
+        return self.home_dir / "homes"

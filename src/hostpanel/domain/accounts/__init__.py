@@ -1,0 +1,1 @@
+"""Hosting accounts: identity, password, domains, features and status."""

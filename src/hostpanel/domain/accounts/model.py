@@ -1,0 +1,26 @@
+"""The account record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+
+
+@dataclass(frozen=True)
+class Account:
+    id: int
+    username: str
+    password_hash: str = field(repr=False)
+    email: str | None
+    status: AccountStatus
+    created_at: int
+    disabled_features: frozenset[str] = frozenset()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == AccountStatus.ACTIVE

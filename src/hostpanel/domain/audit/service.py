@@ -1,0 +1,80 @@
+"""Recording audit events, with secrets scrubbed as a last line of defence."""
+
+from __future__ import annotations
+
+from hostpanel.domain.audit.model import AuditEvent, DetailValue
+from hostpanel.domain.audit.tags import AuditAction, Outcome
+from hostpanel.domain.clock import Clock
+from hostpanel.domain.ports import AuditRepository
+from hostpanel.domain.principal import Principal
+from hostpanel.domain.tokens import secret
+
+REDACTED = "[redacted token]"
+MAX_TEXT = 200
+
+
+def scrub(value: str | None) -> str | None:
+    """Remove anything shaped like a token and bound the length of caller-supplied text."""
+    if value is None:
+        return None
+    return secret.PATTERN.sub(REDACTED, value)[:MAX_TEXT]
+
+
+def _scrub_detail(value: DetailValue) -> DetailValue:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [scrub(item) or "" for item in value]
+    return value
+
+
+class AuditLog:
+    def __init__(self, repository: AuditRepository, clock: Clock) -> None:
+        self._repository = repository
+        self._clock = clock
+
+    def record(
+        self,
+        action: AuditAction,
+        *,
+        actor: str,
+        account_id: int | None = None,
+        username: str | None = None,
+        ip: str | None = None,
+        target: str | None = None,
+        outcome: Outcome = Outcome.SUCCESS,
+        details: dict[str, DetailValue] | None = None,
+        time: float | None = None,
+    ) -> None:
+        self._repository.add(
+            AuditEvent(
+                time=self._clock.now() if time is None else time,
+                action=action,
+                outcome=outcome,
+                actor=scrub(actor) or "",
+                account_id=account_id,
+                username=scrub(username),
+                ip=scrub(ip),
+                target=scrub(target),
+                details={key: _scrub_detail(value) for key, value in (details or {}).items()},
+            )
+        )
+
+    def record_by(
+        self,
+        principal: Principal,
+        action: AuditAction,
+        target: str | None = None,
+        outcome: Outcome = Outcome.SUCCESS,
+        details: dict[str, DetailValue] | None = None,
+    ) -> None:
+        self.record(
+            action,
+            actor=principal.actor,
+            account_id=principal.account.id,
+            username=principal.account.username,
+            ip=principal.ip,
+            target=target,
+            outcome=outcome,
+            details=details,
+        )

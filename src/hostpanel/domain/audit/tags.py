@@ -1,0 +1,50 @@
+"""The audit vocabulary.
+
+Naming rule: `source:subject:action`, where source is who initiates it (`account` for the account owner or its
+tokens, `admin` for the server's administrator), subject is what it concerns, action is a verb or outcome.
+Keep alphabetised within each source.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    ACCOUNT_AUTH_FAILURE = "account:auth:failure"
+    ACCOUNT_PERMISSION_DENIED = "account:permission:denied"
+    ACCOUNT_TOKEN_CREATE = "account:token:create"
+    ACCOUNT_TOKEN_NEW_IP = "account:token:new_ip"
+    ACCOUNT_TOKEN_RENAME = "account:token:rename"
+    ACCOUNT_TOKEN_REVOKE = "account:token:revoke"
+
+    ADMIN_ACCOUNT_CREATE = "admin:account:create"
+    ADMIN_ACCOUNT_DELETE = "admin:account:delete"
+    ADMIN_ACCOUNT_DOMAIN_ADD = "admin:account:domain_add"
+    ADMIN_ACCOUNT_FEATURES = "admin:account:features"
+    ADMIN_ACCOUNT_PASSWORD = "admin:account:password"
+    ADMIN_ACCOUNT_SUSPEND = "admin:account:suspend"
+    ADMIN_ACCOUNT_UNSUSPEND = "admin:account:unsuspend"
+
+
+ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
+    AuditAction.ACCOUNT_AUTH_FAILURE: "an API request's credentials were refused (the reason is kept, never the secret)",
+    AuditAction.ACCOUNT_PERMISSION_DENIED: "an authenticated call lacked a scope or an account feature",
+    AuditAction.ACCOUNT_TOKEN_CREATE: "an API token was created",
+    AuditAction.ACCOUNT_TOKEN_NEW_IP: "an API token was used from an address it had not been used from before",
+    AuditAction.ACCOUNT_TOKEN_RENAME: "an API token was renamed",
+    AuditAction.ACCOUNT_TOKEN_REVOKE: "an API token was revoked",
+    AuditAction.ADMIN_ACCOUNT_CREATE: "the administrator created the account",
+    AuditAction.ADMIN_ACCOUNT_DELETE: "the administrator deleted the account",
+    AuditAction.ADMIN_ACCOUNT_DOMAIN_ADD: "the administrator added a domain to the account",
+    AuditAction.ADMIN_ACCOUNT_FEATURES: "the administrator switched account features on or off",
+    AuditAction.ADMIN_ACCOUNT_PASSWORD: "the administrator set the account's password",
+    AuditAction.ADMIN_ACCOUNT_SUSPEND: "the administrator suspended the account",
+    AuditAction.ADMIN_ACCOUNT_UNSUSPEND: "the administrator lifted the account's suspension",
+}
+
+
+class Outcome(StrEnum):
+    SUCCESS = "success"
+    FAILURE = "failure"
+    DENIED = "denied"

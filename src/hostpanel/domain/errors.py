@@ -1,0 +1,48 @@
+"""The small tree of domain errors; each interface maps them to its own form in exactly one place."""
+
+from __future__ import annotations
+
+
+class HostpanelError(Exception):
+    """Base of every error the domain raises on purpose; `message` is safe to show to the caller."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(HostpanelError):
+    """A value the caller gave is not acceptable; `field` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotFound(HostpanelError):
+    """The named object does not exist (for this account)."""
+
+
+class Conflict(HostpanelError):
+    """The change would break a uniqueness rule, e.g. a second token with the same name."""
+
+
+class AuthenticationFailed(HostpanelError):
+    """Credentials were refused. `reason` is for the audit trail only: callers all see the same answer."""
+
+    def __init__(self, reason: str, username: str | None = None) -> None:
+        super().__init__("Access denied")
+        self.reason = reason
+        self.username = username
+
+
+class PermissionDenied(HostpanelError):
+    """An authenticated caller lacks a feature or scope; `missing` names it (e.g. `tokens:write`)."""
+
+    def __init__(self, message: str, missing: str) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+class AccountSuspended(HostpanelError):
+    """The account is suspended, so the requested change is refused."""

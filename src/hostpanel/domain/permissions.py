@@ -1,0 +1,128 @@
+"""Scopes, features and the rule that combines them.
+
+Naming rule: a scope is `<module>:<access>`, where `<module>` is the lowercase UAPI module name and `<access>` is
+`read` or `write` (write implies read). A feature is cPanel's per-account switch (`apitokens`, `filemanager`, ...),
+turned off by the administrator. What a token may do is its own scopes intersected with its account's features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from hostpanel.domain.errors import InvalidInput, PermissionDenied
+
+
+class Access(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+class ScopeModule(StrEnum):
+    """Modules a scope can name; keep alphabetised."""
+
+    ACTIVITYLOG = "activitylog"
+    FEATURES = "features"
+    TOKENS = "tokens"
+
+
+class Feature(StrEnum):
+    """Account features the administrator can switch off (cPanel's names); keep alphabetised."""
+
+    APITOKENS = "apitokens"
+
+
+FEATURE_DESCRIPTIONS: dict[Feature, str] = {
+    Feature.APITOKENS: "API Tokens: create, list, rename and revoke API tokens",
+}
+
+# The feature that gates each scope module's functions (None: always on).
+SCOPE_FEATURES: dict[ScopeModule, Feature | None] = {
+    ScopeModule.ACTIVITYLOG: None,
+    ScopeModule.FEATURES: None,
+    ScopeModule.TOKENS: Feature.APITOKENS,
+}
+
+SCOPE_DESCRIPTIONS: dict[ScopeModule, str] = {
+    ScopeModule.ACTIVITYLOG: "the account's activity log (read only)",
+    ScopeModule.FEATURES: "which features the account has (read only)",
+    ScopeModule.TOKENS: "the account's API tokens (write: create, rename, revoke)",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Scope:
+    module: ScopeModule
+    access: Access
+
+    def __str__(self) -> str:
+        return f"{self.module}:{self.access}"
+
+    @classmethod
+    def parse(cls, text: str) -> Scope:
+        """Parse `module:access`; refuses unknown modules and levels with a message naming the valid ones."""
+        module, _, access = text.strip().lower().partition(":")
+        try:
+            return cls(ScopeModule(module), Access(access))
+        except ValueError:
+            known = ", ".join(f"{m}:read, {m}:write" for m in ScopeModule)
+            raise InvalidInput("scope", f"“{text}” is not a valid scope. Valid scopes: {known}.") from None
+
+    def grants(self, needed: Scope) -> bool:
+        return self.module == needed.module and (self.access == Access.WRITE or needed.access == Access.READ)
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What a token was granted: everything (now and in future modules), or a set of scopes."""
+
+    full_access: bool
+    scopes: frozenset[Scope] = frozenset()
+
+    @classmethod
+    def full(cls) -> Permissions:
+        return cls(full_access=True)
+
+    @classmethod
+    def of(cls, scopes: list[Scope] | frozenset[Scope]) -> Permissions:
+        """Scopes with each module at its highest level (write implies read)."""
+        best: dict[ScopeModule, Scope] = {}
+        for scope in scopes:
+            if scope.module not in best or scope.access == Access.WRITE:
+                best[scope.module] = scope
+        if not best:
+            raise InvalidInput("scope", "Specify either a list of scopes or full access.")
+        return cls(full_access=False, scopes=frozenset(best.values()))
+
+    def allows(self, needed: Scope) -> bool:
+        return self.full_access or any(scope.grants(needed) for scope in self.scopes)
+
+    def covers(self, other: Permissions) -> bool:
+        """True when every right in `other` is also in self: a token may only mint tokens it covers."""
+        if self.full_access:
+            return True
+        return not other.full_access and all(self.allows(scope) for scope in other.scopes)
+
+    def scope_names(self) -> list[str]:
+        return sorted(str(scope) for scope in self.scopes)
+
+    def feature_names(self) -> list[str]:
+        """cPanel's view of a limited token: the features its scopes reach (empty for full access)."""
+        features = {SCOPE_FEATURES[scope.module] for scope in self.scopes}
+        return sorted(feature.value for feature in features if feature is not None)
+
+
+def check_access(
+    permissions: Permissions | None,
+    disabled_features: frozenset[str],
+    needed: Scope,
+    feature: Feature | None,
+) -> None:
+    """The one authorisation rule: the account's feature must be on, and a token must hold the scope.
+
+    `permissions` is None for the account's own password session, which holds every scope.
+    """
+    if feature is not None and feature.value in disabled_features:
+        raise PermissionDenied(f"You do not have the feature “{feature}”.", missing=feature.value)
+    if permissions is not None and not permissions.allows(needed):
+        raise PermissionDenied(f"This API token does not have the “{needed}” scope.", missing=str(needed))

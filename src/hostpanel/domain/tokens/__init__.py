@@ -1,0 +1,1 @@
+"""API tokens: the wire format, the stored record, and the service that issues and checks them."""

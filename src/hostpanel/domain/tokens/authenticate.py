@@ -1,0 +1,45 @@
+"""Checking a presented `USER:TOKEN` pair. Every failure looks the same to the caller and costs the same.
+
+The lookup goes by the token's public key, never by the username, so an unknown user and a wrong token do the same
+work: one indexed lookup and one HMAC. The precise reason travels in the exception for the audit trail only.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from hostpanel.domain.clock import Clock
+from hostpanel.domain.errors import AuthenticationFailed
+from hostpanel.domain.ports import TokenRepository
+from hostpanel.domain.principal import AuthMethod, Principal
+from hostpanel.domain.tokens import secret
+from hostpanel.domain.tokens.keyring import Keyring
+
+
+class TokenAuthenticator:
+    def __init__(self, keyring: Keyring, clock: Clock) -> None:
+        self._keyring = keyring
+        self._clock = clock
+        self._dummy_token = secret.generate()
+        self._dummy_digest = secret.digest(keyring.current, self._dummy_token)
+
+    def authenticate(self, tokens: TokenRepository, username: str, presented: str, ip: str | None) -> Principal:
+        parsed = secret.parse(presented)
+        found = tokens.find_by_key(parsed.key) if parsed is not None else None
+        if parsed is None or found is None:
+            # Spend what a real check spends, so "no such token" is not faster than "wrong secret".
+            secret.matches(self._keyring.current, self._dummy_token, self._dummy_digest)
+            raise AuthenticationFailed("malformed token" if parsed is None else "unknown token", username)
+        token, account = found
+        pepper = self._keyring.get(token.pepper_id)
+        secret_ok = pepper is not None and secret.matches(pepper, parsed.text, token.digest)
+        user_ok = hmac.compare_digest(account.username.encode(), username.encode("utf-8", "replace"))
+        if not secret_ok:
+            raise AuthenticationFailed("wrong secret", username)
+        if not user_ok:
+            raise AuthenticationFailed("token belongs to another account", username)
+        if not account.is_active:
+            raise AuthenticationFailed("account suspended", username)
+        if token.is_expired(self._clock.now()):
+            raise AuthenticationFailed(f"token “{token.name}” expired", username)
+        return Principal(account=account, method=AuthMethod.TOKEN, token=token, ip=ip)

@@ -1,0 +1,90 @@
+"""The stored token record and the rules for its name and expiry (cPanel's rules and messages)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+from hostpanel.domain.errors import InvalidInput
+from hostpanel.domain.permissions import Permissions
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,50}")
+# cPanel's upper bound for an epoch value; anything larger is not a timestamp.
+MAX_EPOCH = 67767976233521999
+
+
+class TokenStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A token as stored: never its secret, only the public key and the keyed digest."""
+
+    id: int
+    account_id: int
+    name: str
+    key: str
+    digest: bytes
+    pepper_id: int
+    permissions: Permissions
+    created_at: int
+    expires_at: int | None
+    last_used_at: int | None = None
+    last_used_ip: str | None = None
+
+    def is_expired(self, now: float) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+    def status(self, now: float) -> TokenStatus:
+        return TokenStatus.EXPIRED if self.is_expired(now) else TokenStatus.ACTIVE
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """The only object that ever holds a token's secret: the return value of creation."""
+
+    token: ApiToken
+    secret: str
+
+
+def validate_name(name: str, field: str = "name") -> str:
+    if not NAME_PATTERN.fullmatch(name):
+        raise InvalidInput(
+            field,
+            f"“{name}” is not a valid API token name. An API token name must not be longer than 50 characters "
+            "and may only contain the following characters: a-z A-Z 0-9 _ -",
+        )
+    return name
+
+
+def parse_expires_at(value: str | int | None, now: float) -> int | None:
+    """cPanel's `expires_at`: Unix seconds in the future; absent or 0 means the token never expires."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_EPOCH:
+        raise InvalidInput("expires_at", f"“{value}” is not a valid UNIX epoch timestamp.")
+    epoch = int(text)
+    if epoch == 0:
+        return None
+    if epoch <= now:
+        raise InvalidInput("expires_at", f"The “{value}” value must be a future date.")
+    return epoch
+
+
+class TokenOrder(StrEnum):
+    NAME = "name"
+    CREATED = "created_at"
+
+
+@dataclass(frozen=True)
+class TokenQuery:
+    """A page of an account's tokens: `offset` counts from 0; `limit=None` means all the rest."""
+
+    offset: int = 0
+    limit: int | None = None
+    order: TokenOrder = TokenOrder.NAME
+    descending: bool = False

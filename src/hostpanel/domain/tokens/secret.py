@@ -1,0 +1,93 @@
+"""The token wire format, its checksum and its keyed digest (pure functions, no storage).
+
+A token reads `hpat_<key>_<secret><checksum>`:
+- `hpat_` marks it as a hostpanel API token, so secret scanners can find it;
+- `<key>` (12 base62 characters, about 71 bits) is a public lookup id, stored in clear and indexed;
+- `<secret>` (32 base62 characters, about 190 bits from `secrets`) is never stored;
+- `<checksum>` (6 base62 characters) is the CRC32 of everything before it, so a scanner can tell a real token from
+  look-alike text offline, without asking the server.
+Underscores keep the whole token selectable with one double-click, and no character is `:`, which the
+`cpanel USER:TOKEN` header uses as its separator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+import string
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+PREFIX = "hpat_"
+ALPHABET = string.digits + string.ascii_uppercase + string.ascii_lowercase
+KEY_LENGTH = 12
+SECRET_LENGTH = 32
+CHECKSUM_LENGTH = 6
+TOKEN_LENGTH = len(PREFIX) + KEY_LENGTH + 1 + SECRET_LENGTH + CHECKSUM_LENGTH
+PATTERN = re.compile(
+    rf"{PREFIX}(?P<key>[0-9A-Za-z]{{{KEY_LENGTH}}})_[0-9A-Za-z]{{{SECRET_LENGTH}}}[0-9A-Za-z]{{{CHECKSUM_LENGTH}}}"
+)
+# Scanners look for whole tokens only: not glued to more base62 text on either side.
+_SCAN_PATTERN = re.compile(rf"(?<![0-9A-Za-z_]){PATTERN.pattern}(?![0-9A-Za-z])")
+
+
+@dataclass(frozen=True)
+class ParsedToken:
+    """A token whose shape and checksum are right; says nothing about whether it was ever issued."""
+
+    text: str
+    key: str
+
+
+def _random_text(length: int) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def checksum(body: str) -> str:
+    """CRC32 of `body`, written as 6 base62 digits (62**6 > 2**32), most significant first."""
+    value = zlib.crc32(body.encode("ascii"))
+    digits = []
+    for _ in range(CHECKSUM_LENGTH):
+        value, rest = divmod(value, len(ALPHABET))
+        digits.append(ALPHABET[rest])
+    return "".join(reversed(digits))
+
+
+def generate() -> str:
+    """A new token with a fresh random key and secret."""
+    body = f"{PREFIX}{_random_text(KEY_LENGTH)}_{_random_text(SECRET_LENGTH)}"
+    return body + checksum(body)
+
+
+def parse(text: str) -> ParsedToken | None:
+    """The token's key when `text` is exactly one well-formed token with a valid checksum, else None."""
+    if len(text) != TOKEN_LENGTH:
+        return None
+    match = PATTERN.fullmatch(text)
+    if match is None:
+        return None
+    body, check = text[:-CHECKSUM_LENGTH], text[-CHECKSUM_LENGTH:]
+    if not hmac.compare_digest(checksum(body), check):
+        return None
+    return ParsedToken(text=text, key=match.group("key"))
+
+
+def find_all(text: str) -> Iterator[ParsedToken]:
+    """Every well-formed token with a valid checksum inside arbitrary text (for leak scanning)."""
+    for match in _SCAN_PATTERN.finditer(text):
+        parsed = parse(match.group(0))
+        if parsed is not None:
+            yield parsed
+
+
+def digest(pepper: bytes, token: str) -> bytes:
+    """HMAC-SHA256 of the whole token under a server-side pepper: what the database keeps instead of the token."""
+    return hmac.new(pepper, token.encode("ascii"), hashlib.sha256).digest()
+
+
+def matches(pepper: bytes, token: str, stored: bytes) -> bool:
+    """Constant-time comparison of a presented token with a stored digest."""
+    return hmac.compare_digest(digest(pepper, token), stored)

@@ -1,0 +1,105 @@
+"""Issuing, reviewing, renaming and revoking an account's API tokens."""
+
+from __future__ import annotations
+
+from hostpanel.domain.audit.service import AuditLog
+from hostpanel.domain.audit.tags import AuditAction
+from hostpanel.domain.clock import Clock
+from hostpanel.domain.errors import AccountSuspended, Conflict, InvalidInput, NotFound, PermissionDenied
+from hostpanel.domain.permissions import Permissions
+from hostpanel.domain.ports import UnitOfWork
+from hostpanel.domain.principal import Principal
+from hostpanel.domain.tokens import secret
+from hostpanel.domain.tokens.keyring import Keyring
+from hostpanel.domain.tokens.model import ApiToken, IssuedToken, TokenQuery, validate_name
+
+
+class TokenService:
+    def __init__(self, uow: UnitOfWork, keyring: Keyring, clock: Clock, audit: AuditLog) -> None:
+        self._uow = uow
+        self._keyring = keyring
+        self._clock = clock
+        self._audit = audit
+
+    def create(
+        self, principal: Principal, name: str, expires_at: int | None, permissions: Permissions
+    ) -> IssuedToken:
+        """Create a token; the returned secret exists nowhere else and can never be produced again."""
+        account = principal.account
+        if not account.is_active:
+            raise AccountSuspended(f"The account “{account.username}” is suspended, so it cannot create API tokens.")
+        validate_name(name)
+        _check_no_escalation(principal, permissions)
+        now = int(self._clock.now())
+        if expires_at is not None and expires_at <= now:
+            raise InvalidInput("expires_at", f"The “{expires_at}” value must be a future date.")
+        if self._uow.tokens.get_by_name(account.id, name) is not None:
+            raise Conflict(f"A conflicting API token with the name “{name}” already exists.")
+        text = secret.generate()
+        parsed = secret.parse(text)
+        assert parsed is not None  # generate() always produces a well-formed token
+        token = self._uow.tokens.add(
+            account_id=account.id,
+            name=name,
+            key=parsed.key,
+            digest=secret.digest(self._keyring.current, text),
+            pepper_id=self._keyring.current_id,
+            permissions=permissions,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        self._audit.record_by(
+            principal,
+            AuditAction.ACCOUNT_TOKEN_CREATE,
+            target=name,
+            details={
+                "full_access": permissions.full_access,
+                "scopes": permissions.scope_names(),
+                "expires_at": expires_at,
+            },
+        )
+        return IssuedToken(token=token, secret=text)
+
+    def get(self, account_id: int, name: str) -> ApiToken:
+        token = self._uow.tokens.get_by_name(account_id, name)
+        if token is None:
+            raise NotFound(f"The API token “{name}” does not exist.")
+        return token
+
+    def page(self, account_id: int, query: TokenQuery) -> tuple[list[ApiToken], int]:
+        return self._uow.tokens.page(account_id, query)
+
+    def rename(self, principal: Principal, name: str, new_name: str) -> None:
+        """cPanel's order of checks: same name, unknown token, both names valid, new name free."""
+        if name == new_name:
+            raise InvalidInput("new_name", "“new_name” must be a different value from “name”.")
+        token = self.get(principal.account.id, name)
+        validate_name(name)
+        validate_name(new_name, field="new_name")
+        if self._uow.tokens.get_by_name(principal.account.id, new_name) is not None:
+            raise Conflict(f"An API token with the name “{new_name}” already exists.")
+        self._uow.tokens.rename(token.id, new_name)
+        self._audit.record_by(
+            principal, AuditAction.ACCOUNT_TOKEN_RENAME, target=new_name, details={"old_name": name}
+        )
+
+    def revoke(self, principal: Principal, name: str) -> bool:
+        """Delete the token; False (and nothing recorded) when there was no such token, as cPanel answers 0."""
+        token = self._uow.tokens.get_by_name(principal.account.id, name)
+        if token is None or not self._uow.tokens.delete(token.id):
+            return False
+        self._audit.record_by(principal, AuditAction.ACCOUNT_TOKEN_REVOKE, target=name)
+        return True
+
+
+def _check_no_escalation(principal: Principal, wanted: Permissions) -> None:
+    held = principal.permissions
+    if held is None or held.covers(wanted):
+        return
+    missing = "full access" if wanted.full_access else next(
+        str(scope) for scope in sorted(wanted.scopes) if not held.allows(scope)
+    )
+    raise PermissionDenied(
+        f"An API token can only create tokens with permissions it holds itself; it lacks “{missing}”.",
+        missing=missing,
+    )

@@ -1,0 +1,116 @@
+"""Recording "last used" without a database write on the request path.
+
+Each request notes its token use in memory (a lock and a dict update); a background flush writes the batch in one
+transaction every few seconds. A crash loses at most one flush interval of "last used" times; nothing else depends
+on them. The first use of a token from an address is also found at flush time and written to the audit trail with
+the time of that use.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hostpanel.domain.audit.service import AuditLog
+from hostpanel.domain.audit.tags import AuditAction
+from hostpanel.domain.clock import Clock
+from hostpanel.domain.ports import UnitOfWork
+from hostpanel.domain.principal import Principal
+
+
+@dataclass
+class _PendingUse:
+    account_id: int
+    username: str
+    token_name: str
+    last_at: float
+    last_ip: str | None
+    first_seen: dict[str, float] = field(default_factory=dict)  # address -> first use in this batch
+
+    def merge(self, other: _PendingUse) -> None:
+        if other.last_at >= self.last_at:
+            self.last_at, self.last_ip, self.token_name = other.last_at, other.last_ip, other.token_name
+        for ip, at in other.first_seen.items():
+            self.first_seen[ip] = min(at, self.first_seen.get(ip, at))
+
+
+class UsageRecorder:
+    def __init__(self, clock: Clock, known_addresses: int = 100_000) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._pending: dict[int, _PendingUse] = {}
+        # (token id, address) pairs this process knows are already in the database: skip asking again.
+        self._known: OrderedDict[tuple[int, str], None] = OrderedDict()
+        self._known_limit = known_addresses
+
+    def note(self, principal: Principal) -> None:
+        """Remember that the principal's token was just used; called on every authenticated request."""
+        token = principal.token
+        if token is None:
+            return
+        now, ip = self._clock.now(), principal.ip
+        with self._lock:
+            use = self._pending.get(token.id)
+            if use is None:
+                use = self._pending[token.id] = _PendingUse(
+                    principal.account.id, principal.account.username, token.name, now, ip
+                )
+            else:
+                use.last_at, use.last_ip, use.token_name = now, ip, token.name
+            if ip is not None and ip not in use.first_seen and (token.id, ip) not in self._known:
+                use.first_seen[ip] = now
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def flush(self, uow_factory: Callable[[], UnitOfWork]) -> int:
+        """Write the batch; on failure the batch goes back into memory for the next flush. Returns tokens written."""
+        with self._flush_lock:
+            with self._lock:
+                batch, self._pending = self._pending, {}
+            if not batch:
+                return 0
+            try:
+                learned = self._write(uow_factory, batch)
+            except BaseException:
+                self._restore(batch)
+                raise
+            with self._lock:
+                for pair in learned:
+                    self._remember(pair)
+            return len(batch)
+
+    def _write(self, uow_factory: Callable[[], UnitOfWork], batch: dict[int, _PendingUse]) -> list[tuple[int, str]]:
+        learned: list[tuple[int, str]] = []
+        with uow_factory() as uow:
+            audit = AuditLog(uow.audit, self._clock)
+            for token_id, use in sorted(batch.items()):
+                if not uow.tokens.record_use(token_id, int(use.last_at), use.last_ip):
+                    continue  # revoked since: nothing to remember
+                for ip, at in sorted(use.first_seen.items(), key=lambda item: item[1]):
+                    if uow.tokens.remember_ip(token_id, ip, int(at)):
+                        audit.record(
+                            AuditAction.ACCOUNT_TOKEN_NEW_IP, actor=f"token:{use.token_name}",
+                            account_id=use.account_id, username=use.username, ip=ip, target=use.token_name, time=at,
+                        )
+                    learned.append((token_id, ip))
+            uow.commit()
+        return learned
+
+    def _restore(self, batch: dict[int, _PendingUse]) -> None:
+        with self._lock:
+            for token_id, use in batch.items():
+                newer = self._pending.get(token_id)
+                if newer is not None:
+                    use.merge(newer)
+                self._pending[token_id] = use
+
+    def _remember(self, pair: tuple[int, str]) -> None:
+        self._known[pair] = None
+        self._known.move_to_end(pair)
+        while len(self._known) > self._known_limit:
+            self._known.popitem(last=False)

@@ -1,0 +1,1 @@
+"""UAPI `ActivityLog` (ours): the account's audit trail."""

@@ -1,0 +1,1 @@
+"""UAPI `Features`: which features the account has, as cPanel reports them."""

@@ -1,0 +1,115 @@
+"""UAPI `Tokens`, with cPanel's parameters, output fields and messages (and our scoped `create`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hostpanel.api.uapi.call import Call
+from hostpanel.api.uapi.listing import ListOptions, Presorted
+from hostpanel.api.uapi.registry import Param, UapiModule
+from hostpanel.domain.permissions import Access, Permissions, Scope, ScopeModule
+from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery, parse_expires_at
+
+module = UapiModule("Tokens", ScopeModule.TOKENS, "Create, review, rename and revoke the account's API tokens.")
+
+NAME = Param("name", "The token's name: 1-50 characters from a-z A-Z 0-9 _ -, unique in the account.", True)
+EXPIRES = Param(
+    "expires_at", "When the token stops working, in Unix seconds (must be in the future); 0 or absent: never.",
+    type="integer",
+)
+# Columns the database can sort by, and the cPanel sort methods that agree with its order.
+_NATIVE_SORTS = {
+    "name": (TokenOrder.NAME, ("lexicographic",)),
+    "create_time": (TokenOrder.CREATED, ("lexicographic", "numeric")),
+}
+
+
+def token_record(token: ApiToken, now: float) -> dict[str, Any]:
+    """cPanel's list fields, then ours: expiry state, scopes and last use (never the secret or its digest)."""
+    permissions = token.permissions
+    return {
+        "name": token.name,
+        "create_time": token.created_at,
+        "expires_at": token.expires_at,
+        "expired": 1 if token.is_expired(now) else 0,
+        "has_full_access": 1 if permissions.full_access else 0,
+        "features": permissions.feature_names(),
+        "scopes": permissions.scope_names(),
+        "whitelist_ips": None,
+        "last_used": token.last_used_at,
+        "last_used_ip": token.last_used_ip,
+    }
+
+
+@module.function("create_full_access", Access.WRITE, "Create a token with the account's full access.",
+                 params=(NAME, EXPIRES))
+def create_full_access(call: Call) -> dict[str, Any]:
+    name = call.args.require("name")
+    expires_at = parse_expires_at(call.args.get("expires_at"), call.now)
+    issued = call.tokens.create(call.principal, name, expires_at, Permissions.full())
+    # cPanel returns only these two fields from this call.
+    return {"create_time": issued.token.created_at, "token": issued.secret}
+
+
+@module.function(
+    "create", Access.WRITE, "Create a token limited to scopes (or with full access); returns the whole record.",
+    params=(
+        NAME,
+        EXPIRES,
+        Param("full_access", "1 for every scope, now and in future modules.", type="boolean"),
+        Param("scope", "A scope such as `fileman:read` or `tokens:write`; repeat as scope, scope-1, ...",
+              repeated=True, example="tokens:read"),
+    ),
+)
+def create(call: Call) -> dict[str, Any]:
+    name = call.args.require("name")
+    expires_at = parse_expires_at(call.args.get("expires_at"), call.now)
+    scopes = [Scope.parse(text) for text in call.args.get_multiple("scope") if text]
+    if call.args.flag("full_access"):
+        if scopes:
+            call.warnings.append("The “scope” arguments were ignored because “full_access” is 1.")
+        permissions = Permissions.full()
+    else:
+        permissions = Permissions.of(scopes)
+    issued = call.tokens.create(call.principal, name, expires_at, permissions)
+    return {**token_record(issued.token, call.now), "token": issued.secret}
+
+
+@module.function("list", Access.READ, "List the account's tokens, expired ones included.", returns_list=True)
+def list_tokens(call: Call) -> list[dict[str, Any]] | Presorted:
+    query = _native_query(call.list_options)
+    account_id = call.principal.account.id
+    if query is None:
+        tokens, _ = call.tokens.page(account_id, TokenQuery())
+        return [token_record(token, call.now) for token in tokens]
+    tokens, total = call.tokens.page(account_id, query)
+    return Presorted([token_record(token, call.now) for token in tokens], total)
+
+
+def _native_query(options: ListOptions) -> TokenQuery | None:
+    """Let the database sort and page when it can give exactly cPanel's result; None when it cannot."""
+    if options.filters or len(options.sorts) > 1:
+        return None
+    order, descending = TokenOrder.NAME, False
+    if options.sorts:
+        sort = options.sorts[0]
+        native = _NATIVE_SORTS.get(sort.column)
+        if native is None or sort.method not in native[1]:
+            return None
+        order, descending = native[0], sort.reverse
+    page = options.page
+    return TokenQuery(
+        offset=page.start - 1 if page else 0, limit=page.size if page else None, order=order, descending=descending
+    )
+
+
+@module.function("rename", Access.WRITE, "Give a token a new name; nothing else about it changes.",
+                 params=(NAME, Param("new_name", "The new name, same rules as `name`.", True)))
+def rename(call: Call) -> None:
+    call.tokens.rename(call.principal, call.args.require("name"), call.args.require("new_name"))
+
+
+@module.function("revoke", Access.WRITE, "Delete a token; it is refused from the next request on. "
+                 "Returns 1 if it existed, 0 if not.", params=(NAME,))
+def revoke(call: Call) -> int:
+    return 1 if call.tokens.revoke(call.principal, call.args.require("name")) else 0

@@ -1,0 +1,37 @@
+"""Account home directories under the data directory."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from hostpanel.domain.errors import Conflict
+
+HOME_MODE = 0o700
+
+
+class FilesystemHomes:
+    def __init__(self, root: Path) -> None:
+        self._root = root
+
+    def path_for(self, username: str) -> Path:
+        return self._root / username
+
+    def create(self, username: str) -> Path:
+        self._root.mkdir(mode=0o711, parents=True, exist_ok=True)
+        path = self.path_for(username)
+        try:
+            path.mkdir(mode=HOME_MODE)
+        except FileExistsError:
+            raise Conflict(
+                f"The home directory {path} already exists; move it away before creating the account."
+            ) from None
+        path.chmod(HOME_MODE)  # mkdir's mode is filtered by the umask
+        return path
+
+    def remove(self, username: str) -> None:
+        path = self.path_for(username)
+        if path.is_symlink():
+            path.unlink()
+        elif path.exists():
+            shutil.rmtree(path)

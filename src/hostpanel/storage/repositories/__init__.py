@@ -1,0 +1,1 @@
+"""Repositories: the domain's storage ports implemented with SQLAlchemy Core."""

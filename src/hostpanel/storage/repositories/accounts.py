@@ -1,0 +1,104 @@
+"""Accounts and their domains."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from hostpanel.domain.accounts.model import Account, AccountStatus
+from hostpanel.domain.errors import Conflict
+from hostpanel.storage.repositories.errors import is_unique_violation
+from hostpanel.storage.tables import accounts, api_tokens, domains
+
+ACCOUNT_COLUMNS = (
+    accounts.c.id,
+    accounts.c.username,
+    accounts.c.password_hash,
+    accounts.c.email,
+    accounts.c.status,
+    accounts.c.created_at,
+    accounts.c.disabled_features,
+)
+
+
+def account_from_row(row: RowMapping | Any) -> Account:
+    return Account(
+        id=row.id,
+        username=row.username,
+        password_hash=row.password_hash,
+        email=row.email,
+        status=AccountStatus(row.status),
+        created_at=row.created_at,
+        disabled_features=frozenset(json.loads(row.disabled_features)),
+    )
+
+
+class SqlAccountRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(self, username: str, password_hash: str, email: str | None, created_at: int) -> Account:
+        values = {
+            "username": username,
+            "password_hash": password_hash,
+            "email": email,
+            "status": AccountStatus.ACTIVE.value,
+            "disabled_features": "[]",
+            "created_at": created_at,
+        }
+        try:
+            account_id = self._c.execute(insert(accounts).values(values).returning(accounts.c.id)).scalar_one()
+        except IntegrityError as error:
+            if is_unique_violation(error):
+                raise Conflict(f"The account “{username}” already exists.") from None
+            raise
+        return account_from_row(_Row(id=account_id, **values))
+
+    def get(self, account_id: int) -> Account | None:
+        row = self._c.execute(select(*ACCOUNT_COLUMNS).where(accounts.c.id == account_id)).first()
+        return account_from_row(row) if row else None
+
+    def get_by_username(self, username: str) -> Account | None:
+        row = self._c.execute(select(*ACCOUNT_COLUMNS).where(accounts.c.username == username)).first()
+        return account_from_row(row) if row else None
+
+    def list(self) -> list[Account]:
+        rows = self._c.execute(select(*ACCOUNT_COLUMNS).order_by(accounts.c.username))
+        return [account_from_row(row) for row in rows]
+
+    def domains(self, account_id: int) -> list[str]:
+        query = select(domains.c.domain).where(domains.c.account_id == account_id).order_by(domains.c.id)
+        return list(self._c.execute(query).scalars())
+
+    def set_password_hash(self, account_id: int, password_hash: str) -> None:
+        self._c.execute(update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash))
+
+    def set_status(self, account_id: int, status: AccountStatus) -> None:
+        self._c.execute(update(accounts).where(accounts.c.id == account_id).values(status=status.value))
+
+    def set_disabled_features(self, account_id: int, features: frozenset[str]) -> None:
+        value = json.dumps(sorted(features))
+        self._c.execute(update(accounts).where(accounts.c.id == account_id).values(disabled_features=value))
+
+    def add_domain(self, account_id: int, domain: str, created_at: int) -> None:
+        try:
+            self._c.execute(insert(domains).values(account_id=account_id, domain=domain, created_at=created_at))
+        except IntegrityError as error:
+            if is_unique_violation(error):
+                raise Conflict(f"The domain “{domain}” already belongs to an account.") from None
+            raise
+
+    def delete(self, account_id: int) -> None:
+        # Explicit deletes, so the outcome does not depend on the backend enforcing ON DELETE CASCADE.
+        self._c.execute(delete(api_tokens).where(api_tokens.c.account_id == account_id))
+        self._c.execute(delete(domains).where(domains.c.account_id == account_id))
+        self._c.execute(delete(accounts).where(accounts.c.id == account_id))
+
+
+class _Row:
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)

@@ -1,0 +1,148 @@
+"""API tokens: lookup by public key, pages for review, batched "last used" writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.errors import Conflict
+from hostpanel.domain.permissions import Permissions, Scope
+from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery
+from hostpanel.storage.repositories.accounts import ACCOUNT_COLUMNS, account_from_row
+from hostpanel.storage.repositories.errors import is_unique_violation
+from hostpanel.storage.tables import accounts, api_tokens, token_addresses
+
+TOKEN_COLUMNS = tuple(api_tokens.c)
+
+
+def _token_from_row(row: Any) -> ApiToken:
+    permissions = (
+        Permissions.full()
+        if row.full_access
+        else Permissions.of([Scope.parse(text) for text in row.scopes.split()])
+    )
+    return ApiToken(
+        id=row.id,
+        account_id=row.account_id,
+        name=row.name,
+        key=row.key,
+        digest=bytes(row.digest),
+        pepper_id=row.pepper_id,
+        permissions=permissions,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        last_used_ip=row.last_used_ip,
+    )
+
+
+class SqlTokenRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._c = connection
+
+    def add(
+        self,
+        account_id: int,
+        name: str,
+        key: str,
+        digest: bytes,
+        pepper_id: int,
+        permissions: Permissions,
+        created_at: int,
+        expires_at: int | None,
+    ) -> ApiToken:
+        statement = (
+            insert(api_tokens)
+            .values(
+                account_id=account_id,
+                name=name,
+                key=key,
+                digest=digest,
+                pepper_id=pepper_id,
+                full_access=permissions.full_access,
+                scopes=" ".join(permissions.scope_names()),
+                created_at=created_at,
+                expires_at=expires_at,
+            )
+            .returning(*TOKEN_COLUMNS)
+        )
+        try:
+            return _token_from_row(self._c.execute(statement).one())
+        except IntegrityError as error:
+            if is_unique_violation(error):
+                raise Conflict(f"A conflicting API token with the name “{name}” already exists.") from None
+            raise
+
+    def get_by_name(self, account_id: int, name: str) -> ApiToken | None:
+        query = select(*TOKEN_COLUMNS).where(api_tokens.c.account_id == account_id, api_tokens.c.name == name)
+        row = self._c.execute(query).first()
+        return _token_from_row(row) if row else None
+
+    def find_by_key(self, key: str) -> tuple[ApiToken, Account] | None:
+        query = (
+            select(*TOKEN_COLUMNS, *(column.label(f"account_{column.name}") for column in ACCOUNT_COLUMNS))
+            .join(accounts, accounts.c.id == api_tokens.c.account_id)
+            .where(api_tokens.c.key == key)
+        )
+        row = self._c.execute(query).first()
+        if row is None:
+            return None
+        fields = row._mapping
+        account = account_from_row(_Prefixed(fields, "account_"))
+        return _token_from_row(row), account
+
+    def rename(self, token_id: int, new_name: str) -> None:
+        try:
+            self._c.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(name=new_name))
+        except IntegrityError as error:
+            if is_unique_violation(error):
+                raise Conflict(f"An API token with the name “{new_name}” already exists.") from None
+            raise
+
+    def delete(self, token_id: int) -> bool:
+        self._c.execute(delete(token_addresses).where(token_addresses.c.token_id == token_id))
+        return self._c.execute(delete(api_tokens).where(api_tokens.c.id == token_id)).rowcount > 0
+
+    def page(self, account_id: int, query: TokenQuery) -> tuple[list[ApiToken], int]:
+        where = api_tokens.c.account_id == account_id
+        total = self._c.execute(select(func.count()).select_from(api_tokens).where(where)).scalar_one()
+        keys = [api_tokens.c.name] if query.order == TokenOrder.NAME else [api_tokens.c.created_at, api_tokens.c.id]
+        order = [key.desc() for key in keys] if query.descending else keys
+        statement = select(*TOKEN_COLUMNS).where(where).order_by(*order).offset(query.offset)
+        if query.limit is not None:
+            statement = statement.limit(query.limit)
+        return [_token_from_row(row) for row in self._c.execute(statement)], total
+
+    def record_use(self, token_id: int, at: int, ip: str | None) -> bool:
+        newer = (api_tokens.c.last_used_at.is_(None)) | (api_tokens.c.last_used_at <= at)
+        statement = (
+            update(api_tokens)
+            .where(api_tokens.c.id == token_id)
+            .values(
+                last_used_at=case((newer, at), else_=api_tokens.c.last_used_at),
+                last_used_ip=case((newer, ip), else_=api_tokens.c.last_used_ip),
+            )
+        )
+        return self._c.execute(statement).rowcount > 0
+
+    def remember_ip(self, token_id: int, ip: str, at: int) -> bool:
+        values = {"token_id": token_id, "ip": ip, "first_seen": at}
+        dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(token_addresses).values(values).on_conflict_do_nothing()
+        return self._c.execute(statement).rowcount > 0
+
+
+class _Prefixed:
+    """Attribute access to the `account_*` columns of a joined row."""
+
+    def __init__(self, fields: Any, prefix: str) -> None:
+        self._fields = fields
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return self._fields[self._prefix + name]

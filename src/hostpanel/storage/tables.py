@@ -1,0 +1,99 @@
+"""The schema. Times are Unix seconds; audit times keep fractions for ordering within a second."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Byte order, not the locale's: token names sort the same on SQLite and PostgreSQL, and the index serves ORDER BY.
+TokenName = String(50).with_variant(String(50, collation="C"), "postgresql")
+# SQLite only auto-increments INTEGER PRIMARY KEY.
+EventId = BigInteger().with_variant(Integer(), "sqlite")
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(16), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("email", String(320)),
+    Column("status", String(16), nullable=False),
+    Column("disabled_features", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+domains = Table(
+    "domains",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("domain", String(253), nullable=False, unique=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("name", TokenName, nullable=False),
+    Column("key", String(12), nullable=False, unique=True),
+    Column("digest", LargeBinary(32), nullable=False),
+    Column("pepper_id", Integer, nullable=False),
+    Column("full_access", Boolean, nullable=False),
+    Column("scopes", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),
+    Column("last_used_at", BigInteger),
+    Column("last_used_ip", String(45)),
+    UniqueConstraint("account_id", "name"),
+    Index(None, "account_id", "created_at", "id"),
+)
+
+token_addresses = Table(
+    "token_addresses",
+    metadata,
+    Column("token_id", Integer, ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True),
+    Column("ip", String(45), primary_key=True),
+    Column("first_seen", BigInteger, nullable=False),
+)
+
+# Append-only: no foreign key to accounts (events outlive the account) and triggers refuse UPDATE and DELETE.
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", EventId, primary_key=True),
+    Column("time", Double, nullable=False),
+    Column("account_id", Integer),
+    Column("username", String(200)),
+    Column("actor", String(200), nullable=False),
+    Column("ip", String(64)),
+    Column("action", String(64), nullable=False),
+    Column("target", String(200)),
+    Column("outcome", String(16), nullable=False),
+    Column("details", Text, nullable=False),
+    Index(None, "account_id", "id"),
+    Index(None, "action", "id"),
+)

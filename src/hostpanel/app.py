@@ -79,8 +79,8 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
                   lifespan=lifespan)
     app.state.container = container
     app.router.routes.extend([
-        Route("/execute/{module}/{function}", dispatcher, methods=["GET", "POST"]),
-        Route("/cpsess{session:int}/execute/{module}/{function}", dispatcher, methods=["GET", "POST"]),
+        Route("/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
+        Route("/cpsess{session:int}/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
     ])
 
     @app.get("/openapi.json", include_in_schema=False)

@@ -44,7 +44,7 @@ class UapiDispatcher:
         self._container = container
         self._registry = registry
 
-    async def __call__(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:
         try:
             pairs = await self._arguments(request)
         except RequestTooLarge:

@@ -75,13 +75,16 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
         finally:
             await run_in_threadpool(flusher.stop)
 
-    app = FastAPI(title="hostpanel", version=__version__, openapi_url=None, docs_url=None, redoc_url=None,
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="hostpanel", version=__version__, openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan
+    )
     app.state.container = container
-    app.router.routes.extend([
-        Route("/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
-        Route("/cpsess{session:int}/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
-    ])
+    app.router.routes.extend(
+        [
+            Route("/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
+            Route("/cpsess{session:int}/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
+        ]
+    )
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_document() -> JSONResponse:

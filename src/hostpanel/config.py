@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str | None = Field(
         default=None, description="Proxies whose X-Forwarded-For is trusted (comma-separated), as in uvicorn."
     )
+
+    @model_validator(mode="after")
+    def _argon2_memory_fits_its_lanes(self) -> Settings:
+        if self.password_memory_kib < 8 * self.password_parallelism:
+            raise ValueError("HOSTPANEL_PASSWORD_MEMORY_KIB must be at least 8 × HOSTPANEL_PASSWORD_PARALLELISM")
+        return self
 
     @property
     def home_dir(self) -> Path:

@@ -46,6 +46,10 @@ class SecurityHeaders:
         finally:
             client = scope.get("client")
             access_log.info(
-                "%s %s %s %d %.1fms", client[0] if client else "-", scope["method"], scope["path"][:200], status,
+                "%s %s %s %d %.1fms",
+                client[0] if client else "-",
+                scope["method"],
+                scope["path"][:200],
+                status,
                 (time.perf_counter() - started) * 1000,
             )

@@ -8,7 +8,11 @@ from hostpanel import __version__
 from hostpanel.api.uapi.registry import Param, Registry, UapiFunction
 from hostpanel.domain.permissions import SCOPE_DESCRIPTIONS, ScopeModule
 
-_TYPES = {"string": {"type": "string"}, "integer": {"type": "integer"}, "boolean": {"type": "integer", "enum": [0, 1]}}
+_TYPES: dict[str, dict[str, Any]] = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "boolean": {"type": "integer", "enum": [0, 1]},
+}
 _MESSAGES = {"type": "array", "items": {"type": "string"}, "nullable": True}
 
 RESULT_SCHEMA: dict[str, Any] = {
@@ -27,8 +31,10 @@ RESULT_SCHEMA: dict[str, Any] = {
 
 LIST_PARAMS = [
     Param("api.filter_column", "Filter: column name (`*` for any); suffix _0, _1, ... for several filters."),
-    Param("api.filter_type", "Filter: contains, begins, ends, matches, eq, ne, lt, gt, lt_handle_unlimited, "
-          "gt_handle_unlimited."),
+    Param(
+        "api.filter_type",
+        "Filter: contains, begins, ends, matches, eq, ne, lt, gt, lt_handle_unlimited, gt_handle_unlimited.",
+    ),
     Param("api.filter_term", "Filter: the value to compare with."),
     Param("api.sort_column", "Sort: column name; suffix _0, _1, ... for several keys."),
     Param("api.sort_method", "Sort: lexicographic, numeric, numeric_zero_as_max, ipv4."),
@@ -44,8 +50,13 @@ def _parameter(param: Param) -> dict[str, Any]:
     schema = dict(_TYPES[param.type])
     if param.example is not None:
         schema["example"] = param.example
-    return {"name": param.name, "in": "query", "required": param.required, "description": param.description,
-            "schema": schema}
+    return {
+        "name": param.name,
+        "in": "query",
+        "required": param.required,
+        "description": param.description,
+        "schema": schema,
+    }
 
 
 def _operation(function: UapiFunction, method: str) -> dict[str, Any]:
@@ -57,8 +68,10 @@ def _operation(function: UapiFunction, method: str) -> dict[str, Any]:
         "summary": function.summary,
         "description": f"Needs the scope `{function.scope}`.{feature}",
         "responses": {
-            "200": {"description": "The UAPI result.",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Result"}}}},
+            "200": {
+                "description": "The UAPI result.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Result"}}},
+            },
             "401": {"description": "Authentication failed (any reason; the same answer for all)."},
         },
     }
@@ -69,9 +82,15 @@ def _operation(function: UapiFunction, method: str) -> dict[str, Any]:
         required = [param.name for param in params if param.required]
         operation["requestBody"] = {
             "required": bool(required),
-            "content": {"application/x-www-form-urlencoded": {
-                "schema": {"type": "object", "properties": properties, **({"required": required} if required else {})}
-            }},
+            "content": {
+                "application/x-www-form-urlencoded": {
+                    "schema": {
+                        "type": "object",
+                        "properties": properties,
+                        **({"required": required} if required else {}),
+                    }
+                }
+            },
         }
     return operation
 
@@ -83,11 +102,14 @@ def build_openapi(registry: Registry) -> dict[str, Any]:
         }
         for function in registry
     }
-    paths["/healthz"] = {"get": {
-        "operationId": "health", "summary": "Liveness and database reachability; no authentication.",
-        "security": [],
-        "responses": {"200": {"description": "Healthy."}, "503": {"description": "The database is unreachable."}},
-    }}
+    paths["/healthz"] = {
+        "get": {
+            "operationId": "health",
+            "summary": "Liveness and database reachability; no authentication.",
+            "security": [],
+            "responses": {"200": {"description": "Healthy."}, "503": {"description": "The database is unreachable."}},
+        }
+    }
     scopes = "\n".join(f"- `{module}:read` / `{module}:write`: {SCOPE_DESCRIPTIONS[module]}" for module in ScopeModule)
     return {
         "openapi": "3.0.3",
@@ -101,10 +123,14 @@ def build_openapi(registry: Registry) -> dict[str, Any]:
         "security": [{"cpanelToken": []}],
         "paths": paths,
         "components": {
-            "securitySchemes": {"cpanelToken": {
-                "type": "apiKey", "in": "header", "name": "Authorization",
-                "description": "`cpanel USER:TOKEN` (scheme case-insensitive).",
-            }},
+            "securitySchemes": {
+                "cpanelToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "`cpanel USER:TOKEN` (scheme case-insensitive).",
+                }
+            },
             "schemas": {"Result": RESULT_SCHEMA},
         },
     }

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from sqlalchemy.exc import OperationalError
+from typer.exceptions import TyperException
 
 from hostpanel.cli import accounts, audit, server, tokens
 from hostpanel.cli.common import CliError
@@ -36,9 +36,9 @@ def main() -> None:
     """Run the CLI; user mistakes end as one line on stderr and a non-zero status, never a traceback."""
     try:
         result = app(standalone_mode=False)
-    except click.exceptions.Abort:
+    except typer.Abort:
         _fail("aborted")
-    except click.ClickException as error:
+    except TyperException as error:  # usage errors and bad parameters
         _fail(error.format_message().replace("\n", " "), error.exit_code)
     except (CliError, KeyFileError, SchemaOutOfDate) as error:
         _fail(str(error))

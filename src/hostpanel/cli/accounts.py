@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from hostpanel.cli.common import console, format_time, read_password, transaction
+from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.permissions import FEATURE_DESCRIPTIONS, Feature
 
 app = typer.Typer(help="Hosting accounts.", no_args_is_help=True)
@@ -34,27 +35,33 @@ def list_accounts(as_json: bool = typer.Option(False, "--json", help="Machine-re
     """List accounts."""
     with transaction(write=False) as (built, uow):
         service = built.accounts(uow)
-        rows = [
-            {
-                "username": account.username,
-                "status": account.status.value,
-                "email": account.email,
-                "domains": service.domains(account),
-                "created_at": account.created_at,
-                "disabled_features": sorted(account.disabled_features),
-            }
-            for account in service.list()
-        ]
+        rows = [(account, service.domains(account)) for account in service.all()]
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        typer.echo(json.dumps([_record(account, domains) for account, domains in rows], indent=2))
         return
     table = Table("username", "status", "email", "domains", "created", "features off")
-    for row in rows:
+    for account, domains in rows:
         table.add_row(
-            str(row["username"]), str(row["status"]), str(row["email"] or ""), ", ".join(row["domains"]),  # type: ignore[arg-type]
-            format_time(row["created_at"]), ", ".join(row["disabled_features"]) or "-",  # type: ignore[arg-type]
+            account.username,
+            account.status.value,
+            account.email or "",
+            ", ".join(domains),
+            format_time(account.created_at),
+            ", ".join(sorted(account.disabled_features)) or "-",
         )
     console.print(table)
+
+
+def _record(account: Account, domains: list[str]) -> dict[str, object]:
+    """The stable `--json` shape of an account."""
+    return {
+        "username": account.username,
+        "status": account.status.value,
+        "email": account.email,
+        "domains": domains,
+        "created_at": account.created_at,
+        "disabled_features": sorted(account.disabled_features),
+    }
 
 
 @app.command("passwd")

@@ -40,7 +40,13 @@ def audit(
     table = Table("time", "account", "actor", "ip", "action", "target", "outcome", "details")
     for event in events:
         table.add_row(
-            format_time(event.time), event.username or "-", event.actor, event.ip or "-", event.action.value,
-            event.target or "-", event.outcome.value, json.dumps(event.details, sort_keys=True) if event.details else "",
+            format_time(event.time),
+            event.username or "-",
+            event.actor,
+            event.ip or "-",
+            event.action.value,
+            event.target or "-",
+            event.outcome.value,
+            json.dumps(event.details, sort_keys=True) if event.details else "",
         )
     console.print(table)

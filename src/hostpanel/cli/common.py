@@ -77,8 +77,8 @@ def read_password(from_stdin: bool, prompt: str = "Password") -> str:
         return password
     if not sys.stdin.isatty():
         raise CliError("Standard input is not a terminal: pass --password-stdin and write the password to it.")
-    password: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
-    return password
+    typed: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=True)
+    return typed
 
 
 def format_time(epoch: float | None) -> str:

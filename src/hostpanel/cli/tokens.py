@@ -13,7 +13,7 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from hostpanel.cli.common import console, find_account, format_time, parse_when, transaction
+from hostpanel.cli.common import CliError, console, find_account, format_time, parse_when, transaction
 from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.model import ApiToken, TokenQuery
@@ -46,17 +46,18 @@ def create(
     if as_json:
         typer.echo(json.dumps(record, indent=2))
         return
-    console.print(Panel(
-        f"[bold]{issued.secret}[/bold]\n\nCopy it now: it is shown only this once and cannot be recovered.\n"
-        f"Use it as:  Authorization: cpanel {username}:<token>",
-        title=f"API token “{name}” for {username}", expand=False,
-    ))
+    console.print(
+        Panel(
+            f"[bold]{issued.secret}[/bold]\n\nCopy it now: it is shown only this once and cannot be recovered.\n"
+            f"Use it as:  Authorization: cpanel {username}:<token>",
+            title=f"API token “{name}” for {username}",
+            expand=False,
+        )
+    )
 
 
 @app.command("list")
-def list_tokens(
-    username: str, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")
-) -> None:
+def list_tokens(username: str, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """List an account's tokens, expired ones included (never their secrets)."""
     with transaction(write=False) as (built, uow):
         account = find_account(built, uow, username)
@@ -102,7 +103,5 @@ def revoke(username: str, name: str) -> None:
         revoked = built.tokens(uow).revoke(Principal.admin(account), name)
         uow.commit()
     if not revoked:
-        from hostpanel.cli.common import CliError
-
         raise CliError(f"The API token “{name}” does not exist.")
     console.print(f"Token “{name}” of {username} revoked.")

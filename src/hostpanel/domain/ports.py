@@ -22,7 +22,7 @@ class AccountRepository(Protocol):
 
     def get_by_username(self, username: str) -> Account | None: ...
 
-    def list(self) -> list[Account]: ...
+    def all(self) -> list[Account]: ...
 
     def domains(self, account_id: int) -> list[str]: ...
 
@@ -44,6 +44,7 @@ class AccountRepository(Protocol):
 class TokenRepository(Protocol):
     def add(
         self,
+        *,
         account_id: int,
         name: str,
         key: str,

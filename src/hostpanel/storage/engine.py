@@ -30,9 +30,7 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def _sqlite_engine(url: str) -> Engine:
-    engine = create_engine(
-        url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10, max_overflow=30
-    )
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10, max_overflow=30)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:

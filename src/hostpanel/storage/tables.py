@@ -69,7 +69,7 @@ api_tokens = Table(
     Column("last_used_at", BigInteger),
     Column("last_used_ip", String(45)),
     UniqueConstraint("account_id", "name"),
-    Index(None, "account_id", "created_at", "id"),
+    Index(None, "account_id", "created_at", "name"),
 )
 
 token_addresses = Table(

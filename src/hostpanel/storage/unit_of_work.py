@@ -9,6 +9,7 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection, RootTransaction
 
+from hostpanel.domain.ports import AccountRepository, AuditRepository, TokenRepository
 from hostpanel.storage.engine import WRITE_OPTION
 from hostpanel.storage.repositories.accounts import SqlAccountRepository
 from hostpanel.storage.repositories.audit import SqlAuditRepository
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 
 class SqlUnitOfWork:
     """Opens a connection and a transaction on enter; rolls back on exit unless `commit()` was called."""
+
+    accounts: AccountRepository
+    tokens: TokenRepository
+    audit: AuditRepository
 
     def __init__(self, engine: Engine, write: bool = True) -> None:
         self._engine = engine

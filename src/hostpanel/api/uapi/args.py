@@ -45,7 +45,7 @@ class Args:
         """The bare key first, then `name-N` in numeric order."""
         numbered = []
         for key, value in self._values.items():
-            if key.startswith(name) and (match := _NUMBERED.fullmatch(key[len(name):])):
+            if key.startswith(name) and (match := _NUMBERED.fullmatch(key[len(name) :])):
                 numbered.append((int(match.group(1)), value))
         bare = [self._values[name]] if name in self._values else []
         return bare + [value for _, value in sorted(numbered)]
@@ -67,7 +67,9 @@ class Args:
             raise InvalidInput(name, f"The “{name}” argument must be 1 or 0.")
         return value == "1"
 
-    def integer(self, name: str, default: int | None = None, minimum: int = 0, maximum: int | None = None) -> int | None:
+    def integer(
+        self, name: str, default: int | None = None, minimum: int = 0, maximum: int | None = None
+    ) -> int | None:
         value = self._values.get(name)
         if value is None or value == "":
             return default

@@ -73,6 +73,15 @@ class UapiDispatcher:
         self, module: str, function: str, authorization: str | None, pairs: list[tuple[str, str]], ip: str | None
     ) -> Response:
         try:
+            return self._dispatch(module, function, authorization, pairs, ip)
+        except Exception:
+            log.exception("UAPI %s::%s failed", module, function)
+            return _json(envelope.failure("The system encountered an internal error."), status=500)
+
+    def _dispatch(
+        self, module: str, function: str, authorization: str | None, pairs: list[tuple[str, str]], ip: str | None
+    ) -> Response:
+        try:
             principal = self._authenticate(authorization, ip)
         except AuthenticationFailed as failure:
             task = BackgroundTask(self._record_failure, failure, ip, f"{module}::{function}")
@@ -106,9 +115,6 @@ class UapiDispatcher:
                 uow.commit()
         except HostpanelError as error:
             return _json(envelope.from_error(error))
-        except Exception:
-            log.exception("UAPI %s::%s failed", target.module, target.name)
-            return _json(envelope.failure("The system encountered an internal error."), status=500)
         metadata = dict(call.metadata)
         if isinstance(data, list) and not all(isinstance(item, dict) for item in data):
             metadata["transformed"] = 1  # cPanel filters, sorts and pages only lists of objects
@@ -120,7 +126,7 @@ class UapiDispatcher:
             data = outcome.records
             metadata.update(outcome.metadata)
             call.messages.extend(outcome.messages)
-        return _json(envelope.result(1, data, None, call.messages, call.warnings, metadata))
+        return _json(envelope.result(1, data, messages=call.messages, warnings=call.warnings, metadata=metadata))
 
     def _record_denial(self, principal: Principal, target: UapiFunction, denied: PermissionDenied) -> None:
         with self._container.uow() as uow:

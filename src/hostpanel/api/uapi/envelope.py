@@ -10,6 +10,7 @@ from hostpanel.domain.errors import HostpanelError
 def result(
     status: int,
     data: Any = None,
+    *,
     errors: list[str] | None = None,
     messages: list[str] | None = None,
     warnings: list[str] | None = None,

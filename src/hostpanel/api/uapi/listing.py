@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FILTER_TYPES = (
-    "contains", "begins", "ends", "matches", "eq", "ne", "lt", "gt", "lt_handle_unlimited", "gt_handle_unlimited",
+    "contains",
+    "begins",
+    "ends",
+    "matches",
+    "eq",
+    "ne",
+    "lt",
+    "gt",
+    "lt_handle_unlimited",
+    "gt_handle_unlimited",
 )
 SORT_METHODS = ("lexicographic", "numeric", "numeric_zero_as_max", "ipv4")
 DEFAULT_PAGE_SIZE = 100
@@ -226,7 +235,7 @@ def apply(data: list[Record] | Presorted, options: ListOptions) -> Outcome:
         check_page(options, total)
         if options.page is not None:
             offset = options.page.start - 1
-            records = records[offset: offset + options.page.size]
+            records = records[offset : offset + options.page.size]
     if options.page is not None:
         metadata["paginate"] = paginate_metadata(options.page, total)
     return Outcome(records, metadata, messages)
@@ -234,9 +243,7 @@ def apply(data: list[Record] | Presorted, options: ListOptions) -> Outcome:
 
 def check_page(options: ListOptions, total: int) -> None:
     if options.page is not None and total and options.page.start > total:
-        raise ListError(
-            f"The start index ({options.page.start}) is larger than the total number of results ({total})."
-        )
+        raise ListError(f"The start index ({options.page.start}) is larger than the total number of results ({total}).")
 
 
 def paginate_metadata(page: Page, total: int) -> dict[str, int]:
@@ -260,7 +267,9 @@ def _columns(records: list[Record], options: ListOptions, metadata: dict[str, An
     return [{column: record[column] for column in wanted if column in record} for record in records]
 
 
-def _filter(records: list[Record], filters: list[Filter], metadata: dict[str, Any], messages: list[str]) -> list[Record]:
+def _filter(
+    records: list[Record], filters: list[Filter], metadata: dict[str, Any], messages: list[str]
+) -> list[Record]:
     if not filters:
         return records
     metadata["records_before_filter"] = len(records)

@@ -66,6 +66,7 @@ class UapiModule:
         name: str,
         access: Access,
         summary: str,
+        *,
         params: Iterable[Param] = (),
         returns_list: bool = False,
         feature: Feature | None = _UNSET,

@@ -8,12 +8,13 @@ from hostpanel.domain.errors import InvalidInput
 
 USERNAME_PATTERN = re.compile(r"[a-z][a-z0-9]{0,15}")
 # Names cPanel keeps for the system and its services, and the prefixes and endings it refuses.
-RESERVED_USERNAMES = frozenset(
-    "abrt all clamav cpeasyapache cpses cptkt cphulkd cpwebcalls dbus dirs dnsadmin dovecot eximstats files "
-    "ftpxferlog haldaemon mailman modsec munin mydns nobody postgres postmaster proftpd root roundcube shadow "
-    "spamassassin ssl sys system tcpdump tmp tomcat toor virtfs virtual webmaster whmxfer "
-    "admin administrator daemon mail www".split()
-)
+RESERVED_USERNAMES = frozenset({
+    "abrt", "all", "clamav", "cpeasyapache", "cpses", "cptkt", "cphulkd", "cpwebcalls", "dbus", "dirs", "dnsadmin",
+    "dovecot", "eximstats", "files", "ftpxferlog", "haldaemon", "mailman", "modsec", "munin", "mydns", "nobody",
+    "postgres", "postmaster", "proftpd", "root", "roundcube", "shadow", "spamassassin", "ssl", "sys", "system",
+    "tcpdump", "tmp", "tomcat", "toor", "virtfs", "virtual", "webmaster", "whmxfer",
+    "admin", "administrator", "daemon", "mail", "www",
+})  # fmt: skip
 RESERVED_PREFIXES = ("test", "cpmydns", "cpanel", "mydns", "pg", "cpses", "cptkt", "cpbackup")
 RESERVED_SUFFIXES = ("assword",)
 DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
@@ -26,11 +27,7 @@ def validate_username(username: str) -> str:
             "username",
             f"“{username}” is not a valid username: use 1 to 16 lowercase letters and digits, starting with a letter.",
         )
-    if (
-        username in RESERVED_USERNAMES
-        or username.startswith(RESERVED_PREFIXES)
-        or username.endswith(RESERVED_SUFFIXES)
-    ):
+    if username in RESERVED_USERNAMES or username.startswith(RESERVED_PREFIXES) or username.endswith(RESERVED_SUFFIXES):
         raise InvalidInput("username", f"“{username}” is a reserved username.")
     return username
 

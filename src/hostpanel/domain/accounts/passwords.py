@@ -29,7 +29,9 @@ class PasswordHasher:
     def __init__(self, cost: HashingCost | None = None) -> None:
         cost = cost or HashingCost()
         self._hasher = argon2.PasswordHasher(
-            time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=cost.parallelism,
+            time_cost=cost.time_cost,
+            memory_cost=cost.memory_kib,
+            parallelism=cost.parallelism,
             type=argon2.Type.ID,
         )
         self._dummy = self._hasher.hash("hostpanel dummy password for unknown users")

@@ -30,15 +30,13 @@ class AccountService:
             raise NotFound(f"The account “{username}” does not exist.")
         return account
 
-    def list(self) -> list[Account]:
-        return self._uow.accounts.list()
+    def all(self) -> list[Account]:
+        return self._uow.accounts.all()
 
     def domains(self, account: Account) -> list[str]:
         return self._uow.accounts.domains(account.id)
 
-    def create(
-        self, username: str, password: str, email: str | None = None, domains: tuple[str, ...] = ()
-    ) -> Account:
+    def create(self, username: str, password: str, email: str | None = None, domains: tuple[str, ...] = ()) -> Account:
         """Validate everything first, then write rows and the home directory; a rollback removes the directory."""
         validate_username(username)
         check_strength(password, username)
@@ -53,7 +51,9 @@ class AccountService:
         home = self._homes.create(username)
         self._uow.on_rollback(lambda: self._homes.remove(username))
         self._audit.record_by(
-            Principal.admin(account), AuditAction.ADMIN_ACCOUNT_CREATE, target=username,
+            Principal.admin(account),
+            AuditAction.ADMIN_ACCOUNT_CREATE,
+            target=username,
             details={"domains": list(domains), "home": str(home)},
         )
         return self.get(username)
@@ -81,7 +81,9 @@ class AccountService:
         disabled = (account.disabled_features | set(disable)) - set(enable)
         self._uow.accounts.set_disabled_features(account.id, frozenset(disabled))
         self._audit.record_by(
-            Principal.admin(account), AuditAction.ADMIN_ACCOUNT_FEATURES, target=username,
+            Principal.admin(account),
+            AuditAction.ADMIN_ACCOUNT_FEATURES,
+            target=username,
             details={"disabled": sorted(disabled)},
         )
         return self.get(username)

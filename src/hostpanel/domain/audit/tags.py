@@ -28,7 +28,7 @@ class AuditAction(StrEnum):
 
 
 ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
-    AuditAction.ACCOUNT_AUTH_FAILURE: "an API request's credentials were refused (the reason is kept, never the secret)",
+    AuditAction.ACCOUNT_AUTH_FAILURE: "an API request's credentials were refused (the reason kept, never the secret)",
     AuditAction.ACCOUNT_PERMISSION_DENIED: "an authenticated call lacked a scope or an account feature",
     AuditAction.ACCOUNT_TOKEN_CREATE: "an API token was created",
     AuditAction.ACCOUNT_TOKEN_NEW_IP: "an API token was used from an address it had not been used from before",

@@ -21,9 +21,7 @@ class TokenService:
         self._clock = clock
         self._audit = audit
 
-    def create(
-        self, principal: Principal, name: str, expires_at: int | None, permissions: Permissions
-    ) -> IssuedToken:
+    def create(self, principal: Principal, name: str, expires_at: int | None, permissions: Permissions) -> IssuedToken:
         """Create a token; the returned secret exists nowhere else and can never be produced again."""
         account = principal.account
         if not account.is_active:
@@ -79,9 +77,7 @@ class TokenService:
         if self._uow.tokens.get_by_name(principal.account.id, new_name) is not None:
             raise Conflict(f"An API token with the name “{new_name}” already exists.")
         self._uow.tokens.rename(token.id, new_name)
-        self._audit.record_by(
-            principal, AuditAction.ACCOUNT_TOKEN_RENAME, target=new_name, details={"old_name": name}
-        )
+        self._audit.record_by(principal, AuditAction.ACCOUNT_TOKEN_RENAME, target=new_name, details={"old_name": name})
 
     def revoke(self, principal: Principal, name: str) -> bool:
         """Delete the token; False (and nothing recorded) when there was no such token, as cPanel answers 0."""
@@ -96,8 +92,10 @@ def _check_no_escalation(principal: Principal, wanted: Permissions) -> None:
     held = principal.permissions
     if held is None or held.covers(wanted):
         return
-    missing = "full access" if wanted.full_access else next(
-        str(scope) for scope in sorted(wanted.scopes) if not held.allows(scope)
+    missing = (
+        "full access"
+        if wanted.full_access
+        else next(str(scope) for scope in sorted(wanted.scopes) if not held.allows(scope))
     )
     raise PermissionDenied(
         f"An API token can only create tokens with permissions it holds itself; it lacks “{missing}”.",

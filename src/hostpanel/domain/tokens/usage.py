@@ -94,8 +94,13 @@ class UsageRecorder:
                 for ip, at in sorted(use.first_seen.items(), key=lambda item: item[1]):
                     if uow.tokens.remember_ip(token_id, ip, int(at)):
                         audit.record(
-                            AuditAction.ACCOUNT_TOKEN_NEW_IP, actor=f"token:{use.token_name}",
-                            account_id=use.account_id, username=use.username, ip=ip, target=use.token_name, time=at,
+                            AuditAction.ACCOUNT_TOKEN_NEW_IP,
+                            actor=f"token:{use.token_name}",
+                            account_id=use.account_id,
+                            username=use.username,
+                            ip=ip,
+                            target=use.token_name,
+                            time=at,
                         )
                     learned.append((token_id, ip))
             uow.commit()

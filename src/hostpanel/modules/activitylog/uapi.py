@@ -11,8 +11,9 @@ from hostpanel.domain.audit.tags import AuditAction, Outcome
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.permissions import Access, ScopeModule
 
-module = UapiModule("ActivityLog", ScopeModule.ACTIVITYLOG, "Review the account's activity: logins, token use "
-                    "and changes.")
+module = UapiModule(
+    "ActivityLog", ScopeModule.ACTIVITYLOG, "Review the account's activity: logins, token use and changes."
+)
 MAX_LIMIT = 1000
 
 
@@ -30,17 +31,24 @@ def event_record(event: AuditEvent) -> dict[str, Any]:
 
 
 @module.function(
-    "list", Access.READ, "The account's audit events, newest first.", returns_list=True,
+    "list",
+    Access.READ,
+    "The account's audit events, newest first.",
+    returns_list=True,
     params=(
         Param("since", "Only events at or after this Unix time.", type="integer"),
         Param("until", "Only events before this Unix time.", type="integer"),
-        Param("action", "Only these actions (e.g. account:token:create); repeat as action, action-1, ...",
-              repeated=True),
+        Param(
+            "action", "Only these actions (e.g. account:token:create); repeat as action, action-1, ...", repeated=True
+        ),
         Param("outcome", "Only events with this outcome: success, failure or denied."),
         Param("ip", "Only events from this source address."),
         Param("token", "Only events whose actor is this token (by name)."),
-        Param("before_id", "Only events older than this event id: pass the last id of a page to get the next.",
-              type="integer"),
+        Param(
+            "before_id",
+            "Only events older than this event id: pass the last id of a page to get the next.",
+            type="integer",
+        ),
         Param("limit", f"How many events at most (1-{MAX_LIMIT}, default 100).", type="integer"),
     ),
 )

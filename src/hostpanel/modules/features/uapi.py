@@ -16,8 +16,12 @@ def list_features(call: Call) -> dict[str, int]:
     return {feature.value: 0 if feature.value in disabled else 1 for feature in Feature}
 
 
-@module.function("has_feature", Access.READ, "1 if the account has the feature, 0 if it is off, null if unknown.",
-                 params=(Param("name", "A feature name, e.g. apitokens.", True),))
+@module.function(
+    "has_feature",
+    Access.READ,
+    "1 if the account has the feature, 0 if it is off, null if unknown.",
+    params=(Param("name", "A feature name, e.g. apitokens.", True),),
+)
 def has_feature(call: Call) -> int | None:
     name = call.args.get("name")
     if not name:

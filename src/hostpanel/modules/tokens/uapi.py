@@ -14,7 +14,8 @@ module = UapiModule("Tokens", ScopeModule.TOKENS, "Create, review, rename and re
 
 NAME = Param("name", "The token's name: 1-50 characters from a-z A-Z 0-9 _ -, unique in the account.", True)
 EXPIRES = Param(
-    "expires_at", "When the token stops working, in Unix seconds (must be in the future); 0 or absent: never.",
+    "expires_at",
+    "When the token stops working, in Unix seconds (must be in the future); 0 or absent: never.",
     type="integer",
 )
 # Columns the database can sort by, and the cPanel sort methods that agree with its order.
@@ -41,8 +42,9 @@ def token_record(token: ApiToken, now: float) -> dict[str, Any]:
     }
 
 
-@module.function("create_full_access", Access.WRITE, "Create a token with the account's full access.",
-                 params=(NAME, EXPIRES))
+@module.function(
+    "create_full_access", Access.WRITE, "Create a token with the account's full access.", params=(NAME, EXPIRES)
+)
 def create_full_access(call: Call) -> dict[str, Any]:
     name = call.args.require("name")
     expires_at = parse_expires_at(call.args.get("expires_at"), call.now)
@@ -52,13 +54,19 @@ def create_full_access(call: Call) -> dict[str, Any]:
 
 
 @module.function(
-    "create", Access.WRITE, "Create a token limited to scopes (or with full access); returns the whole record.",
+    "create",
+    Access.WRITE,
+    "Create a token limited to scopes (or with full access); returns the whole record.",
     params=(
         NAME,
         EXPIRES,
         Param("full_access", "1 for every scope, now and in future modules.", type="boolean"),
-        Param("scope", "A scope such as `fileman:read` or `tokens:write`; repeat as scope, scope-1, ...",
-              repeated=True, example="tokens:read"),
+        Param(
+            "scope",
+            "A scope such as `fileman:read` or `tokens:write`; repeat as scope, scope-1, ...",
+            repeated=True,
+            example="tokens:read",
+        ),
     ),
 )
 def create(call: Call) -> dict[str, Any]:
@@ -103,13 +111,21 @@ def _native_query(options: ListOptions) -> TokenQuery | None:
     )
 
 
-@module.function("rename", Access.WRITE, "Give a token a new name; nothing else about it changes.",
-                 params=(NAME, Param("new_name", "The new name, same rules as `name`.", True)))
+@module.function(
+    "rename",
+    Access.WRITE,
+    "Give a token a new name; nothing else about it changes.",
+    params=(NAME, Param("new_name", "The new name, same rules as `name`.", True)),
+)
 def rename(call: Call) -> None:
     call.tokens.rename(call.principal, call.args.require("name"), call.args.require("new_name"))
 
 
-@module.function("revoke", Access.WRITE, "Delete a token; it is refused from the next request on. "
-                 "Returns 1 if it existed, 0 if not.", params=(NAME,))
+@module.function(
+    "revoke",
+    Access.WRITE,
+    "Delete a token; it is refused from the next request on. Returns 1 if it existed, 0 if not.",
+    params=(NAME,),
+)
 def revoke(call: Call) -> int:
     return 1 if call.tokens.revoke(call.principal, call.args.require("name")) else 0

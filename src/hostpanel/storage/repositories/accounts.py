@@ -66,7 +66,7 @@ class SqlAccountRepository:
         row = self._c.execute(select(*ACCOUNT_COLUMNS).where(accounts.c.username == username)).first()
         return account_from_row(row) if row else None
 
-    def list(self) -> list[Account]:
+    def all(self) -> list[Account]:
         rows = self._c.execute(select(*ACCOUNT_COLUMNS).order_by(accounts.c.username))
         return [account_from_row(row) for row in rows]
 

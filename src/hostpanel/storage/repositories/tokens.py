@@ -18,13 +18,12 @@ from hostpanel.storage.repositories.errors import is_unique_violation
 from hostpanel.storage.tables import accounts, api_tokens, token_addresses
 
 TOKEN_COLUMNS = tuple(api_tokens.c)
+_ACCOUNT = "account__"  # label prefix of the account's columns in the joined lookup
 
 
 def _token_from_row(row: Any) -> ApiToken:
     permissions = (
-        Permissions.full()
-        if row.full_access
-        else Permissions.of([Scope.parse(text) for text in row.scopes.split()])
+        Permissions.full() if row.full_access else Permissions.of([Scope.parse(text) for text in row.scopes.split()])
     )
     return ApiToken(
         id=row.id,
@@ -47,6 +46,7 @@ class SqlTokenRepository:
 
     def add(
         self,
+        *,
         account_id: int,
         name: str,
         key: str,
@@ -85,7 +85,7 @@ class SqlTokenRepository:
 
     def find_by_key(self, key: str) -> tuple[ApiToken, Account] | None:
         query = (
-            select(*TOKEN_COLUMNS, *(column.label(f"account_{column.name}") for column in ACCOUNT_COLUMNS))
+            select(*TOKEN_COLUMNS, *(column.label(f"{_ACCOUNT}{column.name}") for column in ACCOUNT_COLUMNS))
             .join(accounts, accounts.c.id == api_tokens.c.account_id)
             .where(api_tokens.c.key == key)
         )
@@ -93,7 +93,7 @@ class SqlTokenRepository:
         if row is None:
             return None
         fields = row._mapping
-        account = account_from_row(_Prefixed(fields, "account_"))
+        account = account_from_row(_Prefixed(fields, _ACCOUNT))
         return _token_from_row(row), account
 
     def rename(self, token_id: int, new_name: str) -> None:
@@ -111,8 +111,9 @@ class SqlTokenRepository:
     def page(self, account_id: int, query: TokenQuery) -> tuple[list[ApiToken], int]:
         where = api_tokens.c.account_id == account_id
         total = self._c.execute(select(func.count()).select_from(api_tokens).where(where)).scalar_one()
-        keys = [api_tokens.c.name] if query.order == TokenOrder.NAME else [api_tokens.c.created_at, api_tokens.c.id]
-        order = [key.desc() for key in keys] if query.descending else keys
+        # Ties in creation time keep name order in both directions, as a stable sort of the name-ordered list does.
+        first = api_tokens.c.name if query.order == TokenOrder.NAME else api_tokens.c.created_at
+        order = [first.desc() if query.descending else first, api_tokens.c.name]
         statement = select(*TOKEN_COLUMNS).where(where).order_by(*order).offset(query.offset)
         if query.limit is not None:
             statement = statement.limit(query.limit)
@@ -133,12 +134,18 @@ class SqlTokenRepository:
     def remember_ip(self, token_id: int, ip: str, at: int) -> bool:
         values = {"token_id": token_id, "ip": ip, "first_seen": at}
         dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(token_addresses).values(values).on_conflict_do_nothing()
-        return self._c.execute(statement).rowcount > 0
+        statement = (
+            dialect.insert(token_addresses)
+            .values(values)
+            .on_conflict_do_nothing()
+            .returning(token_addresses.c.token_id)
+        )
+        # RETURNING, not rowcount: drivers disagree on rowcount for INSERT ... ON CONFLICT.
+        return self._c.execute(statement).first() is not None
 
 
 class _Prefixed:
-    """Attribute access to the `account_*` columns of a joined row."""
+    """Attribute access to the prefixed account columns of a joined row."""
 
     def __init__(self, fields: Any, prefix: str) -> None:
         self._fields = fields

@@ -78,7 +78,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("account_id", "name", name="uq_api_tokens_account_id_name"),
         sa.UniqueConstraint("key", name="uq_api_tokens_key"),
     )
-    op.create_index("ix_api_tokens_account_id_created_at_id", "api_tokens", ["account_id", "created_at", "id"])
+    op.create_index("ix_api_tokens_account_id_created_at_name", "api_tokens", ["account_id", "created_at", "name"])
     op.create_table(
         "token_addresses",
         sa.Column("token_id", sa.Integer(), nullable=False),

@@ -1,0 +1,44 @@
+"""cPanel's argument conventions."""
+
+from __future__ import annotations
+
+import pytest
+
+from hostpanel.api.uapi.args import Args
+from hostpanel.domain.errors import InvalidInput
+
+
+def test_repeated_keys_are_numbered_like_cpanels_form_parser() -> None:
+    args = Args([("foo", "a"), ("foo", "b"), ("foo", "c"), ("api.columns_0", "x")])
+    assert args.get("foo") == "a" and args.get("foo-0") == "b" and args.get("foo-1") == "c"
+    assert args.get_multiple("foo") == ["a", "b", "c"]
+    assert args.meta == {"api.columns_0": "x"}
+
+
+def test_explicit_numbering_sorts_numerically_after_the_bare_key() -> None:
+    args = Args([("backup-10", "j"), ("backup-2", "b"), ("backup", "a"), ("backupx-1", "no")])
+    assert args.get_multiple("backup") == ["a", "b", "j"]
+
+
+def test_required_and_list_messages() -> None:
+    args = Args([("empty", ""), ("list", "a"), ("list-1", "")])
+    with pytest.raises(InvalidInput, match="Provide the “name” argument."):
+        args.require("name")
+    with pytest.raises(InvalidInput, match="The “empty” argument cannot be empty."):
+        args.require("empty")
+    with pytest.raises(InvalidInput, match="Provide at least one “backup” argument."):
+        args.require_multiple("backup")
+    with pytest.raises(InvalidInput, match="The “list” arguments cannot be empty."):
+        args.require_multiple("list")
+
+
+def test_booleans_and_integers() -> None:
+    args = Args([("on", "1"), ("off", "0"), ("bad", "yes"), ("n", "42"), ("neg", "-1")])
+    assert args.flag("on") is True and args.flag("off") is False and args.flag("missing", True) is True
+    with pytest.raises(InvalidInput, match="must be 1 or 0"):
+        args.flag("bad")
+    assert args.integer("n") == 42
+    with pytest.raises(InvalidInput, match="whole number"):
+        args.integer("neg")
+    with pytest.raises(InvalidInput, match="whole number from 1 to 10"):
+        args.integer("n", minimum=1, maximum=10)

@@ -1,0 +1,158 @@
+"""The administrator's CLI as a real process: output, --json contracts, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PASSWORD
+from tests.processes import environment, hostpanel
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    built = environment(tmp_path / "var")
+    hostpanel(built, "init")
+    hostpanel(
+        built,
+        "account",
+        "create",
+        "alice",
+        "--password-stdin",
+        "--domain",
+        "alice.test",
+        "--email",
+        "alice@alice.test",
+        stdin=PASSWORD + "\n",
+    )
+    return built
+
+
+def error_line(result: object) -> str:
+    stderr: str = result.stderr  # type: ignore[attr-defined]
+    assert result.returncode != 0  # type: ignore[attr-defined]
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("hostpanel: error: ")
+    return lines[0].removeprefix("hostpanel: error: ")
+
+
+def test_init_makes_a_private_key_a_certificate_and_the_schema(tmp_path: Path) -> None:
+    env = environment(tmp_path / "var")
+    hostpanel(env, "init")
+    key = tmp_path / "var" / "server.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert (tmp_path / "var" / "tls" / "cert.pem").exists()
+    before = key.read_bytes()
+    hostpanel(env, "init")  # idempotent, and never replaces the key
+    assert key.read_bytes() == before
+
+
+def test_commands_refuse_to_run_before_init(tmp_path: Path) -> None:
+    message = error_line(hostpanel(environment(tmp_path / "none"), "account", "list", check=False))
+    assert "hostpanel init" in message
+
+
+def test_a_readable_key_file_is_refused(env: dict[str, str]) -> None:
+    key = Path(env["HOSTPANEL_HOME"]) / "server.key"
+    key.chmod(0o644)
+    assert "chmod 600" in error_line(hostpanel(env, "account", "list", check=False))
+
+
+def test_account_lifecycle(env: dict[str, str]) -> None:
+    listed = json.loads(hostpanel(env, "account", "list", "--json").stdout)
+    assert listed[0]["username"] == "alice" and listed[0]["domains"] == ["alice.test"]
+    assert (Path(env["HOSTPANEL_HOME"]) / "homes" / "alice").is_dir()
+    hostpanel(env, "account", "suspend", "alice")
+    assert json.loads(hostpanel(env, "account", "list", "--json").stdout)[0]["status"] == "suspended"
+    hostpanel(env, "account", "unsuspend", "alice")
+    hostpanel(env, "account", "passwd", "alice", "--password-stdin", stdin="Another-Long-Passphrase-7\n")
+    features = json.loads(hostpanel(env, "account", "features", "alice", "--disable", "apitokens", "--json").stdout)
+    assert features == {"apitokens": False}
+    hostpanel(env, "account", "add-domain", "alice", "Alice-Two.test")
+    assert json.loads(hostpanel(env, "account", "list", "--json").stdout)[0]["domains"] == [
+        "alice.test",
+        "alice-two.test",
+    ]
+    assert error_line(hostpanel(env, "account", "delete", "alice", stdin="n\n", check=False)) == "aborted"
+    hostpanel(env, "account", "delete", "alice", "--yes")
+    assert json.loads(hostpanel(env, "account", "list", "--json").stdout) == []
+    assert not (Path(env["HOSTPANEL_HOME"]) / "homes" / "alice").exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (("account", "create", "root", "--password-stdin"), PASSWORD, "“root” is a reserved username."),
+        (("account", "create", "Bob", "--password-stdin"), PASSWORD, "“Bob” is not a valid username"),
+        (("account", "create", "bob", "--password-stdin"), "password1", "at least 10 characters"),
+        (("account", "create", "bob", "--password-stdin"), "password1234", "too weak"),
+        (("account", "create", "alice", "--password-stdin"), PASSWORD, "The account “alice” already exists."),
+        (("account", "create", "bob"), "", "pass --password-stdin"),
+        (("account", "create", "bob", "--password-stdin", "--domain", "alice.test"), PASSWORD, "already belongs"),
+        (("account", "features", "alice", "--disable", "nope"), None, "“nope” is not a feature"),
+        (("account", "suspend", "zed"), None, "The account “zed” does not exist."),
+        (("token", "create", "alice", "bad name"), None, "is not a valid API token name"),
+        (("token", "create", "alice", "x", "--scope", "root:all"), None, "is not a valid scope"),
+        (("token", "create", "alice", "x", "--expires", "tomorrowish"), None, "is not a date"),
+        (("token", "create", "alice", "x", "--expires", "2001-01-01"), None, "must be a future date"),
+        (("token", "revoke", "alice", "nope"), None, "The API token “nope” does not exist."),
+        (("token", "rename", "alice", "nope", "other"), None, "The API token “nope” does not exist."),
+        (("token", "list", "zed"), None, "The account “zed” does not exist."),
+        (("audit", "--action", "nope"), None, "“nope” is not an audit action"),
+        (("token", "create"), None, "Missing argument"),
+    ],
+)
+def test_mistakes_are_one_line_on_stderr(
+    env: dict[str, str], args: tuple[str, ...], stdin: str | None, message: str
+) -> None:
+    result = hostpanel(env, *args, stdin=None if stdin is None else stdin + "\n", check=False)
+    assert message in error_line(result)
+
+
+def test_token_lifecycle_and_the_json_contract(env: dict[str, str]) -> None:
+    created = json.loads(
+        hostpanel(
+            env, "token", "create", "alice", "deploy", "--expires", "30d", "--scope", "tokens:read", "--json"
+        ).stdout
+    )
+    secret = created.pop("token")
+    assert secret.startswith("hpat_")
+    assert set(created) == {
+        "name",
+        "create_time",
+        "expires_at",
+        "expired",
+        "has_full_access",
+        "features",
+        "scopes",
+        "whitelist_ips",
+        "last_used",
+        "last_used_ip",
+    }
+    assert created["expires_at"] - created["create_time"] == 30 * 86400
+    assert created["scopes"] == ["tokens:read"] and created["has_full_access"] == 0
+    human = hostpanel(env, "token", "create", "alice", "full").stdout
+    assert "shown only this once" in human and "hpat_" in human
+    listed = hostpanel(env, "token", "list", "alice", "--json").stdout
+    assert secret not in listed and "hpat_" not in listed
+    assert [r["name"] for r in json.loads(listed)] == ["deploy", "full"]
+    assert "deploy" in hostpanel(env, "token", "list", "alice").stdout
+    hostpanel(env, "token", "rename", "alice", "deploy", "ci")
+    hostpanel(env, "token", "revoke", "alice", "ci")
+    assert [r["name"] for r in json.loads(hostpanel(env, "token", "list", "alice", "--json").stdout)] == ["full"]
+    events = [json.loads(line) for line in hostpanel(env, "audit", "alice", "--json").stdout.splitlines()]
+    assert [e["action"] for e in events][:4] == [
+        "account:token:revoke",
+        "account:token:rename",
+        "account:token:create",
+        "account:token:create",
+    ]
+    assert all(e["actor"] == "admin" for e in events)
+    assert secret not in json.dumps(events)
+    only = hostpanel(env, "audit", "--action", "account:token:rename", "--since", "1h", "--json").stdout
+    assert len(only.splitlines()) == 1

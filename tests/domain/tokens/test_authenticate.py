@@ -1,0 +1,124 @@
+"""Every authentication failure is the same to the caller, and costs the same work."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from hostpanel.container import Container
+from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.errors import AuthenticationFailed
+from hostpanel.domain.principal import AuthMethod
+from hostpanel.domain.tokens import secret
+from hostpanel.domain.tokens.model import IssuedToken
+from tests.conftest import FakeClock, make_account, make_token
+
+
+def authenticate(container: Container, username: str, token: str) -> Any:
+    with container.uow(write=False) as uow:
+        return container.authenticator.authenticate(uow.tokens, username, token, "192.0.2.1")
+
+
+def reason(container: Container, username: str, token: str) -> str:
+    with pytest.raises(AuthenticationFailed) as failed:
+        authenticate(container, username, token)
+    assert failed.value.message == "Access denied"
+    return failed.value.reason
+
+
+def test_the_right_pair_authenticates(container: Container, alice: Account, alice_token: IssuedToken) -> None:
+    principal = authenticate(container, "alice", alice_token.secret)
+    assert principal.account.username == "alice"
+    assert principal.method == AuthMethod.TOKEN
+    assert principal.token.name == "bar"
+    assert principal.ip == "192.0.2.1"
+
+
+def test_each_failure_has_its_own_reason_for_the_audit_only(
+    container: Container, alice: Account, alice_token: IssuedToken, clock: FakeClock
+) -> None:
+    bob_token = make_token(container, make_account(container, "bob"), "b").secret
+    wrong_secret = alice_token.secret[:-12] + secret.generate()[-12:]
+    assert reason(container, "alice", "JPQNSRU0DH448UJLGXH7KVJECC5QN9N9") == "malformed token"
+    assert reason(container, "alice", secret.generate()) == "unknown token"
+    assert reason(container, "nobody", alice_token.secret) == "token belongs to another account"
+    assert reason(container, "alice", bob_token) == "token belongs to another account"
+    assert reason(container, "alice", wrong_secret) in ("malformed token", "wrong secret")
+    short = make_token(container, alice, "short", expires_at=int(clock.now()) + 5).secret
+    clock.advance(5)
+    assert reason(container, "alice", short) == "token “short” expired"
+    with container.uow() as uow:
+        container.accounts(uow).set_suspended("alice", True)
+        uow.commit()
+    assert reason(container, "alice", alice_token.secret) == "account suspended"
+
+
+def test_a_known_key_with_a_forged_secret_is_refused(container: Container, alice_token: IssuedToken) -> None:
+    parsed = secret.parse(alice_token.secret)
+    assert parsed is not None
+    body = f"{secret.PREFIX}{parsed.key}_{'A' * secret.SECRET_LENGTH}"
+    forged = body + secret.checksum(body)
+    assert reason(container, "alice", forged) == "wrong secret"
+
+
+def test_a_token_made_under_an_unknown_pepper_is_refused(container: Container, alice_token: IssuedToken) -> None:
+    with container.uow() as uow:
+        uow.connection.exec_driver_sql("UPDATE api_tokens SET pepper_id = 99")  # type: ignore[attr-defined]
+        uow.commit()
+    assert reason(container, "alice", alice_token.secret) == "wrong secret"
+
+
+@contextmanager
+def recorded_statements(container: Container) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(*args: Any) -> None:
+        statements.append(args[2])
+
+    event.listen(container.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(container.engine, "before_cursor_execute", record)
+
+
+def test_unknown_user_and_wrong_token_do_the_same_database_work(
+    container: Container, alice: Account, alice_token: IssuedToken
+) -> None:
+    """The lookup goes by the token's key, never the username: the same statements run whoever is named."""
+    cases = {
+        "unknown user": ("nobody", secret.generate()),
+        "wrong token": ("alice", secret.generate()),
+        "known key, other user": ("nobody", alice_token.secret),
+    }
+    seen = {}
+    for label, (user, token) in cases.items():
+        with recorded_statements(container) as statements, pytest.raises(AuthenticationFailed):
+            authenticate(container, user, token)
+        seen[label] = [s for s in statements if "api_tokens" in s]
+    assert len({tuple(v) for v in seen.values()}) == 1, seen
+    assert len(seen["unknown user"]) == 1
+
+
+def test_unknown_user_is_not_measurably_faster_than_wrong_token(container: Container, alice: Account) -> None:
+    def once(user: str) -> float:
+        token = secret.generate()
+        started = time.perf_counter()
+        with pytest.raises(AuthenticationFailed):
+            authenticate(container, user, token)
+        return time.perf_counter() - started
+
+    for _ in range(50):  # warm the pool and caches
+        once("alice")
+    samples: dict[str, list[float]] = {"nobody": [], "alice": []}
+    for _ in range(400):  # interleaved, so drift in the machine's load hits both alike
+        for user, times in samples.items():
+            times.append(once(user))
+    unknown, wrong = statistics.median(samples["nobody"]), statistics.median(samples["alice"])
+    assert 0.8 < unknown / wrong < 1.25, (unknown, wrong)

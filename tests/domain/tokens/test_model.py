@@ -1,0 +1,43 @@
+"""Token names and expiry follow cPanel's rules and messages."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hostpanel.domain.errors import InvalidInput
+from hostpanel.domain.tokens.model import MAX_EPOCH, parse_expires_at, validate_name
+
+CPANEL_NAME = re.compile(r"\A[A-Za-z0-9_-]{1,50}\Z")
+
+
+@given(st.text(max_size=60))
+def test_name_accepted_exactly_when_cpanel_accepts_it(name: str) -> None:
+    if CPANEL_NAME.match(name) and not name.endswith("\n"):
+        assert validate_name(name) == name
+    else:
+        with pytest.raises(InvalidInput) as raised:
+            validate_name(name)
+        assert "is not a valid API token name" in raised.value.message
+
+
+@pytest.mark.parametrize("name", ["ok\n", "", "a" * 51, "with space", "semi;colon", "ünï", "a:b"])
+def test_bad_names(name: str) -> None:
+    with pytest.raises(InvalidInput):
+        validate_name(name)
+
+
+def test_expiry_rules() -> None:
+    now = 1_800_000_000
+    assert parse_expires_at(None, now) is None
+    assert parse_expires_at("", now) is None
+    assert parse_expires_at("0", now) is None
+    assert parse_expires_at(str(now + 10), now) == now + 10
+    with pytest.raises(InvalidInput, match="must be a future date"):
+        parse_expires_at(str(now), now)
+    for bad in ("-5", "1e9", "12abc", str(MAX_EPOCH + 1), "１２３"):
+        with pytest.raises(InvalidInput, match="is not a valid UNIX epoch timestamp"):
+            parse_expires_at(bad, now)

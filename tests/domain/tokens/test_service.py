@@ -1,0 +1,135 @@
+"""Issuing, reviewing, renaming and revoking tokens through the real services and storage."""
+
+from __future__ import annotations
+
+import pytest
+
+from hostpanel.container import Container
+from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.audit.model import AuditQuery
+from hostpanel.domain.errors import AccountSuspended, Conflict, InvalidInput, NotFound, PermissionDenied
+from hostpanel.domain.permissions import Access, Permissions, Scope, ScopeModule
+from hostpanel.domain.principal import AuthMethod, Principal
+from hostpanel.domain.tokens import secret
+from hostpanel.domain.tokens.model import TokenOrder, TokenQuery
+from tests.conftest import FakeClock, make_account, make_token
+
+READ = Permissions.of([Scope(ScopeModule.TOKENS, Access.READ)])
+
+
+def actions(container: Container, account: Account) -> list[str]:
+    with container.uow(write=False) as uow:
+        return [event.action.value for event in uow.audit.query(AuditQuery(account_id=account.id))]
+
+
+def test_create_returns_the_secret_once_and_stores_only_a_keyed_digest(container: Container, alice: Account) -> None:
+    issued = make_token(container, alice, "deploy", expires_at=int(container.clock.now()) + 60)
+    assert secret.parse(issued.secret) is not None
+    with container.uow(write=False) as uow:
+        stored = uow.tokens.get_by_name(alice.id, "deploy")
+        raw = uow.connection.exec_driver_sql("SELECT * FROM api_tokens").fetchall()  # type: ignore[attr-defined]
+    assert stored is not None and stored.digest == secret.digest(container.keys.keyring.current, issued.secret)
+    flat = repr(raw)
+    assert issued.secret not in flat
+    assert issued.secret[len(secret.PREFIX) + secret.KEY_LENGTH + 1 :] not in flat
+    assert actions(container, alice) == ["account:token:create", "admin:account:create"]
+
+
+def test_duplicate_name_is_a_conflict_with_cpanels_message(container: Container, alice: Account) -> None:
+    make_token(container, alice, "dup")
+    with pytest.raises(Conflict, match="A conflicting API token with the name “dup” already exists."):
+        make_token(container, alice, "dup")
+    bob = make_account(container, "bob")
+    make_token(container, bob, "dup")  # names are unique per account only
+
+
+def test_names_are_case_sensitive(container: Container, alice: Account) -> None:
+    make_token(container, alice, "Deploy")
+    make_token(container, alice, "deploy")
+
+
+def test_past_expiry_refused(container: Container, alice: Account) -> None:
+    with pytest.raises(InvalidInput, match="must be a future date"):
+        make_token(container, alice, "old", expires_at=int(container.clock.now()))
+
+
+def test_suspended_account_cannot_create(container: Container, alice: Account) -> None:
+    with container.uow() as uow:
+        container.accounts(uow).set_suspended("alice", True)
+        uow.commit()
+    with container.uow() as uow:
+        suspended = container.accounts(uow).get("alice")
+    with pytest.raises(AccountSuspended):
+        make_token(container, suspended, "x")
+
+
+def test_a_token_cannot_mint_more_than_it_holds(container: Container, alice: Account) -> None:
+    reader = make_token(container, alice, "reader", READ).token
+    principal = Principal(alice, AuthMethod.TOKEN, reader)
+    with container.uow() as uow, pytest.raises(PermissionDenied, match="full access"):
+        container.tokens(uow).create(principal, "escalated", None, Permissions.full())
+    writer = Permissions.of([Scope(ScopeModule.TOKENS, Access.WRITE)])
+    with container.uow() as uow, pytest.raises(PermissionDenied, match="tokens:write"):
+        container.tokens(uow).create(principal, "escalated", None, writer)
+    with container.uow() as uow:
+        container.tokens(uow).create(principal, "same", None, READ)
+
+
+def test_rename_follows_cpanels_order_of_checks(container: Container, alice: Account) -> None:
+    make_token(container, alice, "one")
+    make_token(container, alice, "two")
+    admin = Principal.admin(alice)
+    with container.uow() as uow:
+        tokens = container.tokens(uow)
+        with pytest.raises(InvalidInput, match="must be a different value"):
+            tokens.rename(admin, "one", "one")
+        with pytest.raises(NotFound, match="The API token “nope” does not exist."):
+            tokens.rename(admin, "nope", "three")
+        with pytest.raises(InvalidInput, match="not a valid API token name"):
+            tokens.rename(admin, "one", "bad name")
+        with pytest.raises(Conflict, match="An API token with the name “two” already exists."):
+            tokens.rename(admin, "one", "two")
+        tokens.rename(admin, "one", "three")
+        uow.commit()
+    with container.uow(write=False) as uow:
+        assert uow.tokens.get_by_name(alice.id, "three") is not None
+        assert uow.tokens.get_by_name(alice.id, "one") is None
+
+
+def test_revoke_reports_whether_it_existed(container: Container, alice: Account) -> None:
+    make_token(container, alice, "gone")
+    with container.uow() as uow:
+        assert container.tokens(uow).revoke(Principal.admin(alice), "gone") is True
+        assert container.tokens(uow).revoke(Principal.admin(alice), "gone") is False
+        uow.commit()
+    assert actions(container, alice).count("account:token:revoke") == 1
+
+
+def test_expired_tokens_stay_listed(container: Container, alice: Account, clock: FakeClock) -> None:
+    make_token(container, alice, "short", expires_at=int(clock.now()) + 10)
+    clock.advance(11)
+    with container.uow(write=False) as uow:
+        tokens, total = container.tokens(uow).page(alice.id, TokenQuery())
+    assert total == 1 and tokens[0].is_expired(clock.now())
+
+
+def test_pages_in_name_and_creation_order(container: Container, alice: Account, clock: FakeClock) -> None:
+    for name in ["c", "a", "b"]:
+        make_token(container, alice, name)
+        clock.advance(1)
+    with container.uow(write=False) as uow:
+        page = container.tokens(uow).page
+        assert [t.name for t in page(alice.id, TokenQuery(limit=2))[0]] == ["a", "b"]
+        assert [t.name for t in page(alice.id, TokenQuery(offset=2))[0]] == ["c"]
+        created = page(alice.id, TokenQuery(order=TokenOrder.CREATED, descending=True))[0]
+        assert [t.name for t in created] == ["b", "a", "c"]
+        assert page(alice.id, TokenQuery(limit=1))[1] == 3
+
+
+def test_failed_create_leaves_nothing_behind(container: Container, alice: Account) -> None:
+    with container.uow() as uow:
+        container.tokens(uow).create(Principal.admin(alice), "halfway", None, Permissions.full())
+        # no commit: the transaction is abandoned, as after any error
+    with container.uow(write=False) as uow:
+        assert uow.tokens.get_by_name(alice.id, "halfway") is None
+    assert "account:token:create" not in actions(container, alice)

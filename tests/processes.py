@@ -1,0 +1,81 @@
+"""Running hostpanel as real processes: the CLI and the server, with a data directory of the test's own."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+CHEAP_HASHING = {
+    "HOSTPANEL_PASSWORD_TIME_COST": "1",
+    "HOSTPANEL_PASSWORD_MEMORY_KIB": "8",
+    "HOSTPANEL_PASSWORD_PARALLELISM": "1",
+}
+
+
+def environment(home: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTPANEL_")}
+    return {**env, **CHEAP_HASHING, "HOSTPANEL_HOME": str(home), **extra}
+
+
+def hostpanel(
+    env: dict[str, str], *args: str, stdin: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "hostpanel", *args],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"hostpanel {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running_server(env: dict[str, str], *args: str, log: Path) -> Iterator[str]:
+    """Start `hostpanel serve` on a free port over HTTPS; yield its base URL; stop it with SIGTERM."""
+    port = free_port()
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "hostpanel", "serve", "--port", str(port), *args],
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"https://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", verify=False, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"server did not start: {log.read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,102 @@
+"""Storage behaviour that both backends must share: uniqueness under concurrency, append-only audit, schema checks."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from hostpanel.container import Container
+from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.errors import Conflict
+from hostpanel.domain.permissions import Permissions
+from hostpanel.domain.principal import Principal
+from hostpanel.storage.engine import make_engine, normalise_url
+from hostpanel.storage.migrate import SchemaOutOfDate, check_schema, head_revision
+from tests.conftest import make_token
+
+
+def test_concurrent_creates_of_one_name_give_one_token_and_clean_conflicts(
+    container: Container, alice: Account
+) -> None:
+    attempts = 8
+    barrier = threading.Barrier(attempts)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def create() -> None:
+        barrier.wait()
+        try:
+            with container.uow() as uow:
+                container.tokens(uow).create(Principal.admin(alice), "race", None, Permissions.full())
+                uow.commit()
+            result = "created"
+        except Conflict as conflict:
+            result = conflict.message
+        with lock:
+            outcomes.append(result)
+
+    threads = [threading.Thread(target=create) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("created") == 1
+    assert set(outcomes) - {"created"} == {"A conflicting API token with the name “race” already exists."}
+    with container.uow(write=False) as uow:
+        count = uow.connection.execute(text("SELECT count(*) FROM api_tokens WHERE name = 'race'")).scalar()  # type: ignore[attr-defined]
+        events = uow.connection.execute(  # type: ignore[attr-defined]
+            text("SELECT count(*) FROM audit_events WHERE action = 'account:token:create'")
+        ).scalar()
+    assert count == 1 and events == 1
+
+
+def test_audit_events_cannot_be_changed_or_deleted(container: Container, alice: Account) -> None:
+    for statement in ("UPDATE audit_events SET outcome = 'failure'", "DELETE FROM audit_events"):
+        with container.uow() as uow, pytest.raises(DBAPIError, match="append-only"):
+            uow.connection.execute(text(statement))  # type: ignore[attr-defined]
+
+
+def test_deleting_an_account_removes_its_tokens_but_keeps_its_history(container: Container, alice: Account) -> None:
+    make_token(container, alice, "t")
+    home = container.homes.path_for("alice")
+    assert home.is_dir()
+    with container.uow() as uow:
+        container.accounts(uow).delete("alice")
+        uow.commit()
+    assert not home.exists()
+    with container.uow(write=False) as uow:
+        c = uow.connection  # type: ignore[attr-defined]
+        assert c.execute(text("SELECT count(*) FROM api_tokens")).scalar() == 0
+        assert c.execute(text("SELECT count(*) FROM domains")).scalar() == 0
+        assert c.execute(text("SELECT count(*) FROM audit_events WHERE username = 'alice'")).scalar() >= 3
+
+
+def test_a_failed_account_creation_leaves_no_home_behind(container: Container, alice: Account) -> None:
+    with container.uow() as uow, pytest.raises(Conflict):
+        container.accounts(uow).create("carol", "Correct-Horse-Battery-9", domains=("carol.test",))
+        container.accounts(uow).add_domain("carol", "alice.test")  # taken: the use case fails
+    assert not container.homes.path_for("carol").exists()
+    with container.uow(write=False) as uow:
+        assert uow.accounts.get_by_username("carol") is None
+
+
+def test_schema_check_names_the_fix(container: Container, settings: object) -> None:
+    check_schema(container.engine)
+    if container.engine.dialect.name != "sqlite":
+        pytest.skip("an empty database is made on SQLite only")
+    empty = make_engine(normalise_url(f"sqlite:///{container.settings.home_dir / 'empty.db'}"))
+    with pytest.raises(SchemaOutOfDate, match="hostpanel init") as raised:
+        check_schema(empty)
+    assert head_revision() in str(raised.value)
+    empty.dispose()
+
+
+def test_sqlite_runs_in_wal_mode(container: Container) -> None:
+    if container.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    with container.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
@@ -15,6 +17,7 @@ from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.principal import Principal
 from hostpanel.storage.engine import make_engine, normalise_url
 from hostpanel.storage.migrate import SchemaOutOfDate, check_schema, head_revision
+from hostpanel.storage.tables import metadata
 from tests.conftest import make_token
 
 
@@ -100,3 +103,10 @@ def test_sqlite_runs_in_wal_mode(container: Container) -> None:
     with container.engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_migrations_build_exactly_the_declared_tables(container: Container) -> None:
+    """No pending migration: the migrated schema and `tables.py` agree (columns, types, indexes, constraints)."""
+    with container.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []

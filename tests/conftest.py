@@ -6,6 +6,7 @@ must be reachable, and the tests fail loudly if it is not. Without it the Postgr
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -72,7 +73,9 @@ def postgres_url(worker_id: str) -> Iterator[str]:
     if not base:
         pytest.skip(f"set {POSTGRES_ENV} to run the PostgreSQL variant")
     url = make_url(normalise_url(base))
-    name = f"hostpanel_test_{worker_id}"
+    # Per checkout and per test worker, so parallel runs (other checkouts, xdist workers) never share a database.
+    checkout = hashlib.sha256(str(Path(__file__).resolve()).encode()).hexdigest()[:8]
+    name = f"hostpanel_test_{checkout}_{worker_id}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import stat
 from pathlib import Path
 
@@ -99,7 +100,7 @@ def test_account_lifecycle(env: dict[str, str]) -> None:
         (("token", "create", "alice", "bad name"), None, "is not a valid API token name"),
         (("token", "create", "alice", "x", "--scope", "root:all"), None, "is not a valid scope"),
         (("token", "create", "alice", "x", "--expires", "tomorrowish"), None, "is not a date"),
-        (("token", "create", "alice", "x", "--expires", "2001-01-01"), None, "must be a future date"),
+        (("token", "create", "alice", "x", "--expires", "2001-01-01"), None, "“2001-01-01” is in the past"),
         (("token", "revoke", "alice", "nope"), None, "The API token “nope” does not exist."),
         (("token", "rename", "alice", "nope", "other"), None, "The API token “nope” does not exist."),
         (("token", "list", "zed"), None, "The account “zed” does not exist."),
@@ -156,3 +157,27 @@ def test_token_lifecycle_and_the_json_contract(env: dict[str, str]) -> None:
     assert secret not in json.dumps(events)
     only = hostpanel(env, "audit", "--action", "account:token:rename", "--since", "1h", "--json").stdout
     assert len(only.splitlines()) == 1
+
+
+def test_serve_refuses_a_taken_port_in_one_line(env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        message = error_line(hostpanel(env, "serve", "--port", port, check=False))
+    assert f"cannot listen on 127.0.0.1:{port}" in message and "--port" in message
+
+
+def test_checking_a_missing_database_does_not_create_it(tmp_path: Path) -> None:
+    env = environment(tmp_path / "var")
+    hostpanel(env, "init")
+    database = tmp_path / "var" / "hostpanel.db"
+    database.unlink()
+    assert "no database" in error_line(hostpanel(env, "account", "list", check=False))
+    assert not database.exists()
+
+
+def test_deleted_accounts_keep_a_readable_history(env: dict[str, str]) -> None:
+    hostpanel(env, "account", "delete", "alice", "--yes")
+    events = [json.loads(line) for line in hostpanel(env, "audit", "alice", "--json").stdout.splitlines()]
+    assert events[0]["action"] == "admin:account:delete"

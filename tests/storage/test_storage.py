@@ -12,13 +12,14 @@ from sqlalchemy.exc import DBAPIError
 
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.errors import Conflict
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.principal import Principal
 from hostpanel.storage.engine import make_engine, normalise_url
 from hostpanel.storage.migrate import SchemaOutOfDate, check_schema, head_revision
 from hostpanel.storage.tables import metadata
-from tests.conftest import make_token
+from tests.conftest import make_account, make_token
 
 
 def test_concurrent_creates_of_one_name_give_one_token_and_clean_conflicts(
@@ -90,7 +91,12 @@ def test_schema_check_names_the_fix(container: Container, settings: object) -> N
     check_schema(container.engine)
     if container.engine.dialect.name != "sqlite":
         pytest.skip("an empty database is made on SQLite only")
-    empty = make_engine(normalise_url(f"sqlite:///{container.settings.home_dir / 'empty.db'}"))
+    path = container.settings.home_dir / "empty.db"
+    empty = make_engine(normalise_url(f"sqlite:///{path}"))
+    with pytest.raises(SchemaOutOfDate, match="There is no database at .*: run `hostpanel init` first."):
+        check_schema(empty)
+    assert not path.exists()
+    path.touch()
     with pytest.raises(SchemaOutOfDate, match="hostpanel init") as raised:
         check_schema(empty)
     assert head_revision() in str(raised.value)
@@ -110,3 +116,18 @@ def test_migrations_build_exactly_the_declared_tables(container: Container) -> N
     with container.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
+
+
+def test_ids_are_never_reused(container: Container, alice: Account) -> None:
+    """A deleted account's history, or a revoked token's pending use, must never attach to a newcomer."""
+    first = make_token(container, alice, "t").token
+    with container.uow() as uow:
+        container.tokens(uow).revoke(Principal.admin(alice), "t")
+        container.accounts(uow).delete("alice")
+        uow.commit()
+    bob = make_account(container, "bob")
+    assert bob.id != alice.id
+    assert make_token(container, bob, "t").token.id != first.id
+    with container.uow(write=False) as uow:
+        assert uow.audit.query(AuditQuery(account_id=bob.id, actions=("admin:account:delete",))) == []
+        assert len(uow.audit.query(AuditQuery(username="alice"))) >= 3

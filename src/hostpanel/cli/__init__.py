@@ -8,6 +8,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 from typer.exceptions import TyperException
 
+from hostpanel import __version__
 from hostpanel.cli import accounts, audit, server, tokens
 from hostpanel.cli.common import CliError
 from hostpanel.domain.errors import HostpanelError
@@ -21,6 +22,21 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hostpanel {__version__}")
+        raise typer.Exit
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """Administer hostpanel: accounts, API tokens, the activity log and the server."""
+
+
 server.register(app)
 app.add_typer(accounts.app, name="account")
 app.add_typer(tokens.app, name="token")
@@ -39,7 +55,10 @@ def main() -> None:
     except typer.Abort:
         _fail("aborted")
     except TyperException as error:  # usage errors and bad parameters
-        _fail(error.format_message().replace("\n", " "), error.exit_code)
+        message = error.format_message().replace("\n", " ").strip()
+        if not message:  # `hostpanel` alone: the help was the answer
+            sys.exit(error.exit_code)
+        _fail(message, error.exit_code)
     except (CliError, KeyFileError, SchemaOutOfDate) as error:
         _fail(str(error))
     except HostpanelError as error:

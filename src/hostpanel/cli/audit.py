@@ -8,7 +8,7 @@ from dataclasses import asdict
 import typer
 from rich.table import Table
 
-from hostpanel.cli.common import CliError, console, find_account, format_time, parse_when, transaction
+from hostpanel.cli.common import CliError, console, format_time, parse_when, transaction
 from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.audit.tags import AuditAction
 
@@ -30,9 +30,16 @@ def audit(
         if name not in known:
             raise CliError(f"“{name}” is not an audit action. Known actions: {', '.join(sorted(known))}.")
     with transaction(write=False) as (built, uow):
-        account_id = find_account(built, uow, username).id if username else None
+        account = uow.accounts.get_by_username(username) if username else None
         start = parse_when(since, built.clock.now(), future=False) if since else None
-        events = uow.audit.query(AuditQuery(account_id=account_id, since=start, actions=tuple(action), limit=limit))
+        query = AuditQuery(
+            account_id=account.id if account else None,
+            username=username if username and account is None else None,  # a deleted account's history
+            since=start,
+            actions=tuple(action),
+            limit=limit,
+        )
+        events = uow.audit.query(query)
     if as_json:
         for event in events:
             typer.echo(json.dumps(asdict(event), sort_keys=True))

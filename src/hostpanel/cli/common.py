@@ -49,11 +49,22 @@ def find_account(built: Container, uow: UnitOfWork, username: str) -> Account:
 def parse_when(text: str, now: float, future: bool) -> int:
     """A duration (`30d`, `12h`, `2w`) counted from now (forwards or back), a date (end of that day, local
     time, as cPanel's expiry picker means it), an ISO date-time, or Unix seconds."""
-    value = text.strip()
+    moment = _moment(text.strip(), now, future)
+    if moment is None:
+        raise CliError(
+            f"“{text}” is not a date (2027-01-31), a date-time (2027-01-31T12:00), a duration (30d, 12h, 2w) or "
+            "Unix seconds."
+        )
+    if future and moment <= now:
+        raise CliError(f"“{text}” is in the past: an expiry must be in the future.")
+    return moment
+
+
+def _moment(value: str, now: float, future: bool) -> int | None:
     if match := _DURATION.fullmatch(value):
         seconds = int(match.group(1)) * _UNITS[match.group(2)]
         return int(now + seconds if future else now - seconds)
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return int(value)
     try:
         if len(value) == 10:
@@ -62,10 +73,7 @@ def parse_when(text: str, now: float, future: bool) -> int:
             return int(moment.astimezone().timestamp())
         return int(datetime.datetime.fromisoformat(value).astimezone().timestamp())
     except ValueError:
-        raise CliError(
-            f"“{text}” is not a date (2027-01-31), a date-time (2027-01-31T12:00), a duration (30d, 12h, 2w) or "
-            "Unix seconds."
-        ) from None
+        return None
 
 
 def read_password(from_stdin: bool, prompt: str = "Password") -> str:

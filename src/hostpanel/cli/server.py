@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import shlex
+import socket
 import sys
 from typing import Any
 
@@ -14,7 +15,7 @@ from hostpanel.cli.common import CliError, console
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.errors import NotFound
-from hostpanel.keys import create_key_file
+from hostpanel.keys import create_key_file, load_key_file
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.migrate import upgrade
 from hostpanel.tls import ensure_self_signed
@@ -49,6 +50,7 @@ def _initialise(settings: Settings) -> None:
     settings.home_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     if create_key_file(settings.key_path):
         console.print(f"Created the server key {settings.key_path} (mode 0600; back it up: tokens depend on it).")
+    load_key_file(settings.key_path)  # an existing key must be usable too (readable, private, well-formed)
     if ensure_self_signed(settings.tls_cert_path, settings.tls_key_path):
         console.print(f"Created a self-signed TLS certificate {settings.tls_cert_path}.")
     engine = make_engine(settings.database_url_or_default)
@@ -76,6 +78,7 @@ def serve(
         probe.check_ready()
     finally:
         probe.close()
+    _check_port_free(host, port)
     tls: dict[str, str] = {}
     if not http:
         cert, key = settings.tls_cert_path, settings.tls_key_path
@@ -100,6 +103,17 @@ def serve(
     )
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """Say so in one line when the address is taken, before anything is printed or changed."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise CliError(f"cannot listen on {host}:{port}: {error.strerror} (pass --port N)") from None
+
+
 def demo(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(2083, "--port", min=1, max=65535, help="Port."),
@@ -107,6 +121,7 @@ def demo(
 ) -> None:
     """Set up the embedded default, (re)create the demo account with a fresh password, print how to use it, serve."""
     settings = Settings()
+    _check_port_free(host, port)
     _initialise(settings)
     password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
     built = Container(settings)
@@ -121,14 +136,17 @@ def demo(
             uow.commit()
     finally:
         built.close()
-    scheme = "http" if http else "https"
-    url = f"{scheme}://{host}:{port}"
-    command = shlex.quote(sys.argv[0])
-    console.print(f"""
-[bold]hostpanel is starting at {url}/[/bold]  (self-signed certificate: curl needs -k)
-  Demo login:  {DEMO_USER} / {password}
-  Make a token:  {command} token create {DEMO_USER} mytoken
-  Then call the API:
-    curl -k -H "Authorization: cpanel {DEMO_USER}:<token>" {url}/execute/Tokens/list
-""")
+    url = f"{'http' if http else 'https'}://{host}:{port}"
+    insecure = "" if http else " -k"
+    command = f"HOSTPANEL_HOME={shlex.quote(str(settings.home_dir))} {shlex.quote(sys.argv[0])}"
+    # Plain print: a banner people copy from must not be wrapped or styled.
+    print(
+        f"""
+hostpanel is starting at {url}/{"" if http else "  (self-signed certificate: curl needs -k)"}
+  Demo account:  {DEMO_USER} / {password}   (its password is new on every start)
+  Make a token:  {command} token create {DEMO_USER} first-token
+  Call the API:  curl{insecure} -H "Authorization: cpanel {DEMO_USER}:<token>" {url}/execute/Tokens/list
+""",
+        flush=True,
+    )
     serve(host=host, port=port, workers=1, http=http)

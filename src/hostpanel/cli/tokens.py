@@ -27,7 +27,9 @@ def create(
     username: str,
     name: str = typer.Argument(..., help="1-50 characters from a-z A-Z 0-9 _ -, unique in the account."),
     expires: str | None = typer.Option(
-        None, "--expires", help="A date (2027-01-31: end of that day), a date-time, or a duration (30d, 12h, 2w)."
+        None,
+        "--expires",
+        help="A date (2027-01-31: end of that day), a date-time, a duration (30d, 12h, 2w) or Unix seconds.",
     ),
     scope: list[str] = typer.Option(
         [], "--scope", help="Limit the token to a scope, e.g. tokens:read (repeatable); default: full access."

@@ -46,6 +46,10 @@ def upgrade(engine: Engine) -> None:
 
 
 def check_schema(engine: Engine) -> None:
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and not Path(database).exists():
+        # Checking would create an empty file; say what to do instead.
+        raise SchemaOutOfDate(f"There is no database at {database}: run `hostpanel init` first.")
     current, head = current_revision(engine), head_revision()
     if current != head:
         state = "empty" if current is None else f"at revision {current}"

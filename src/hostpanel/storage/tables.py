@@ -29,7 +29,8 @@ metadata = MetaData(
 
 # Byte order, not the locale's: token names sort the same on SQLite and PostgreSQL, and the index serves ORDER BY.
 TokenName = String(50).with_variant(String(50, collation="C"), "postgresql")
-# SQLite only auto-increments INTEGER PRIMARY KEY.
+# SQLite only auto-increments INTEGER PRIMARY KEY. Every table below asks SQLite for AUTOINCREMENT: ids are never
+# reused, so a deleted account's history or a revoked token's pending use can never attach to a newcomer.
 EventId = BigInteger().with_variant(Integer(), "sqlite")
 
 accounts = Table(
@@ -42,6 +43,7 @@ accounts = Table(
     Column("status", String(16), nullable=False),
     Column("disabled_features", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    sqlite_autoincrement=True,
 )
 
 domains = Table(
@@ -51,6 +53,7 @@ domains = Table(
     Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("domain", String(253), nullable=False, unique=True),
     Column("created_at", BigInteger, nullable=False),
+    sqlite_autoincrement=True,
 )
 
 api_tokens = Table(
@@ -70,6 +73,7 @@ api_tokens = Table(
     Column("last_used_ip", String(45)),
     UniqueConstraint("account_id", "name"),
     Index(None, "account_id", "created_at", "name"),
+    sqlite_autoincrement=True,
 )
 
 token_addresses = Table(
@@ -96,4 +100,5 @@ audit_events = Table(
     Column("details", Text, nullable=False),
     Index(None, "account_id", "id"),
     Index(None, "action", "id"),
+    sqlite_autoincrement=True,
 )

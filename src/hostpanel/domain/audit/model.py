@@ -28,6 +28,7 @@ class AuditQuery:
     """A window of one account's events, newest first; `before_id` pages backwards without OFFSET."""
 
     account_id: int | None = None
+    username: str | None = None  # for accounts that no longer exist: their events keep a copy of the name
     since: float | None = None
     until: float | None = None
     actions: tuple[str, ...] = ()

@@ -53,6 +53,7 @@ class SqlAuditRepository:
             condition
             for condition in (
                 c.account_id == query.account_id if query.account_id is not None else None,
+                c.username == query.username if query.username is not None else None,
                 c.time >= query.since if query.since is not None else None,
                 c.time < query.until if query.until is not None else None,
                 c.action.in_(query.actions) if query.actions else None,

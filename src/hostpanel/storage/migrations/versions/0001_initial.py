@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_accounts"),
         sa.UniqueConstraint("username", name="uq_accounts_username"),
+        sqlite_autoincrement=True,
     )
     op.create_table(
         "domains",
@@ -55,6 +56,7 @@ def upgrade() -> None:
             ["account_id"], ["accounts.id"], name="fk_domains_account_id_accounts", ondelete="CASCADE"
         ),
         sa.UniqueConstraint("domain", name="uq_domains_domain"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_domains_account_id", "domains", ["account_id"])
     op.create_table(
@@ -77,6 +79,7 @@ def upgrade() -> None:
         ),
         sa.UniqueConstraint("account_id", "name", name="uq_api_tokens_account_id_name"),
         sa.UniqueConstraint("key", name="uq_api_tokens_key"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_api_tokens_account_id_created_at_name", "api_tokens", ["account_id", "created_at", "name"])
     op.create_table(
@@ -102,6 +105,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(16), nullable=False),
         sa.Column("details", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_audit_events"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_audit_events_account_id_id", "audit_events", ["account_id", "id"])
     op.create_index("ix_audit_events_action_id", "audit_events", ["action", "id"])

@@ -13,7 +13,7 @@ DIGITS = 6
 SKEW_STEPS = 1
 SECRET_LENGTH = 32  # base32 characters: 160 bits, RFC 4226's recommended key size
 _SECRET = re.compile(r"[A-Z2-7]{16,64}")
-_CODE = re.compile(r"\d{6}")
+_CODE = re.compile(r"[0-9]{6}")  # ASCII only: \d would also admit other scripts' digits
 
 
 def generate_secret() -> str:

@@ -144,6 +144,7 @@ class PageContext:
     # Answers
 
     def render(self, template: str, status: int = 200, /, **values: Any) -> HTMLResponse:
+        assert "status" not in values, "the HTTP status is the second positional argument"
         notice = NOTICES.get(self.query.get("notice", ""))
         common: dict[str, Any] = {
             "account": self.account if self.session and self.session.stage == SessionStage.SIGNED_IN else None,
@@ -226,9 +227,6 @@ class Page:
     def _checked(self, context: PageContext) -> Response:
         request = context.request
         _resume(context)
-        if request.method == "POST" and not context.csrf_ok():
-            context.failed = HostpanelError("CSRF")  # nothing this request did is kept
-            return context.render("error.html", 403, code=403)
         stage = context.session.stage if context.session else None
         if self.access == Access.SIGNED_IN and stage != SessionStage.SIGNED_IN:
             if stage == SessionStage.SECOND_FACTOR:
@@ -237,6 +235,9 @@ class Page:
             return context.redirect("/login", notice, next=_here(request))
         if self.access == Access.SECOND_FACTOR and stage != SessionStage.SECOND_FACTOR:
             return context.redirect("/security/tokens" if stage == SessionStage.SIGNED_IN else "/login")
+        if request.method == "POST" and not context.csrf_ok():
+            context.failed = HostpanelError("CSRF")  # nothing this request did is kept
+            return context.render("error.html", 403, code=403)
         if (
             self.sudo
             and context.session

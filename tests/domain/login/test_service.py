@@ -41,7 +41,7 @@ def test_every_refused_sign_in_looks_the_same_and_is_recorded(container: Contain
         ("nobody", None, "unknown user"),
         ("alice", alice.id, "wrong password"),
     ]
-    assert all(PASSWORD not in repr(e) and "wrong password" != e.target for e in failures)
+    assert all(PASSWORD not in repr(e) and e.target != "wrong password" for e in failures)
 
 
 def test_a_suspended_account_cannot_sign_in_even_with_the_right_password(container: Container, alice: Account) -> None:
@@ -61,7 +61,9 @@ def test_without_two_factor_the_password_signs_in(container: Container, alice: A
 def test_with_two_factor_the_session_waits_for_a_code(container: Container, alice: Account, clock: FakeClock) -> None:
     with container.uow() as uow:
         enrolment = container.twofactor(uow).generate(alice)
-        container.twofactor(uow).enable(Principal.admin(alice), enrolment.secret, pyotp.TOTP(enrolment.secret).at(clock.now()))
+        container.twofactor(uow).enable(
+            Principal.admin(alice), enrolment.secret, pyotp.TOTP(enrolment.secret).at(clock.now())
+        )
         uow.commit()
     signed = sign_in(container, "alice", PASSWORD)
     assert signed.needs_second_factor

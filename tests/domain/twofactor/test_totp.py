@@ -52,7 +52,7 @@ def test_spaces_in_codes_and_secrets_are_forgiven() -> None:
     assert totp.matching_step(secret, f"{code[:3]} {code[3:]}", NOW, None) is not None
     assert totp.normalise_secret(" ".join(secret.lower()[i : i + 4] for i in range(0, 32, 4))) == secret
     assert totp.normalise_secret("not base32!") is None
-    assert totp.normalise_secret("ABCDEFGH") is None  # 40 bits: too short to be a secret
+    assert totp.normalise_secret("JBSWY3DPEHPK3PXP") is None  # 80 bits: below RFC 4226's 128
 
 
 def test_recovery_codes_are_ten_distinct_and_forgiving_to_type() -> None:

@@ -51,7 +51,10 @@ class TwoFactorService:
         account = principal.account
         canonical = totp.normalise_secret(secret)
         if canonical is None:
-            raise InvalidInput("secret", "The secret must be 16 to 64 characters from the base32 alphabet (A-Z, 2-7).")
+            raise InvalidInput(
+                "secret",
+                "The secret must be 26 to 64 characters from the base32 alphabet (A-Z, 2-7): 128 bits or more.",
+            )
         now = self._clock.now()
         step = totp.matching_step(canonical, code, now, last_step=None)
         if step is None:

@@ -12,7 +12,9 @@ STEP_SECONDS = 30
 DIGITS = 6
 SKEW_STEPS = 1
 SECRET_LENGTH = 32  # base32 characters: 160 bits, RFC 4226's recommended key size
-_SECRET = re.compile(r"[A-Z2-7]{16,64}")
+# RFC 4226 requires at least 128 bits (26 base32 characters). cPanel's own 16-character (80-bit) secrets are
+# refused: they are below that floor, and pyotp refuses them too.
+_SECRET = re.compile(r"[A-Z2-7]{26,64}")
 _CODE = re.compile(r"[0-9]{6}")  # ASCII only: \d would also admit other scripts' digits
 
 
@@ -21,7 +23,8 @@ def generate_secret() -> str:
 
 
 def normalise_secret(text: str) -> str | None:
-    """The secret in canonical form (upper case, no spaces or padding), or None if it is not base32 of 80-320 bits."""
+    """The secret in canonical form (upper case, no spaces or padding), or None if it is not base32 of 128-320
+    bits."""
     secret = re.sub(r"[\s=]", "", text).upper()
     return secret if _SECRET.fullmatch(secret) else None
 

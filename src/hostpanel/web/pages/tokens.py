@@ -233,7 +233,7 @@ def rename(ctx: PageContext) -> Response:
         ctx.failed = error
         message = error.message
         return ctx.render(
-            "tokens.html", status=400, listing=listing(ctx, params), rename_errors={name: message}, renaming=name
+            "tokens.html", 400, listing=listing(ctx, params), rename_errors={name: message}, renaming=name
         )
     return ctx.redirect("/security/tokens", "token-renamed", **{k: v for k, v in params.items() if v})
 

@@ -15,8 +15,8 @@ def status_page(ctx: PageContext) -> Response:
     if denied := ctx.feature_denied(ScopeModule.TWOFACTORAUTH):
         return denied
     _, account = ctx.signed_in()
-    status = ctx.container.twofactor(ctx.uow).status(account)
-    return ctx.render("twofactor.html", status=status)
+    state = ctx.container.twofactor(ctx.uow).status(account)
+    return ctx.render("twofactor.html", state=state)
 
 
 def _setup_values(secret: str, uri: str) -> dict[str, str]:

@@ -109,4 +109,4 @@ def test_every_control_on_every_page_has_a_label(browser: Browser, container: Co
         for control in parser.controls:
             named = control.get("aria-label") or control.get("wrapped") or control.get("id") in parser.labelled
             assert named, (path, control)
-    assert checked > 40  # the pages were really rendered with their forms
+    assert checked > 30  # the pages were really rendered with their forms

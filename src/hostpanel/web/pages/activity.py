@@ -17,6 +17,7 @@ from hostpanel.container import Container
 from hostpanel.domain.audit.model import AuditEvent, AuditQuery
 from hostpanel.domain.audit.tags import ACTION_DESCRIPTIONS, AuditAction, Outcome
 from hostpanel.domain.errors import InvalidInput
+from hostpanel.modules.activitylog.uapi import event_record
 from hostpanel.web.page import PageContext
 from hostpanel.web.render import iso
 
@@ -90,17 +91,9 @@ def _choices() -> dict[str, Any]:
     }
 
 
-def event_record(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "time": iso(event.time),
-        "action": event.action.value,
-        "outcome": event.outcome.value,
-        "actor": event.actor,
-        "ip": event.ip,
-        "target": event.target,
-        "details": event.details,
-    }
+def _exported(event: AuditEvent) -> dict[str, Any]:
+    """The API's record of an event, with the time written out (UTC) for people and spreadsheets."""
+    return {**event_record(event), "time": iso(event.time)}
 
 
 def _all_events(container: Container, query: AuditQuery) -> Iterator[AuditEvent]:
@@ -126,7 +119,7 @@ def _csv_lines(events: Iterator[AuditEvent]) -> Iterator[str]:
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     for event in events:
-        record = event_record(event)
+        record = _exported(event)
         writer.writerow([_cell(record[column]) for column in COLUMNS])
         yield buffer.getvalue()
         buffer.seek(0)
@@ -137,7 +130,7 @@ def _csv_lines(events: Iterator[AuditEvent]) -> Iterator[str]:
 def _json_lines(events: Iterator[AuditEvent]) -> Iterator[str]:
     yield "["
     for index, event in enumerate(events):
-        yield ("," if index else "") + "\n" + json.dumps(event_record(event), ensure_ascii=False)
+        yield ("," if index else "") + "\n" + json.dumps(_exported(event), ensure_ascii=False)
     yield "\n]\n"
 
 

@@ -120,6 +120,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         password_memory_kib=8,
         password_parallelism=1,
         last_used_flush_seconds=3600,  # tests flush by hand
+        login_failure_delay_seconds=0,  # tests of the slow-down set their own
     )
     create_key_file(built.key_path)
     return built

@@ -1,4 +1,5 @@
-"""The ASGI application: the UAPI dispatcher, the OpenAPI document, health, and the background usage flush."""
+"""The ASGI application: the UAPI dispatcher, the web interface, the OpenAPI document, health, and the background
+usage flush."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hostpanel import __version__
@@ -23,15 +23,9 @@ from hostpanel.api.uapi.dispatcher import UapiDispatcher
 from hostpanel.api.uapi.registry import Registry
 from hostpanel.config import Settings
 from hostpanel.container import Container
+from hostpanel.web.routes import web_routes
 
 log = logging.getLogger(__name__)
-
-LANDING = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>hostpanel</title></head>
-<body><h1>hostpanel</h1>
-<p>The API answers at <code>/execute/Module/function</code> with <code>Authorization: cpanel USER:TOKEN</code>.</p>
-<p>Its description: <a href="/openapi.json">/openapi.json</a>.</p></body></html>
-"""
 
 
 class UsageFlusher:
@@ -83,6 +77,7 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
         [
             Route("/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
             Route("/cpsess{session:int}/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
+            *web_routes(container),
         ]
     )
 
@@ -101,10 +96,6 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
         except Exception:
             return JSONResponse({"status": "database unreachable"}, status_code=503)
         return JSONResponse({"status": "ok"})
-
-    @app.get("/", include_in_schema=False)
-    async def landing(_request: Request) -> HTMLResponse:
-        return HTMLResponse(LANDING)
 
     app.add_middleware(TokenPathGuard)
     app.add_middleware(SecurityHeaders)

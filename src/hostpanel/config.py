@@ -25,6 +25,18 @@ class Settings(BaseSettings):
     password_memory_kib: int = Field(default=65536, ge=8, description="argon2id memory for account passwords.")
     password_parallelism: int = Field(default=4, ge=1, description="argon2id lanes for account passwords.")
     max_request_bytes: int = Field(default=1_048_576, ge=1024, description="Largest API request body accepted.")
+    session_idle_seconds: float = Field(
+        default=1800, gt=0, description="A web session ends after this long without a request."
+    )
+    session_lifetime_seconds: float = Field(
+        default=43200, gt=0, description="A web session ends this long after sign-in, however active."
+    )
+    login_failure_delay_seconds: float = Field(
+        default=1.0, ge=0, description="The wait before answering a failed sign-in; it doubles with each repeat."
+    )
+    totp_issuer: str = Field(
+        default="hostpanel", min_length=1, max_length=64, description="The name authenticator apps show for codes."
+    )
     forwarded_allow_ips: str | None = Field(
         default=None, description="Proxies whose X-Forwarded-For is trusted (comma-separated), as in uvicorn."
     )

@@ -11,10 +11,16 @@ from hostpanel.domain.accounts.passwords import HashingCost, PasswordHasher
 from hostpanel.domain.accounts.service import AccountService
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.clock import Clock, SystemClock
+from hostpanel.domain.login.service import LoginService
+from hostpanel.domain.login.throttle import LoginThrottle
 from hostpanel.domain.ports import UnitOfWork
+from hostpanel.domain.sealing import SecretBox
+from hostpanel.domain.sessions.model import SessionPolicy
+from hostpanel.domain.sessions.service import SessionService
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
 from hostpanel.domain.tokens.service import TokenService
 from hostpanel.domain.tokens.usage import UsageRecorder
+from hostpanel.domain.twofactor.service import TwoFactorService
 from hostpanel.keys import ServerKeys, load_key_file
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.homes import FilesystemHomes
@@ -28,6 +34,10 @@ class Container:
         self.clock: Clock = clock or SystemClock()
         self.homes = FilesystemHomes(settings.homes_dir)
         self.usage = UsageRecorder(self.clock)
+        self.login_throttle = LoginThrottle(self.clock, settings.login_failure_delay_seconds)
+        self.session_policy = SessionPolicy(
+            idle_seconds=settings.session_idle_seconds, lifetime_seconds=settings.session_lifetime_seconds
+        )
 
     @cached_property
     def engine(self) -> Engine:
@@ -64,6 +74,33 @@ class Container:
 
     def accounts(self, uow: UnitOfWork) -> AccountService:
         return AccountService(uow, self.hasher, self.clock, self.homes, self.audit(uow))
+
+    @cached_property
+    def _totp_box(self) -> SecretBox:
+        return SecretBox(self.keys.derive("totp-secret"))
+
+    def twofactor(self, uow: UnitOfWork) -> TwoFactorService:
+        return TwoFactorService(
+            uow,
+            box=self._totp_box,
+            recovery_key=self.keys.derive("recovery-code"),
+            clock=self.clock,
+            audit=self.audit(uow),
+            issuer=self.settings.totp_issuer,
+        )
+
+    def sessions(self, uow: UnitOfWork) -> SessionService:
+        return SessionService(uow, self.keys.derive("session-id"), self.clock, self.session_policy)
+
+    def login(self, uow: UnitOfWork) -> LoginService:
+        return LoginService(
+            uow,
+            hasher=self.hasher,
+            audit=self.audit(uow),
+            sessions=self.sessions(uow),
+            twofactor=self.twofactor(uow),
+            tokens=self.tokens(uow),
+        )
 
     def flush_usage(self) -> int:
         return self.usage.flush(self.uow)

@@ -10,6 +10,9 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from hostpanel.domain.tokens.keyring import Keyring
 
 PEPPER_BYTES = 32
@@ -23,6 +26,12 @@ class KeyFileError(Exception):
 class ServerKeys:
     keyring: Keyring
     session_secret: bytes
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for one purpose (session digests, CSRF, TOTP sealing, ...), derived with HKDF-SHA256
+        from the file's session secret: one secret in the file, a separate key for each use."""
+        kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=f"hostpanel:{purpose}".encode())
+        return kdf.derive(self.session_secret)
 
 
 def _encode(data: bytes) -> str:

@@ -6,7 +6,8 @@ from hostpanel.api.uapi.registry import Registry
 from hostpanel.modules.activitylog.uapi import module as activitylog
 from hostpanel.modules.features.uapi import module as features
 from hostpanel.modules.tokens.uapi import module as tokens
+from hostpanel.modules.twofactorauth.uapi import module as twofactorauth
 
 
 def default_registry() -> Registry:
-    return Registry([activitylog, features, tokens])
+    return Registry([activitylog, features, tokens, twofactorauth])

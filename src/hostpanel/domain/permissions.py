@@ -24,16 +24,19 @@ class ScopeModule(StrEnum):
     ACTIVITYLOG = "activitylog"
     FEATURES = "features"
     TOKENS = "tokens"
+    TWOFACTORAUTH = "twofactorauth"
 
 
 class Feature(StrEnum):
     """Account features the administrator can switch off (cPanel's names); keep alphabetised."""
 
     APITOKENS = "apitokens"
+    TWOFACTORAUTH = "twofactorauth"
 
 
 FEATURE_DESCRIPTIONS: dict[Feature, str] = {
     Feature.APITOKENS: "API Tokens: create, list, rename and revoke API tokens",
+    Feature.TWOFACTORAUTH: "Two-Factor Authentication: set up, review and remove TOTP sign-in codes",
 }
 
 # The feature that gates each scope module's functions (None: always on).
@@ -41,12 +44,14 @@ SCOPE_FEATURES: dict[ScopeModule, Feature | None] = {
     ScopeModule.ACTIVITYLOG: None,
     ScopeModule.FEATURES: None,
     ScopeModule.TOKENS: Feature.APITOKENS,
+    ScopeModule.TWOFACTORAUTH: Feature.TWOFACTORAUTH,
 }
 
 SCOPE_DESCRIPTIONS: dict[ScopeModule, str] = {
     ScopeModule.ACTIVITYLOG: "the account's activity log (read only)",
     ScopeModule.FEATURES: "which features the account has (read only)",
     ScopeModule.TOKENS: "the account's API tokens (write: create, rename, revoke)",
+    ScopeModule.TWOFACTORAUTH: "the account's two-factor authentication (write: set up or remove it)",
 }
 
 

@@ -10,7 +10,9 @@ from typing import Protocol
 from hostpanel.domain.accounts.model import Account, AccountStatus
 from hostpanel.domain.audit.model import AuditEvent, AuditQuery
 from hostpanel.domain.permissions import Permissions
+from hostpanel.domain.sessions.model import SessionStage, WebSession
 from hostpanel.domain.tokens.model import ApiToken, TokenQuery
+from hostpanel.domain.twofactor.model import TwoFactorRecord
 
 
 class AccountRepository(Protocol):
@@ -81,11 +83,77 @@ class TokenRepository(Protocol):
         """Note that the token was used from `ip`; True if it had never been used from there before."""
         ...
 
+    def delete_all(self, account_id: int) -> list[str]:
+        """Delete every token of the account; returns their names."""
+        ...
+
+    def delete_expired(self, account_id: int, now: int) -> list[str]:
+        """Delete the account's tokens that expired at or before `now`; returns their names."""
+        ...
+
 
 class AuditRepository(Protocol):
     def add(self, event: AuditEvent) -> None: ...
 
     def query(self, query: AuditQuery) -> list[AuditEvent]: ...
+
+
+class SessionRepository(Protocol):
+    def add(
+        self,
+        *,
+        account_id: int,
+        digest: bytes,
+        stage: SessionStage,
+        created_at: int,
+        elevated_at: int | None,
+        ip: str | None,
+        user_agent: str | None,
+    ) -> WebSession: ...
+
+    def find(self, digest: bytes) -> tuple[WebSession, Account] | None:
+        """The session with this secret digest and its account, in one indexed lookup."""
+        ...
+
+    def touch(self, session_id: int, at: int) -> None: ...
+
+    def elevate(self, session_id: int, at: int) -> None: ...
+
+    def replace_secret(
+        self, session_id: int, digest: bytes, stage: SessionStage, created_at: int, elevated_at: int | None
+    ) -> WebSession: ...
+
+    def delete(self, session_id: int) -> None: ...
+
+    def delete_for_account(self, account_id: int, keep: int | None = None) -> int:
+        """End the account's sessions, except `keep`; returns how many ended."""
+        ...
+
+    def count_live(self, account_id: int, created_since: int, seen_since: int) -> int: ...
+
+
+class TwoFactorRepository(Protocol):
+    def get(self, account_id: int) -> TwoFactorRecord | None: ...
+
+    def put(self, account_id: int, sealed_secret: bytes, enabled_at: int, last_step: int | None) -> None:
+        """Set up (or replace) the account's TOTP secret."""
+        ...
+
+    def delete(self, account_id: int) -> bool:
+        """Remove the secret and the recovery codes; False if there was nothing."""
+        ...
+
+    def advance_step(self, account_id: int, step: int) -> bool:
+        """Record `step` as used, only if it is later than the last one used (False otherwise): no replays."""
+        ...
+
+    def replace_recovery_codes(self, account_id: int, digests: list[bytes], created_at: int) -> None: ...
+
+    def use_recovery_code(self, account_id: int, digest: bytes, at: int) -> bool:
+        """Burn an unused code with this digest; False if there is none."""
+        ...
+
+    def recovery_codes_left(self, account_id: int) -> int: ...
 
 
 class UnitOfWork(Protocol):
@@ -94,6 +162,8 @@ class UnitOfWork(Protocol):
     accounts: AccountRepository
     tokens: TokenRepository
     audit: AuditRepository
+    sessions: SessionRepository
+    twofactor: TwoFactorRepository
 
     def commit(self) -> None: ...
 

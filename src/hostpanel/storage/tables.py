@@ -84,6 +84,42 @@ token_addresses = Table(
     Column("first_seen", BigInteger, nullable=False),
 )
 
+# Web sessions: the cookie's secret is never stored, only HMAC(server key, secret).
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("digest", LargeBinary(32), nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("stage", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+    Column("elevated_at", BigInteger),
+    Column("ip", String(45)),
+    Column("user_agent", String(200)),
+)
+
+# The TOTP secret is sealed (AES-GCM under a key derived from the server key file), never in clear.
+two_factor = Table(
+    "two_factor",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("sealed_secret", LargeBinary(128), nullable=False),
+    Column("enabled_at", BigInteger, nullable=False),
+    Column("last_step", BigInteger),
+)
+
+recovery_codes = Table(
+    "recovery_codes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("digest", LargeBinary(32), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("used_at", BigInteger),
+    UniqueConstraint("account_id", "digest"),
+)
+
 # Append-only: no foreign key to accounts (events outlive the account) and triggers refuse UPDATE and DELETE.
 audit_events = Table(
     "audit_events",

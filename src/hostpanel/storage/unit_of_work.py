@@ -9,11 +9,19 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection, RootTransaction
 
-from hostpanel.domain.ports import AccountRepository, AuditRepository, TokenRepository
+from hostpanel.domain.ports import (
+    AccountRepository,
+    AuditRepository,
+    SessionRepository,
+    TokenRepository,
+    TwoFactorRepository,
+)
 from hostpanel.storage.engine import WRITE_OPTION
 from hostpanel.storage.repositories.accounts import SqlAccountRepository
 from hostpanel.storage.repositories.audit import SqlAuditRepository
+from hostpanel.storage.repositories.sessions import SqlSessionRepository
 from hostpanel.storage.repositories.tokens import SqlTokenRepository
+from hostpanel.storage.repositories.twofactor import SqlTwoFactorRepository
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +32,8 @@ class SqlUnitOfWork:
     accounts: AccountRepository
     tokens: TokenRepository
     audit: AuditRepository
+    sessions: SessionRepository
+    twofactor: TwoFactorRepository
 
     def __init__(self, engine: Engine, write: bool = True) -> None:
         self._engine = engine
@@ -43,6 +53,8 @@ class SqlUnitOfWork:
         self.accounts = SqlAccountRepository(connection)
         self.tokens = SqlTokenRepository(connection)
         self.audit = SqlAuditRepository(connection)
+        self.sessions = SqlSessionRepository(connection)
+        self.twofactor = SqlTwoFactorRepository(connection)
         return self
 
     @property

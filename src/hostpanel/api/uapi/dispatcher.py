@@ -65,7 +65,7 @@ class UapiDispatcher:
         """Query string and form body together, as cPanel parses them; `file-*` keys from the URL are dropped."""
         pairs = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if not k.startswith("file-")]
         if request.method == "POST" and request.headers.get("content-type", "").startswith(FORM_TYPE):
-            body = await _read_limited(request, self._container.settings.max_request_bytes)
+            body = await read_limited(request, self._container.settings.max_request_bytes)
             pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         return pairs
 
@@ -163,7 +163,8 @@ def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=NO_STORE)
 
 
-async def _read_limited(request: Request, limit: int) -> bytes:
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The body, refused (RequestTooLarge) past `limit` bytes whether or not the client declared its length."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise RequestTooLarge

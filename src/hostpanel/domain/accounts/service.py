@@ -62,6 +62,7 @@ class AccountService:
         account = self.get(username)
         check_strength(password, username)
         self._uow.accounts.set_password_hash(account.id, self._hasher.hash(password))
+        self._uow.sessions.delete_for_account(account.id)  # a new password signs everyone out of the web interface
         self._audit.record_by(Principal.admin(account), AuditAction.ADMIN_ACCOUNT_PASSWORD, target=username)
 
     def set_suspended(self, username: str, suspended: bool) -> Account:

@@ -12,11 +12,22 @@ from enum import StrEnum
 
 class AuditAction(StrEnum):
     ACCOUNT_AUTH_FAILURE = "account:auth:failure"
+    ACCOUNT_LOGIN_FAILURE = "account:login:failure"
+    ACCOUNT_LOGIN_SUCCESS = "account:login:success"
+    ACCOUNT_PASSWORD_CHANGE = "account:password:change"
     ACCOUNT_PERMISSION_DENIED = "account:permission:denied"
+    ACCOUNT_SESSION_END = "account:session:end"
+    ACCOUNT_SESSION_END_OTHERS = "account:session:end_others"
+    ACCOUNT_SUDO_FAILURE = "account:sudo:failure"
+    ACCOUNT_SUDO_SUCCESS = "account:sudo:success"
     ACCOUNT_TOKEN_CREATE = "account:token:create"
     ACCOUNT_TOKEN_NEW_IP = "account:token:new_ip"
     ACCOUNT_TOKEN_RENAME = "account:token:rename"
     ACCOUNT_TOKEN_REVOKE = "account:token:revoke"
+    ACCOUNT_TWOFACTOR_DISABLE = "account:twofactor:disable"
+    ACCOUNT_TWOFACTOR_ENABLE = "account:twofactor:enable"
+    ACCOUNT_TWOFACTOR_RECOVERY_RENEW = "account:twofactor:recovery_renew"
+    ACCOUNT_TWOFACTOR_RECOVERY_USE = "account:twofactor:recovery_use"
 
     ADMIN_ACCOUNT_CREATE = "admin:account:create"
     ADMIN_ACCOUNT_DELETE = "admin:account:delete"
@@ -29,11 +40,22 @@ class AuditAction(StrEnum):
 
 ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ACCOUNT_AUTH_FAILURE: "an API request's credentials were refused (the reason kept, never the secret)",
+    AuditAction.ACCOUNT_LOGIN_FAILURE: "a web sign-in was refused (wrong password or code; the reason kept)",
+    AuditAction.ACCOUNT_LOGIN_SUCCESS: "the account owner signed in to the web interface",
+    AuditAction.ACCOUNT_PASSWORD_CHANGE: "the account owner changed (or failed to change) the password",
     AuditAction.ACCOUNT_PERMISSION_DENIED: "an authenticated call lacked a scope or an account feature",
+    AuditAction.ACCOUNT_SESSION_END: "the account owner signed out",
+    AuditAction.ACCOUNT_SESSION_END_OTHERS: "the account owner signed out every other web session",
+    AuditAction.ACCOUNT_SUDO_FAILURE: "re-entering the password (and code) for a sensitive change failed",
+    AuditAction.ACCOUNT_SUDO_SUCCESS: "the account owner re-entered the password (and code) for sensitive changes",
     AuditAction.ACCOUNT_TOKEN_CREATE: "an API token was created",
     AuditAction.ACCOUNT_TOKEN_NEW_IP: "an API token was used from an address it had not been used from before",
     AuditAction.ACCOUNT_TOKEN_RENAME: "an API token was renamed",
     AuditAction.ACCOUNT_TOKEN_REVOKE: "an API token was revoked",
+    AuditAction.ACCOUNT_TWOFACTOR_DISABLE: "two-factor authentication was removed",
+    AuditAction.ACCOUNT_TWOFACTOR_ENABLE: "two-factor authentication was set up (or replaced)",
+    AuditAction.ACCOUNT_TWOFACTOR_RECOVERY_RENEW: "a new set of two-factor recovery codes replaced the old one",
+    AuditAction.ACCOUNT_TWOFACTOR_RECOVERY_USE: "a two-factor recovery code was used (each works once)",
     AuditAction.ADMIN_ACCOUNT_CREATE: "the administrator created the account",
     AuditAction.ADMIN_ACCOUNT_DELETE: "the administrator deleted the account",
     AuditAction.ADMIN_ACCOUNT_DOMAIN_ADD: "the administrator added a domain to the account",

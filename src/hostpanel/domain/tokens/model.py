@@ -78,13 +78,17 @@ def parse_expires_at(value: str | int | None, now: float) -> int | None:
 class TokenOrder(StrEnum):
     NAME = "name"
     CREATED = "created_at"
+    EXPIRES = "expires_at"  # tokens that never expire come last
+    LAST_USED = "last_used_at"  # tokens never used come last
 
 
 @dataclass(frozen=True)
 class TokenQuery:
-    """A page of an account's tokens: `offset` counts from 0; `limit=None` means all the rest."""
+    """A page of an account's tokens: `offset` counts from 0; `limit=None` means all the rest. `name_contains`
+    keeps only names containing that text (case-insensitive)."""
 
     offset: int = 0
     limit: int | None = None
     order: TokenOrder = TokenOrder.NAME
     descending: bool = False
+    name_contains: str | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hostpanel.domain.audit.model import DetailValue
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction
 from hostpanel.domain.clock import Clock
@@ -86,6 +87,22 @@ class TokenService:
             return False
         self._audit.record_by(principal, AuditAction.ACCOUNT_TOKEN_REVOKE, target=name)
         return True
+
+    def revoke_all(self, principal: Principal) -> int:
+        """Revoke every token of the account (e.g. with a password change); one audit event per token."""
+        return self._revoke_each(principal, self._uow.tokens.delete_all(principal.account.id))
+
+    def revoke_expired(self, principal: Principal) -> int:
+        """Delete the account's expired tokens, which cPanel keeps listed until someone removes them."""
+        names = self._uow.tokens.delete_expired(principal.account.id, int(self._clock.now()))
+        return self._revoke_each(principal, names, {"expired": True})
+
+    def _revoke_each(
+        self, principal: Principal, names: list[str], details: dict[str, DetailValue] | None = None
+    ) -> int:
+        for name in names:
+            self._audit.record_by(principal, AuditAction.ACCOUNT_TOKEN_REVOKE, target=name, details=details)
+        return len(names)
 
 
 def _check_no_escalation(principal: Principal, wanted: Permissions) -> None:

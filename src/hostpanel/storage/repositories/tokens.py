@@ -8,6 +8,7 @@ from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.errors import Conflict
@@ -110,10 +111,16 @@ class SqlTokenRepository:
 
     def page(self, account_id: int, query: TokenQuery) -> tuple[list[ApiToken], int]:
         where = api_tokens.c.account_id == account_id
+        if query.name_contains:
+            pattern = "%" + _escape_like(query.name_contains.lower()) + "%"
+            where = where & func.lower(api_tokens.c.name).like(pattern, escape="\\")
         total = self._c.execute(select(func.count()).select_from(api_tokens).where(where)).scalar_one()
-        # Ties in creation time keep name order in both directions, as a stable sort of the name-ordered list does.
-        first = api_tokens.c.name if query.order == TokenOrder.NAME else api_tokens.c.created_at
-        order = [first.desc() if query.descending else first, api_tokens.c.name]
+        # Ties keep name order in both directions, as a stable sort of the name-ordered list does.
+        first = _ORDER_COLUMNS[query.order]
+        if query.order in (TokenOrder.NAME, TokenOrder.CREATED):
+            order = [first.desc() if query.descending else first, api_tokens.c.name]
+        else:  # never expiring / never used: last either way, as "no date" is neither early nor late
+            order = [(first.desc() if query.descending else first.asc()).nulls_last(), api_tokens.c.name]
         statement = select(*TOKEN_COLUMNS).where(where).order_by(*order).offset(query.offset)
         if query.limit is not None:
             statement = statement.limit(query.limit)
@@ -142,6 +149,34 @@ class SqlTokenRepository:
         )
         # RETURNING, not rowcount: drivers disagree on rowcount for INSERT ... ON CONFLICT.
         return self._c.execute(statement).first() is not None
+
+    def delete_all(self, account_id: int) -> list[str]:
+        return self._delete_where(api_tokens.c.account_id == account_id)
+
+    def delete_expired(self, account_id: int, now: int) -> list[str]:
+        return self._delete_where(
+            (api_tokens.c.account_id == account_id)
+            & api_tokens.c.expires_at.is_not(None)
+            & (api_tokens.c.expires_at <= now)
+        )
+
+    def _delete_where(self, condition: ColumnElement[bool]) -> list[str]:
+        ids = select(api_tokens.c.id).where(condition).scalar_subquery()
+        self._c.execute(delete(token_addresses).where(token_addresses.c.token_id.in_(ids)))
+        names = self._c.execute(delete(api_tokens).where(condition).returning(api_tokens.c.name)).scalars()
+        return sorted(names)
+
+
+_ORDER_COLUMNS = {
+    TokenOrder.NAME: api_tokens.c.name,
+    TokenOrder.CREATED: api_tokens.c.created_at,
+    TokenOrder.EXPIRES: api_tokens.c.expires_at,
+    TokenOrder.LAST_USED: api_tokens.c.last_used_at,
+}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 class _Prefixed:

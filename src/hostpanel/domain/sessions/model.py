@@ -1,0 +1,54 @@
+"""A web session and the rules for how long it lives and when it counts as freshly authenticated ("sudo")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+SUDO_SECONDS = 600  # sensitive changes need the password (and code) entered in the last ten minutes
+
+
+class SessionStage(StrEnum):
+    SECOND_FACTOR = "second_factor"  # the password was right; the two-factor code is awaited
+    SIGNED_IN = "signed_in"
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    idle_seconds: float = 1800
+    lifetime_seconds: float = 43200
+    sudo_seconds: float = SUDO_SECONDS
+    second_factor_seconds: float = 300  # a half-signed-in session may only wait this long for its code
+    touch_every: float = 60  # "last seen" is written at most this often, not on every page
+
+
+@dataclass(frozen=True)
+class WebSession:
+    id: int
+    account_id: int
+    stage: SessionStage
+    created_at: int
+    last_seen_at: int
+    elevated_at: int | None
+    ip: str | None = None
+    user_agent: str | None = None
+
+    def expired(self, policy: SessionPolicy, now: float) -> bool:
+        if self.stage == SessionStage.SECOND_FACTOR:
+            return now - self.created_at > policy.second_factor_seconds
+        return now - self.last_seen_at > policy.idle_seconds or now - self.created_at > policy.lifetime_seconds
+
+    def in_sudo(self, policy: SessionPolicy, now: float) -> bool:
+        return (
+            self.stage == SessionStage.SIGNED_IN
+            and self.elevated_at is not None
+            and now - self.elevated_at <= policy.sudo_seconds
+        )
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    """The only object that holds a session's secret (the cookie's value): the return value of starting one."""
+
+    session: WebSession
+    secret: str = field(repr=False)

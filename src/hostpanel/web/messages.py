@@ -1,0 +1,58 @@
+"""The one place where domain errors become messages on a form, and where redirect notices are worded."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hostpanel.domain.errors import (
+    AccountSuspended,
+    AuthenticationFailed,
+    Conflict,
+    HostpanelError,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
+
+
+@dataclass(frozen=True)
+class FormMessage:
+    """`field` names the form control the message belongs beside; None puts it at the top of the form."""
+
+    text: str
+    field: str | None = None
+
+
+def form_message(
+    error: HostpanelError,
+    *,
+    fields: dict[str, str] | None = None,
+    refused: str = "The password or code is incorrect.",
+    conflict_field: str | None = None,
+) -> FormMessage:
+    """`fields` renames domain field names to the form's; `refused` is the one text every refused credential
+    gets (AuthenticationFailed carries a reason for the audit trail, which the person must not see)."""
+    renames = fields or {}
+    if isinstance(error, AuthenticationFailed):
+        return FormMessage(refused)
+    if isinstance(error, InvalidInput):
+        return FormMessage(error.message, renames.get(error.field, error.field))
+    if isinstance(error, Conflict):
+        return FormMessage(error.message, conflict_field)
+    if isinstance(error, NotFound | PermissionDenied | AccountSuspended):
+        return FormMessage(error.message)
+    return FormMessage(error.message)
+
+
+# Notices shown after a redirect are chosen by key, so a link cannot put words of its own on the page.
+NOTICES = {
+    "signed-out": "You have signed out.",
+    "session-ended": "Your session has ended. Sign in again to continue.",
+    "token-renamed": "The token was renamed.",
+    "token-revoked": "The token was revoked. It no longer works.",
+    "expired-deleted": "The expired tokens were deleted.",
+    "twofactor-disabled": "Two-factor authentication is off.",
+    "password-changed": "Your password was changed. Every other session was signed out.",
+    "others-signed-out": "Every other session was signed out.",
+    "confirmed": "Identity confirmed for the next 10 minutes.",
+}

@@ -1,0 +1,272 @@
+"""Security → API Tokens: the table (sorted and paged in the database), create, rename, revoke, delete expired."""
+
+from __future__ import annotations
+
+import datetime
+import math
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from starlette.responses import Response
+
+from hostpanel.domain.errors import HostpanelError, InvalidInput, NotFound
+from hostpanel.domain.permissions import (
+    SCOPE_DESCRIPTIONS,
+    SCOPE_FEATURES,
+    Access,
+    Permissions,
+    Scope,
+    ScopeModule,
+)
+from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery
+from hostpanel.web.page import PageContext
+
+EXPIRES_SOON = 7 * 86400
+PAGE_SIZES = (25, 50, 100)
+EXPIRY_PRESETS = {"7": 7, "30": 30, "90": 90}
+SORTS = {
+    "name": TokenOrder.NAME,
+    "created": TokenOrder.CREATED,
+    "expires": TokenOrder.EXPIRES,
+    "last_used": TokenOrder.LAST_USED,
+}
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    token: ApiToken
+    status: str  # active | expires-soon | expired: the badge's class and words
+
+    @property
+    def permissions(self) -> str:
+        permissions = self.token.permissions
+        return "Full access" if permissions.full_access else ", ".join(permissions.scope_names())
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What the table shows, with the query that made it (kept through sorting and paging links)."""
+
+    rows: list[TokenRow]
+    total: int
+    page: int
+    pages: int
+    size: int
+    sort: str
+    direction: str
+    search: str
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.page * self.size, self.total)
+
+    def link(self, **changes: Any) -> str:
+        values = {"q": self.search, "sort": self.sort, "dir": self.direction, "size": self.size, "page": self.page}
+        values.update(changes)
+        return "?" + "&".join(f"{key}={_quote(value)}" for key, value in values.items() if value not in ("", None))
+
+    def sort_link(self, column: str) -> str:
+        direction = "desc" if self.sort == column and self.direction == "asc" else "asc"
+        return self.link(sort=column, dir=direction, page=1)
+
+    def aria_sort(self, column: str) -> str:
+        if self.sort != column:
+            return "none"
+        return "ascending" if self.direction == "asc" else "descending"
+
+
+def _quote(value: object) -> str:
+    return quote(str(value), safe="")
+
+
+def _status(token: ApiToken, now: float) -> str:
+    if token.is_expired(now):
+        return "expired"
+    if token.expires_at is not None and token.expires_at - now <= EXPIRES_SOON:
+        return "expires-soon"
+    return "active"
+
+
+def _number(text: str | None, default: int, allowed: tuple[int, ...] | None = None) -> int:
+    value = int(text) if text and text.isascii() and text.isdigit() and len(text) < 9 else default
+    return value if allowed is None or value in allowed else default
+
+
+def listing(ctx: PageContext, params: dict[str, str]) -> Listing:
+    _, account = ctx.signed_in()
+    sort = params.get("sort") or "name"
+    sort = sort if sort in SORTS else "name"
+    direction = "desc" if params.get("dir") == "desc" else "asc"
+    size = _number(params.get("size"), PAGE_SIZES[0], PAGE_SIZES)
+    search = (params.get("q") or "").strip()[:50]
+    wanted = max(1, _number(params.get("page"), 1))
+    service = ctx.container.tokens(ctx.uow)
+
+    def fetch(page: int) -> tuple[list[ApiToken], int]:
+        query = TokenQuery(
+            offset=(page - 1) * size,
+            limit=size,
+            order=SORTS[sort],
+            descending=direction == "desc",
+            name_contains=search or None,
+        )
+        return service.page(account.id, query)
+
+    tokens, total = fetch(wanted)
+    pages = max(1, math.ceil(total / size))
+    if wanted > pages:  # past the end (e.g. after deletions): show the last page
+        wanted = pages
+        tokens, total = fetch(wanted)
+    now = ctx.container.clock.now()
+    rows = [TokenRow(token, _status(token, now)) for token in tokens]
+    return Listing(rows, total, wanted, pages, size, sort, direction, search)
+
+
+def tokens_page(ctx: PageContext) -> Response:
+    if denied := ctx.feature_denied(ScopeModule.TOKENS):
+        return denied
+    return ctx.render("tokens.html", listing=listing(ctx, dict(ctx.query)), rename_errors={})
+
+
+def new_form(ctx: PageContext) -> Response:
+    if denied := ctx.feature_denied(ScopeModule.TOKENS):
+        return denied
+    return ctx.render("token_new.html", **_form_values(ctx, {}))
+
+
+def create(ctx: PageContext) -> Response:
+    if denied := ctx.feature_denied(ScopeModule.TOKENS):
+        return denied
+    form = {key: str(value) for key, value in ctx.form.items()}
+    now = ctx.container.clock.now()
+    try:
+        expires_at = _expiry(form, now)
+        permissions = _permissions(form)
+        issued = ctx.container.tokens(ctx.uow).create(
+            ctx.principal, form.get("name", "").strip(), expires_at, permissions
+        )
+    except HostpanelError as error:
+        fields = {"expires_at": "expiry", "scope": "access"}
+        return ctx.form_error(error, "token_new.html", fields=fields, conflict_field="name", **_form_values(ctx, form))
+    _, account = ctx.signed_in()
+    return ctx.render(
+        "token_created.html",
+        token=issued.token,
+        secret=issued.secret,
+        username=account.username,
+        permissions=TokenRow(issued.token, _status(issued.token, now)).permissions,
+        origin=f"{ctx.request.url.scheme}://{ctx.request.url.netloc}",
+    )
+
+
+def _form_values(ctx: PageContext, form: dict[str, str]) -> dict[str, Any]:
+    _, account = ctx.signed_in()
+    modules = []
+    for module in ScopeModule:
+        feature = SCOPE_FEATURES[module]
+        modules.append({
+            "name": module.value,
+            "description": SCOPE_DESCRIPTIONS[module],
+            "off": feature is not None and feature.value in account.disabled_features,
+            "value": form.get(f"scope-{module.value}", "none"),
+        })  # fmt: skip
+    return {
+        "form": {
+            "name": form.get("name", ""),
+            "expiry": form.get("expiry", "30"),
+            "expiry_date": form.get("expiry_date", ""),
+            "access": form.get("access", "scopes"),
+        },
+        "modules": modules,
+        "today": datetime.datetime.fromtimestamp(ctx.container.clock.now(), datetime.UTC).date().isoformat(),
+    }
+
+
+def _expiry(form: dict[str, str], now: float) -> int | None:
+    choice = form.get("expiry", "")
+    if choice in EXPIRY_PRESETS:
+        return int(now) + EXPIRY_PRESETS[choice] * 86400
+    if choice == "never":
+        return None
+    if choice == "date":
+        try:
+            day = datetime.date.fromisoformat(form.get("expiry_date", ""))
+        except ValueError:
+            raise InvalidInput("expiry", "Choose the day the token stops working.") from None
+        end = datetime.datetime.combine(day, datetime.time(23, 59, 59), datetime.UTC).timestamp()
+        if end <= now:
+            raise InvalidInput("expiry", "The expiry date must be in the future.")
+        return int(end)
+    raise InvalidInput("expiry", "Choose when the token expires.")
+
+
+def _permissions(form: dict[str, str]) -> Permissions:
+    if form.get("access") == "full":
+        return Permissions.full()
+    scopes = []
+    for module in ScopeModule:
+        level = form.get(f"scope-{module.value}", "none")
+        if level in (Access.READ.value, Access.WRITE.value):
+            scopes.append(Scope(module, Access(level)))
+    if not scopes:
+        raise InvalidInput("access", "Choose full access, or at least one permission for the token.")
+    return Permissions.of(scopes)
+
+
+def _return_params(ctx: PageContext) -> dict[str, str]:
+    return {key: str(ctx.form.get(key, "")) for key in ("q", "sort", "dir", "size", "page")}
+
+
+def rename(ctx: PageContext) -> Response:
+    if denied := ctx.feature_denied(ScopeModule.TOKENS):
+        return denied
+    name, new_name = str(ctx.form.get("name", "")), str(ctx.form.get("new_name", "")).strip()
+    params = _return_params(ctx)
+    try:
+        ctx.container.tokens(ctx.uow).rename(ctx.principal, name, new_name)
+    except HostpanelError as error:
+        ctx.failed = error
+        message = error.message
+        return ctx.render(
+            "tokens.html", 400, listing=listing(ctx, params), rename_errors={name: message}, renaming=name
+        )
+    return ctx.redirect("/security/tokens", "token-renamed", **{k: v for k, v in params.items() if v})
+
+
+def revoke_form(ctx: PageContext) -> Response:
+    if denied := ctx.feature_denied(ScopeModule.TOKENS):
+        return denied
+    _, account = ctx.signed_in()
+    name = ctx.query.get("name", "")
+    try:
+        token = ctx.container.tokens(ctx.uow).get(account.id, name)
+    except NotFound:
+        return ctx.render("token_revoke.html", 404, name=name, token=None)
+    return ctx.render("token_revoke.html", name=name, token=token)
+
+
+def revoke(ctx: PageContext) -> Response:
+    if denied := ctx.feature_denied(ScopeModule.TOKENS):
+        return denied
+    name = str(ctx.form.get("name", ""))
+    if not ctx.container.tokens(ctx.uow).revoke(ctx.principal, name):
+        return ctx.render("token_revoke.html", 404, name=name, token=None)
+    return ctx.redirect("/security/tokens", "token-revoked")
+
+
+def expired_form(ctx: PageContext) -> Response:
+    if denied := ctx.feature_denied(ScopeModule.TOKENS):
+        return denied
+    return ctx.render("tokens_expired.html")
+
+
+def delete_expired(ctx: PageContext) -> Response:
+    if denied := ctx.feature_denied(ScopeModule.TOKENS):
+        return denied
+    ctx.container.tokens(ctx.uow).revoke_expired(ctx.principal)
+    return ctx.redirect("/security/tokens", "expired-deleted")

@@ -1,0 +1,249 @@
+"""A newcomer in a real browser against `hostpanel serve`: sign in, turn on two-factor, sign in again with a code,
+create a narrowly scoped token, copy it and use it, see it used, rename it, revoke it, change the password.
+
+Each step saves a screenshot under test-output/screenshots (and, with HOSTPANEL_DOCS_SCREENSHOTS=1, into
+docs/screenshots) and passes axe-core's WCAG 2 A/AA checks plus a check that every form control has a label.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyotp
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.conftest import PASSWORD
+from tests.e2e.browser import ARGS, ensure_chromium
+from tests.processes import environment, hostpanel, running_server
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+ROOT = Path(__file__).parents[2]
+SHOTS = ROOT / "test-output" / "screenshots"
+DOCS = ROOT / "docs" / "screenshots"
+NEW_PASSWORD = "Lantern-Orchard-Quarry-58"
+
+# Every control a person can fill in must have a name a screen reader can read.
+UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea")]
+  .filter((el) => el.type !== "hidden")
+  .filter((el) => !(el.labels && el.labels.length))
+  .filter((el) => !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby"))
+  .map((el) => el.outerHTML)"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    root = tmp_path_factory.mktemp("browser")
+    env = environment(
+        root / "var", HOSTPANEL_LAST_USED_FLUSH_SECONDS="0.3", HOSTPANEL_LOGIN_FAILURE_DELAY_SECONDS="0.1"
+    )
+    hostpanel(env, "init")
+    hostpanel(env, "account", "create", "alice", "--password-stdin", "--domain", "alice.test", stdin=PASSWORD)
+    for days in (3, 45):
+        hostpanel(env, "token", "create", "alice", f"backup-{days}d", "--expires", f"{days}d", "--scope", "tokens:read")
+    with running_server(env, log=root / "serve.log") as base:
+        yield base, env
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = ensure_chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(executable), headless=True, args=ARGS)
+        yield launched
+        launched.close()
+
+
+class Visit:
+    """One browser tab with the checks every page must pass."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.axe = Axe()
+        self.csp_reports: list[str] = []
+        page.on("console", self._console)
+
+    def _console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            self.csp_reports.append(message.text)
+
+    def check(self, name: str) -> None:
+        self.page.wait_for_load_state("load")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        if os.environ.get("HOSTPANEL_DOCS_SCREENSHOTS"):
+            DOCS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, DOCS / f"{name}.png")
+        assert self.page.evaluate(UNLABELLED) == [], name
+        results = self.axe.run(self.page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}})
+        violations = [(v["id"], [n["html"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+        assert violations == [], (name, violations)
+        assert self.csp_reports == [], (name, self.csp_reports)
+
+
+def api(base: str, token: str, function: str) -> httpx.Response:
+    with httpx.Client(verify=False, timeout=10) as client:
+        return client.get(f"{base}/execute/{function}", headers={"Authorization": f"cpanel alice:{token}"})
+
+
+def sign_in(visit: Visit, base: str, password: str) -> None:
+    page = visit.page
+    page.goto(base + "/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_newcomer_secures_the_account_and_manages_a_token(
+    server: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    base, _ = server
+    context = browser.new_context(ignore_https_errors=True, viewport={"width": 1280, "height": 860})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    visit = Visit(context.new_page())
+    page = visit.page
+
+    page.goto(base + "/")
+    visit.check("01-sign-in")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    assert page.get_by_role("alert").inner_text() == "The username or password is incorrect."
+    sign_in(visit, base, PASSWORD)
+    assert page.url.endswith("/security/tokens")
+
+    # Two-factor: the secret shown as text gives the codes an authenticator app would show.
+    page.get_by_role("link", name="Two-Factor Authentication").click()
+    visit.check("02-two-factor-off")
+    page.get_by_role("link", name="Set up two-factor authentication").click()
+    visit.check("03-two-factor-setup")
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    app = pyotp.TOTP(secret)
+    page.get_by_label("Enter the 6-digit code the app now shows").fill(app.now())
+    page.get_by_role("button", name="Turn on two-factor authentication").click()
+    codes = page.locator("ol.codes code").all_inner_texts()
+    assert len(codes) == 10
+    visit.check("04-recovery-codes")
+    page.get_by_role("link", name="I have saved them").click()
+    assert "10 of 10 recovery codes left" in page.locator("main").inner_text()
+    visit.check("05-two-factor-on")
+
+    # Out and in again: the password alone no longer signs in.
+    page.get_by_role("button", name="Sign out").click()
+    assert page.get_by_role("status").inner_text() == "You have signed out."
+    sign_in(visit, base, PASSWORD)
+    assert "/login/code" in page.url
+    visit.check("06-sign-in-code")
+    page.get_by_label("Authentication code").fill(app.at(time.time() + 30))  # the next step: this one is used
+    page.get_by_role("button", name="Verify").click()
+    assert page.url.endswith("/security/tokens")
+    visit.check("07-api-tokens")
+
+    # A narrowly scoped token with an expiry; the live check of the name.
+    page.get_by_role("link", name="Create token").click()
+    name = page.get_by_label("Name", exact=True)
+    name.fill("deploy bot")
+    assert "is not a valid API token name" in page.locator("#name-error").inner_text()
+    name.fill("deploy-bot")
+    assert page.locator("#name-error").inner_text() == ""
+    page.get_by_label("In 90 days").check()
+    page.get_by_label("Read: tokens").check()
+    page.get_by_label("Read: activitylog").check()
+    visit.check("08-create-token")
+    page.get_by_role("button", name="Create token").click()
+    assert "You will not see it again" in page.get_by_role("alert").inner_text()
+    page.get_by_role("button", name="Copy").click()
+    page.get_by_text("Copied to the clipboard.").wait_for()
+    token = page.evaluate("navigator.clipboard.readText()")
+    assert token == page.get_by_label("Your new API token").input_value() and token.startswith("hpat_")
+    visit.check("09-token-created")
+
+    listed = api(base, token, "Tokens/list").json()
+    assert listed["status"] == 1 and "deploy-bot" in [t["name"] for t in listed["data"]]
+    assert api(base, token, "Tokens/create_full_access?name=escalate").json()["status"] == 0  # read only
+
+    # Last used, and from where, once the batched use is written.
+    page.get_by_role("link", name="Done: back to API Tokens").click()
+    row = page.get_by_role("row").filter(has_text="deploy-bot")
+    for _ in range(40):
+        if "from 127.0.0.1" in row.inner_text():
+            break
+        time.sleep(0.25)
+        page.reload()
+    assert "from 127.0.0.1" in row.inner_text() and "tokens:read" in row.inner_text()
+    visit.check("10-token-used")
+
+    # Rename in place; the token keeps working.
+    row.get_by_text("Rename").click()
+    page.get_by_label("New name for deploy-bot").fill("ci-deploy")
+    row.get_by_role("button", name="Save name").click()
+    assert page.get_by_role("status").inner_text() == "The token was renamed."
+    assert api(base, token, "Tokens/list").status_code == 200
+
+    # Revoke, after a confirmation; the API refuses it from then on.
+    page.get_by_role("row").filter(has_text="ci-deploy").get_by_role("link", name="Revoke").click()
+    visit.check("11-revoke-confirm")
+    page.get_by_role("button", name="Revoke token").click()
+    assert page.get_by_role("status").inner_text() == "The token was revoked. It no longer works."
+    assert api(base, token, "Tokens/list").status_code == 401
+
+    # The password: strength shown while typing, the server's reason when refused, then changed.
+    page.get_by_role("link", name="Password").click()
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill("password1234")
+    page.get_by_label("New password again").fill("password1234")
+    assert page.locator("#strength-text").inner_text() in ("Too weak", "Weak")
+    page.get_by_role("button", name="Change password").click()
+    assert "This is a very common password" in page.locator("#new_password-error").inner_text()
+    page.get_by_label("Current password").fill(PASSWORD)
+    page.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("New password again").fill(NEW_PASSWORD)
+    assert page.locator("#strength-text").inner_text() in ("Good", "Strong")
+    visit.check("12-password")
+    page.get_by_role("button", name="Change password").click()
+    assert "Your new password is in effect." in page.locator("main").inner_text()
+
+    page.get_by_role("link", name="Activity").click()
+    events = page.locator("table.events").inner_text()
+    for action in ("account:password:change", "account:token:revoke", "account:token:rename", "account:token:new_ip"):
+        assert action in events
+    visit.check("13-activity")
+
+    # The new password and a recovery code (each works once) sign in.
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(visit, base, NEW_PASSWORD)
+    page.get_by_label("Authentication code").fill(codes[0])
+    page.get_by_role("button", name="Verify").click()
+    assert page.url.endswith("/security/tokens")
+    context.close()
+
+
+def test_the_login_page_refuses_to_be_framed_or_run_inline_code(
+    server: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    base, _ = server
+    context = browser.new_context(ignore_https_errors=True)
+    page = context.new_page()
+    reports: list[str] = []
+    page.on("console", lambda message: reports.append(message.text))
+    page.goto(base + "/")
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<img src=x onerror=\"window.pwned=1\">')")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.pwned") is None  # an injected handler does not run
+    assert any("Content Security Policy" in report for report in reports)
+    page.set_content(f'<iframe id="f" src="{base}/"></iframe>')
+    page.wait_for_timeout(1000)
+    frame = page.frame_locator("#f")
+    assert frame.locator("input[type=password]").count() == 0  # the browser refused to frame it
+    assert re.search(r"frame-ancestors 'none'", httpx.get(base + "/", verify=False).headers["content-security-policy"])
+    context.close()

@@ -1,0 +1,112 @@
+"""Accessibility without a browser: the stylesheet's colour pairs meet WCAG AA contrast, and every control on every
+page is labelled. (The browser tests run axe-core on the live pages as well.)"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from hostpanel.container import Container
+from hostpanel.domain.accounts.model import Account
+from tests.conftest import make_token
+from tests.web.conftest import Browser
+
+CSS = (Path(__file__).parents[2] / "src" / "hostpanel" / "web" / "static" / "app.css").read_text()
+VARIABLES = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6});", CSS))
+
+# (text, background, minimum ratio): 4.5 for text, 3 for large text and for borders that mark a control.
+PAIRS = [
+    ("text", "background", 4.5),
+    ("text", "surface", 4.5),
+    ("muted", "surface", 4.5),
+    ("muted", "background", 4.5),
+    ("primary", "surface", 4.5),
+    ("primary", "background", 4.5),
+    ("primary-text", "primary", 4.5),
+    ("danger-text", "danger", 4.5),
+    ("danger", "surface", 4.5),
+    ("ok-text", "ok-bg", 4.5),
+    ("soon-text", "soon-bg", 4.5),
+    ("bad-text", "bad-bg", 4.5),
+    ("notice-text", "notice-bg", 4.5),
+    ("warning-text", "warning-bg", 4.5),
+    ("header-text", "header-bg", 4.5),
+    ("focus", "surface", 3.0),
+    ("focus", "background", 3.0),
+]
+
+
+def luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_formula_agrees_with_wcags_known_values() -> None:
+    assert contrast("#000000", "#ffffff") == pytest.approx(21.0)
+    assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+
+
+@pytest.mark.parametrize(("text", "background", "minimum"), PAIRS)
+def test_colour_pairs_meet_wcag_aa(text: str, background: str, minimum: float) -> None:
+    ratio = contrast(VARIABLES[text], VARIABLES[background])
+    assert ratio >= minimum, f"{text} on {background}: {ratio:.2f} < {minimum}"
+
+
+class Controls(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.labelled: set[str] = set()
+        self.controls: list[dict[str, str | None]] = []
+        self.label_depth = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "label":
+            self.label_depth += 1
+            if values.get("for"):
+                self.labelled.add(values["for"] or "")
+        if tag in ("input", "select", "textarea") and values.get("type") != "hidden":
+            self.controls.append({**values, "wrapped": "1" if self.label_depth else None})
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self.label_depth -= 1
+
+
+PAGES = [
+    "/login",
+    "/security/tokens",
+    "/security/tokens/new",
+    "/security/tokens/revoke?name=one",
+    "/security/tokens/expired",
+    "/security/two-factor",
+    "/security/two-factor/setup",
+    "/security/password",
+    "/security/activity",
+    "/security/confirm",
+]
+
+
+def test_every_control_on_every_page_has_a_label(browser: Browser, container: Container, alice: Account) -> None:
+    make_token(container, alice, "one")
+    pages = {"/login": browser.get("/login").text}
+    browser.sign_in()
+    pages.update({path: browser.get(path).text for path in PAGES[1:]})
+    checked = 0
+    for path, html in pages.items():
+        parser = Controls()
+        parser.feed(html)
+        checked += len(parser.controls)
+        for control in parser.controls:
+            named = control.get("aria-label") or control.get("wrapped") or control.get("id") in parser.labelled
+            assert named, (path, control)
+    assert checked > 30  # the pages were really rendered with their forms

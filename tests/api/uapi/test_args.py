@@ -42,3 +42,8 @@ def test_booleans_and_integers() -> None:
         args.integer("neg")
     with pytest.raises(InvalidInput, match="whole number from 1 to 10"):
         args.integer("n", minimum=1, maximum=10)
+
+
+def test_repeats_skip_numbers_already_given_explicitly() -> None:
+    args = Args([("a", "1"), ("a-0", "x"), ("a", "2"), ("a-2", "y"), ("a", "3"), ("a", "4")])
+    assert args.get_multiple("a") == ["1", "x", "2", "y", "3", "4"]

@@ -17,15 +17,19 @@ class Args:
     def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
         self._values: dict[str, str] = {}
         self.meta: dict[str, str] = {}
+        # Per repeated key, the lowest number not yet known to be taken: slots below it never free up, so the
+        # search resumes there and a request of one key repeated is numbered in linear, not quadratic, time.
+        next_free: dict[str, int] = {}
         for key, value in pairs:
             target = self.meta if key.startswith(META_PREFIX) else self._values
             if key not in target:
                 target[key] = value
                 continue
-            n = 0
+            n = next_free.get(key, 0)
             while f"{key}-{n}" in target:
                 n += 1
             target[f"{key}-{n}"] = value
+            next_free[key] = n + 1
 
     def names(self) -> set[str]:
         return set(self._values)

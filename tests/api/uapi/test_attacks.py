@@ -18,3 +18,34 @@ def test_a_body_of_one_key_repeated_is_parsed_in_linear_time(client: TestClient,
     body = "&".join(["a="] * 100_000)
     headers = {**auth("alice", alice_token.secret), **FORM}
     uapi(client.post("/execute/Features/list_features", content=body, headers=headers), status=1)
+
+
+HUGE = "9" * 5000  # past Python's int() digit limit
+LONG = "9" * 30  # past what SQLite and PostgreSQL integers hold
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "error"),
+    [
+        ("Tokens/list?api.paginate_size=%C2%B2", 1, None),  # "²" passes str.isdigit() but not int()
+        ("Tokens/list?api.paginate_start=%D9%A3", 1, None),  # an Arabic-Indic digit
+        (f"Tokens/list?api.paginate_start={HUGE}", 0, "is larger than the total number of results"),
+        (f"Tokens/list?api.paginate_start={LONG}", 0, "is larger than the total number of results"),
+        (f"Tokens/list?api.paginate_page={LONG}&api.paginate_size={LONG}", 0, "is larger than the total number"),
+        (f"Tokens/list?api.paginate_size={LONG}", 1, None),
+        (f"Tokens/list?api.filter_column=name&api.filter_term=zzz&api.paginate_start={LONG}", 1, None),
+        (f"Tokens/list?api.filter_column_{HUGE}=name&api.sort_column_{HUGE}=name", 1, None),
+        (f"Tokens/create?name=x&scope-{HUGE}=tokens:read", 0, "Specify either a list of scopes or full access."),
+        (f"Tokens/create_full_access?name=x&expires_at={HUGE}", 0, "is not a valid UNIX epoch timestamp"),
+        (f"ActivityLog/list?since={LONG}", 0, "must be a whole number"),
+        (f"ActivityLog/list?until={HUGE}", 0, "must be a whole number"),
+        (f"ActivityLog/list?before_id={LONG}", 0, "must be a whole number"),
+        (f"ActivityLog/list?limit={HUGE}", 0, "must be a whole number"),
+    ],
+)
+def test_numbers_out_of_any_range_get_a_uapi_answer(
+    client: TestClient, alice_token: IssuedToken, query: str, status: int, error: str | None
+) -> None:
+    body = uapi(client.get(f"/execute/{query}", headers=auth("alice", alice_token.secret)), status=status)
+    if error is not None:
+        assert error in body["errors"][0]

@@ -8,7 +8,10 @@ from collections.abc import Iterable
 from hostpanel.domain.errors import InvalidInput
 
 META_PREFIX = "api."
-_NUMBERED = re.compile(r"-(\d+)")
+# `foo-N`: ASCII digits, few enough for int() and for any sane count of repeats; other suffixes are just names.
+_NUMBERED = re.compile(r"-([0-9]{1,9})")
+# What a SQL BIGINT holds: a larger number would fail in the database instead of getting a clear answer here.
+MAX_INTEGER = 2**63 - 1
 
 
 class Args:
@@ -72,12 +75,15 @@ class Args:
         return value == "1"
 
     def integer(
-        self, name: str, default: int | None = None, minimum: int = 0, maximum: int | None = None
+        self, name: str, default: int | None = None, minimum: int = 0, maximum: int = MAX_INTEGER
     ) -> int | None:
         value = self._values.get(name)
         if value is None or value == "":
             return default
-        if not value.isascii() or not value.isdigit() or int(value) < minimum or (maximum and int(value) > maximum):
-            bounds = f"from {minimum} to {maximum}" if maximum else f"of at least {minimum}"
-            raise InvalidInput(name, f"The “{name}” argument must be a whole number {bounds}.")
-        return int(value)
+        digits = value.lstrip("0") or "0"
+        # Length before int(): int() refuses strings of thousands of digits with a ValueError.
+        usable = value.isascii() and value.isdigit() and len(digits) <= len(str(maximum))
+        number = int(digits) if usable else None
+        if number is None or number < minimum or number > maximum:
+            raise InvalidInput(name, f"The “{name}” argument must be a whole number from {minimum} to {maximum}.")
+        return number

@@ -49,3 +49,22 @@ def test_numbers_out_of_any_range_get_a_uapi_answer(
     body = uapi(client.get(f"/execute/{query}", headers=auth("alice", alice_token.secret)), status=status)
     if error is not None:
         assert error in body["errors"][0]
+
+
+@pytest.mark.parametrize(
+    ("query", "argument"),
+    [
+        ("ActivityLog/list?ip=%00", "ip"),
+        ("ActivityLog/list?token=bar%00", "token"),
+        ("Tokens/revoke?name=bar%00", "name"),
+        ("Tokens/rename?name=%00&new_name=b", "name"),
+        ("Tokens/list?api.filter_column=name&api.filter_term=%00", "api.filter_term"),
+        ("Tokens/list?na%00me=x", "na\\0me"),
+    ],
+)
+def test_a_nul_character_in_any_argument_is_refused_clearly(
+    client: TestClient, alice_token: IssuedToken, query: str, argument: str
+) -> None:
+    # PostgreSQL cannot hold NUL in text, and no name, address or path contains one.
+    body = uapi(client.get(f"/execute/{query}", headers=auth("alice", alice_token.secret)), status=0)
+    assert body["errors"] == [f"The “{argument}” argument cannot contain a NUL character."]

@@ -15,7 +15,10 @@ MAX_INTEGER = 2**63 - 1
 
 
 class Args:
-    """`foo=a&foo=b&foo=c` is stored as `foo=a`, `foo-0=b`, `foo-1=c`, as cPanel's form parser does."""
+    """`foo=a&foo=b&foo=c` is stored as `foo=a`, `foo-0=b`, `foo-1=c`, as cPanel's form parser does.
+
+    Raises InvalidInput for an argument containing NUL.
+    """
 
     def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
         self._values: dict[str, str] = {}
@@ -24,6 +27,10 @@ class Args:
         # search resumes there and a request of one key repeated is numbered in linear, not quadratic, time.
         next_free: dict[str, int] = {}
         for key, value in pairs:
+            if "\0" in key or "\0" in value:
+                # No name, address or path holds one, and PostgreSQL refuses it in text.
+                shown = key.replace("\0", "\\0")
+                raise InvalidInput(shown, f"The “{shown}” argument cannot contain a NUL character.")
             target = self.meta if key.startswith(META_PREFIX) else self._values
             if key not in target:
                 target[key] = value

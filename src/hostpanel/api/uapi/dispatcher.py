@@ -24,7 +24,7 @@ from hostpanel.api.uapi.registry import Registry, UapiFunction, UnknownFunction
 from hostpanel.container import Container
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction, Outcome
-from hostpanel.domain.errors import AuthenticationFailed, HostpanelError, PermissionDenied
+from hostpanel.domain.errors import AuthenticationFailed, HostpanelError, InvalidInput, PermissionDenied
 from hostpanel.domain.permissions import check_access
 from hostpanel.domain.principal import Principal
 
@@ -96,7 +96,11 @@ class UapiDispatcher:
         except PermissionDenied as denied:
             self._record_denial(principal, target, denied)
             return _json(envelope.from_error(denied))
-        return self._call(principal, target, Args(pairs))
+        try:
+            args = Args(pairs)
+        except InvalidInput as error:
+            return _json(envelope.from_error(error))
+        return self._call(principal, target, args)
 
     def _authenticate(self, authorization: str | None, ip: str | None) -> Principal:
         credentials = parse_authorization(authorization)

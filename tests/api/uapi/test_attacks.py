@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from hostpanel.container import Container
+from hostpanel.domain.audit.model import AuditQuery
+from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken
 from tests.api.uapi.envelope_check import uapi
 from tests.conftest import auth
@@ -68,3 +71,14 @@ def test_a_nul_character_in_any_argument_is_refused_clearly(
     # PostgreSQL cannot hold NUL in text, and no name, address or path contains one.
     body = uapi(client.get(f"/execute/{query}", headers=auth("alice", alice_token.secret)), status=0)
     assert body["errors"] == [f"The “{argument}” argument cannot contain a NUL character."]
+
+
+def test_failures_with_control_characters_in_the_path_are_still_recorded(
+    client: TestClient, container: Container
+) -> None:
+    # NUL would make PostgreSQL refuse the audit row (so the failure went unrecorded); ESC would reach a terminal.
+    for path in ("/execute/Tok%00ens/list", "/execute/%1B%5B2J/list"):
+        assert client.get(path, headers=auth("alice", secret.generate())).status_code == 401
+    with container.uow(write=False) as uow:
+        targets = [event.target for event in uow.audit.query(AuditQuery(actions=("account:auth:failure",)))]
+    assert targets == ["\\x1b[2J::list", "Tok\\x00ens::list"]

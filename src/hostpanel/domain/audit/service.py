@@ -14,10 +14,17 @@ MAX_TEXT = 200
 
 
 def scrub(value: str | None) -> str | None:
-    """Remove anything shaped like a token and bound the length of caller-supplied text."""
+    """Remove anything shaped like a token, show unprintable characters escaped, and bound the length.
+
+    Escaping keeps caller-supplied text storable (PostgreSQL refuses NUL) and inert where people read it: no
+    terminal escape sequences, forged lines or reversed text in the activity log.
+    """
     if value is None:
         return None
-    return secret.PATTERN.sub(REDACTED, value)[:MAX_TEXT]
+    text = secret.PATTERN.sub(REDACTED, value)
+    if not text.isprintable():
+        text = "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
+    return text[:MAX_TEXT]
 
 
 def _scrub_detail(value: DetailValue) -> DetailValue:

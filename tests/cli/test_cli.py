@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from hostpanel.config import Settings
+from hostpanel.container import Container
+from hostpanel.domain.audit.tags import AuditAction, Outcome
 from tests.conftest import PASSWORD
 from tests.processes import environment, hostpanel
 
@@ -156,3 +159,21 @@ def test_token_lifecycle_and_the_json_contract(env: dict[str, str]) -> None:
     assert secret not in json.dumps(events)
     only = hostpanel(env, "audit", "--action", "account:token:rename", "--since", "1h", "--json").stdout
     assert len(only.splitlines()) == 1
+
+
+def test_audit_shows_what_callers_sent_literally(env: dict[str, str]) -> None:
+    # Usernames and targets of failed API calls come from anyone: Rich markup in them crashed the table.
+    built = Container(Settings(home=Path(env["HOSTPANEL_HOME"])))
+    with built.uow() as uow:
+        built.audit(uow).record(
+            AuditAction.ACCOUNT_AUTH_FAILURE,
+            actor="token",
+            username="[/x]",
+            target="[red]Tokens[/red]::\x1b[2Jlist",
+            outcome=Outcome.FAILURE,
+        )
+        uow.commit()
+    built.close()
+    output = hostpanel({**env, "COLUMNS": "400"}, "audit").stdout
+    assert "[/x]" in output and "[red]Tokens[/red]::\\x1b[2Jlist" in output
+    assert "\x1b" not in output

@@ -8,6 +8,8 @@ import time
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hostpanel.api.address import client_address
+
 access_log = logging.getLogger("hostpanel.access")
 
 SECURITY_HEADERS = {
@@ -44,10 +46,9 @@ class SecurityHeaders:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            client = scope.get("client")
             access_log.info(
                 "%s %s %s %d %.1fms",
-                client[0] if client else "-",
+                client_address(scope) or "-",
                 scope["method"],
                 scope["path"][:200],
                 status,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from starlette.testclient import TestClient
 
+from hostpanel.app import create_app
 from hostpanel.container import Container
 from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.tokens import secret
-from hostpanel.domain.tokens.model import IssuedToken
+from hostpanel.domain.tokens.model import IssuedToken, TokenQuery
 from tests.api.uapi.envelope_check import uapi
 from tests.conftest import auth
 
@@ -82,3 +83,35 @@ def test_failures_with_control_characters_in_the_path_are_still_recorded(
     with container.uow(write=False) as uow:
         targets = [event.target for event in uow.audit.query(AuditQuery(actions=("account:auth:failure",)))]
     assert targets == ["\\x1b[2J::list", "Tok\\x00ens::list"]
+
+
+@pytest.mark.parametrize("address", ["z" * 100, "[/x]", "1.2.3.4, 5.6.7.8", "a b"])
+def test_an_address_that_is_not_one_is_not_recorded(
+    container: Container, alice_token: IssuedToken, address: str
+) -> None:
+    # Behind a proxy trusted with `*`, the client address is whatever X-Forwarded-For says. Too long for the
+    # address columns, PostgreSQL refused the audit row (a 500 on create) and the whole batch of "last used".
+    headers = auth("alice", alice_token.secret)
+    with TestClient(create_app(container), base_url="https://testserver", client=(address, 1)) as client:
+        created = uapi(client.post("/execute/Tokens/create_full_access", data={"name": "n"}, headers=headers), 1)
+        assert client.get("/execute/Tokens/list", headers=auth("alice", secret.generate())).status_code == 401
+        uapi(client.get("/execute/Tokens/list", headers=auth("alice", created["data"]["token"])), status=1)
+    assert container.usage.pending == 0  # the app wrote the batch when it stopped
+    with container.uow(write=False) as uow:
+        events = uow.audit.query(AuditQuery())
+        tokens, _ = container.tokens(uow).page(alice_token.token.account_id, TokenQuery())
+    assert [(event.action.value, event.target, event.ip) for event in events[:2]] == [
+        ("account:auth:failure", "Tokens::list", None),
+        ("account:token:create", "n", None),
+    ]
+    assert "account:token:new_ip" not in {event.action.value for event in events}
+    assert [(token.name, token.last_used_ip) for token in tokens] == [("bar", None), ("n", None)]
+
+
+def test_real_addresses_are_recorded(container: Container, alice_token: IssuedToken) -> None:
+    for address in ("203.0.113.9", "2001:db8::1", "::ffff:192.0.2.128", "fe80::1%eth0"):
+        with TestClient(create_app(container), base_url="https://testserver", client=(address, 1)) as client:
+            uapi(client.get("/execute/Tokens/list", headers=auth("alice", alice_token.secret)), status=1)
+        container.flush_usage()
+        with container.uow(write=False) as uow:
+            assert container.tokens(uow).get(alice_token.token.account_id, "bar").last_used_ip == address

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from hostpanel.api.address import client_address
 from hostpanel.api.auth import parse_authorization
 from hostpanel.api.uapi import envelope
 from hostpanel.api.uapi.args import Args
@@ -51,7 +52,7 @@ class UapiDispatcher:
             limit = self._container.settings.max_request_bytes
             body = envelope.failure(f"The request is larger than the limit of {limit} bytes.")
             return JSONResponse(body, status_code=413, headers=NO_STORE)
-        client = request.client.host if request.client else None
+        client = client_address(request.scope)
         return await run_in_threadpool(
             self.dispatch,
             request.path_params["module"],

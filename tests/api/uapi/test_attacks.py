@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -115,3 +117,17 @@ def test_real_addresses_are_recorded(container: Container, alice_token: IssuedTo
         container.flush_usage()
         with container.uow(write=False) as uow:
             assert container.tokens(uow).get(alice_token.token.account_id, "bar").last_used_ip == address
+
+
+def test_the_access_log_keeps_one_line_per_request_and_no_token(
+    client: TestClient, alice_token: IssuedToken, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="hostpanel.access")
+    forged = "/execute/Tokens/list%0A2030-01-01 00:00:00,000 INFO hostpanel.access: 10.0.0.1 GET /admin 200 1.0ms"
+    client.get(forged, headers=auth("alice", alice_token.secret))
+    client.get(f"/execute/Tokens/{alice_token.secret}", headers=auth("alice", alice_token.secret))
+    lines = [record.getMessage() for record in caplog.records if record.name == "hostpanel.access"]
+    assert len(lines) == 2
+    assert all("\n" not in line and alice_token.secret not in line for line in lines)
+    assert "/execute/Tokens/list\\n2030-01-01" in lines[0]
+    assert "/execute/Tokens/[redacted token]" in lines[1]

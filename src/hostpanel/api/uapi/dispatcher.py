@@ -23,7 +23,7 @@ from hostpanel.api.uapi.call import Call
 from hostpanel.api.uapi.listing import ListError, ListOptions, Presorted, apply
 from hostpanel.api.uapi.registry import Registry, UapiFunction, UnknownFunction
 from hostpanel.container import Container
-from hostpanel.domain.audit.service import AuditLog
+from hostpanel.domain.audit.service import AuditLog, scrub
 from hostpanel.domain.audit.tags import AuditAction, Outcome
 from hostpanel.domain.errors import AuthenticationFailed, HostpanelError, InvalidInput, PermissionDenied
 from hostpanel.domain.permissions import check_access
@@ -76,7 +76,7 @@ class UapiDispatcher:
         try:
             return self._dispatch(module, function, authorization, pairs, ip)
         except Exception:
-            log.exception("UAPI %s::%s failed", module, function)
+            log.exception("UAPI %s::%s failed", scrub(module), scrub(function))
             return _json(envelope.failure("The system encountered an internal error."), status=500)
 
     def _dispatch(

@@ -9,11 +9,12 @@ from starlette.testclient import TestClient
 
 from hostpanel.app import create_app
 from hostpanel.container import Container
+from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken, TokenQuery
 from tests.api.uapi.envelope_check import uapi
-from tests.conftest import auth
+from tests.conftest import auth, make_token
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -131,3 +132,18 @@ def test_the_access_log_keeps_one_line_per_request_and_no_token(
     assert all("\n" not in line and alice_token.secret not in line for line in lines)
     assert "/execute/Tokens/list\\n2030-01-01" in lines[0]
     assert "/execute/Tokens/[redacted token]" in lines[1]
+
+
+@pytest.mark.timeout(20, method="thread")  # a hang must end the run, not wait for it
+def test_a_pattern_filter_cannot_backtrack_for_ever(
+    client: TestClient, container: Container, alice: Account, alice_token: IssuedToken
+) -> None:
+    # Python's re takes about 2**n steps for this pattern on n a's, holding the GIL, which stalls every thread of
+    # the worker; at the 50 characters a token name allows it would never finish. Here n=30 (about a minute).
+    make_token(container, alice, "a" * 30)
+    query = "api.filter_column=name&api.filter_type=matches&api.filter_term=(a%2B)%2Bb"
+    body = uapi(client.get(f"/execute/Tokens/list?{query}", headers=auth("alice", alice_token.secret)), status=1)
+    assert body["data"] == []
+    found = "api.filter_column=*&api.filter_type=matches&api.filter_term=%5Ea%7B30%7D%24"  # ^a{30}$
+    body = uapi(client.get(f"/execute/Tokens/list?{found}", headers=auth("alice", alice_token.secret)), status=1)
+    assert [record["name"] for record in body["data"]] == ["a" * 30]

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import re2
+
 FILTER_TYPES = (
     "contains",
     "begins",
@@ -29,6 +31,11 @@ FILTER_TYPES = (
 SORT_METHODS = ("lexicographic", "numeric", "numeric_zero_as_max", "ipv4")
 DEFAULT_PAGE_SIZE = 100
 MAX_REGEX_LENGTH = 100  # user patterns run over every record: keep them small
+# `matches` patterns come from callers, so they run on RE2, whose time is linear in the text: Python's re can
+# backtrack for ever while holding the GIL, stalling the whole worker. RE2 lacks backreferences and lookaround;
+# such patterns are reported as invalid filters. Its own error log would echo the pattern to stderr: off.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
 # Larger page starts and sizes mean "past the end" and "everything"; capping them keeps int(), float division and
 # SQL OFFSET/LIMIT in range.
 MAX_PAGE_NUMBER = 2**31 - 1
@@ -152,8 +159,8 @@ def _valid_regex(pattern: str) -> bool:
     if len(pattern) > MAX_REGEX_LENGTH:
         return False
     try:
-        re.compile(pattern)
-    except re.error:
+        re2.compile(pattern, options=_RE2_OPTIONS)
+    except re2.error:
         return False
     return True
 
@@ -177,12 +184,14 @@ def _number(value: Any, unlimited_as_max: bool = False) -> float:
 
 
 def _matches_one(kind: str, term: str) -> Callable[[Any], bool]:
+    if kind == "matches":
+        pattern = re2.compile(term, options=_RE2_OPTIONS)
+        return lambda v: pattern.search(_text(v)) is not None
     lowered = term.lower()
     tests: dict[str, Callable[[Any], bool]] = {
         "contains": lambda v: lowered in _text(v).lower(),
         "begins": lambda v: _text(v).lower().startswith(lowered),
         "ends": lambda v: _text(v).lower().endswith(lowered),
-        "matches": lambda v: re.search(term, _text(v)) is not None,
         "eq": lambda v: _text(v) == term,
         "ne": lambda v: _text(v) != term,
         "lt": lambda v: _number(v) < _number(term),

@@ -14,7 +14,7 @@ from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken, TokenQuery
 from tests.api.uapi.envelope_check import uapi
-from tests.conftest import auth, make_token
+from tests.conftest import FakeClock, auth, make_token
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -147,3 +147,23 @@ def test_a_pattern_filter_cannot_backtrack_for_ever(
     found = "api.filter_column=*&api.filter_type=matches&api.filter_term=%5Ea%7B30%7D%24"  # ^a{30}$
     body = uapi(client.get(f"/execute/Tokens/list?{found}", headers=auth("alice", alice_token.secret)), status=1)
     assert [record["name"] for record in body["data"]] == ["a" * 30]
+
+
+def test_an_expiring_token_cannot_mint_a_longer_lived_one(
+    client: TestClient, container: Container, alice: Account, clock: FakeClock
+) -> None:
+    ends = int(clock.now()) + 3600
+    brief = auth("alice", make_token(container, alice, "brief", expires_at=ends).secret)
+    attempts = [
+        ("create_full_access", {"name": "a"}),
+        ("create_full_access", {"name": "b", "expires_at": "0"}),
+        ("create_full_access", {"name": "c", "expires_at": str(ends + 1)}),
+        ("create", {"name": "d", "scope": "tokens:read"}),
+        ("create", {"name": "e", "full_access": "1", "expires_at": str(ends + 86400)}),
+    ]
+    for function, form in attempts:
+        body = uapi(client.post(f"/execute/Tokens/{function}", data=form, headers=brief), status=0)
+        assert "expire no later than itself" in body["errors"][0], form
+    uapi(
+        client.post("/execute/Tokens/create_full_access", data={"name": "f", "expires_at": str(ends)}, headers=brief), 1
+    )

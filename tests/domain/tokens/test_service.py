@@ -75,6 +75,23 @@ def test_a_token_cannot_mint_more_than_it_holds(container: Container, alice: Acc
         container.tokens(uow).create(principal, "same", None, READ)
 
 
+def test_a_token_cannot_mint_one_that_outlives_it(container: Container, alice: Account) -> None:
+    # A leaked short-lived token must not be able to make itself permanent.
+    ends = int(container.clock.now()) + 3600
+    parent = make_token(container, alice, "brief", expires_at=ends).token
+    principal = Principal(alice, AuthMethod.TOKEN, parent)
+    for expires_at in (None, ends + 1):
+        with container.uow() as uow, pytest.raises(PermissionDenied, match="expire no later than itself"):
+            container.tokens(uow).create(principal, "longer", expires_at, Permissions.full())
+    with container.uow() as uow:
+        container.tokens(uow).create(principal, "as-long", ends, Permissions.full())
+        container.tokens(uow).create(principal, "shorter", ends - 1, READ)
+        uow.commit()
+    forever = Principal(alice, AuthMethod.TOKEN, make_token(container, alice, "forever").token)
+    with container.uow() as uow:
+        container.tokens(uow).create(forever, "unbounded", None, READ)
+
+
 def test_rename_follows_cpanels_order_of_checks(container: Container, alice: Account) -> None:
     make_token(container, alice, "one")
     make_token(container, alice, "two")

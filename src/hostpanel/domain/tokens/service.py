@@ -11,7 +11,7 @@ from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.keyring import Keyring
-from hostpanel.domain.tokens.model import ApiToken, IssuedToken, TokenQuery, validate_name
+from hostpanel.domain.tokens.model import MAX_EPOCH, ApiToken, IssuedToken, TokenQuery, validate_name
 
 
 class TokenService:
@@ -32,6 +32,8 @@ class TokenService:
         now = int(self._clock.now())
         if expires_at is not None and expires_at <= now:
             raise InvalidInput("expires_at", f"The “{expires_at}” value must be a future date.")
+        if expires_at is not None and expires_at > MAX_EPOCH:
+            raise InvalidInput("expires_at", f"“{expires_at}” is not a valid UNIX epoch timestamp.")
         if self._uow.tokens.get_by_name(account.id, name) is not None:
             raise Conflict(f"A conflicting API token with the name “{name}” already exists.")
         text = secret.generate()

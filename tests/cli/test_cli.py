@@ -184,3 +184,17 @@ def test_audit_shows_what_callers_sent_literally(env: dict[str, str]) -> None:
     output = hostpanel({**env, "COLUMNS": "400"}, "audit").stdout
     assert "[/x]" in output and "[red]Tokens[/red]::\\x1b[2Jlist" in output
     assert "\x1b" not in output
+
+
+def test_a_regenerated_tls_key_is_private_whatever_was_there(tmp_path: Path) -> None:
+    env = environment(tmp_path / "var")
+    hostpanel(env, "init")
+    tls = tmp_path / "var" / "tls"
+    assert stat.S_IMODE((tls / "key.pem").stat().st_mode) == 0o600
+    (tls / "cert.pem").unlink()
+    (tls / "key.pem").chmod(0o644)  # left readable by a restore or a careless copy
+    before = (tls / "key.pem").read_bytes()
+    hostpanel(env, "init")
+    assert (tls / "key.pem").read_bytes() != before
+    assert stat.S_IMODE((tls / "key.pem").stat().st_mode) == 0o600
+    assert sorted(path.name for path in tls.iterdir()) == ["cert.pem", "key.pem"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 import pytest
 
 from hostpanel.container import Container
@@ -150,3 +153,72 @@ def test_failed_create_leaves_nothing_behind(container: Container, alice: Accoun
     with container.uow(write=False) as uow:
         assert uow.tokens.get_by_name(alice.id, "halfway") is None
     assert "account:token:create" not in actions(container, alice)
+
+
+def race(count: int, action: Callable[[int], object]) -> list[object]:
+    """Run `action(i)` on `count` threads released together; each result or the exception it raised."""
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = action(index)
+        except Exception as error:
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def outcomes(results: list[object]) -> list[str]:
+    return sorted(type(result).__name__ for result in results)
+
+
+def test_racing_creates_of_one_name_make_one_token(container: Container, alice: Account) -> None:
+    def create(_: int) -> str:
+        with container.uow() as uow:
+            issued = container.tokens(uow).create(Principal.admin(alice), "same", None, Permissions.full())
+            uow.commit()
+        return issued.secret
+
+    results = race(8, create)
+    assert outcomes(results) == ["Conflict"] * 7 + ["str"]
+    winner = next(result for result in results if isinstance(result, str))
+    with container.uow(write=False) as uow:
+        stored = container.tokens(uow).get(alice.id, "same")
+    assert stored.digest == secret.digest(container.keys.keyring.current, winner)
+    assert actions(container, alice).count("account:token:create") == 1
+
+
+def test_racing_renames_to_one_name_rename_one_token(container: Container, alice: Account) -> None:
+    for index in range(8):
+        make_token(container, alice, f"t{index}")
+
+    def rename(index: int) -> None:
+        with container.uow() as uow:
+            container.tokens(uow).rename(Principal.admin(alice), f"t{index}", "target")
+            uow.commit()
+
+    assert outcomes(race(8, rename)) == ["Conflict"] * 7 + ["NoneType"]
+    with container.uow(write=False) as uow:
+        names = [token.name for token in container.tokens(uow).page(alice.id, TokenQuery())[0]]
+    assert len(names) == 8 and "target" in names
+    assert actions(container, alice).count("account:token:rename") == 1
+
+
+def test_racing_revokes_revoke_once(container: Container, alice: Account) -> None:
+    make_token(container, alice, "victim")
+
+    def revoke(_: int) -> bool:
+        with container.uow() as uow:
+            revoked = container.tokens(uow).revoke(Principal.admin(alice), "victim")
+            uow.commit()
+        return revoked
+
+    assert sorted(race(8, revoke), key=str) == [False] * 7 + [True]
+    assert actions(container, alice).count("account:token:revoke") == 1

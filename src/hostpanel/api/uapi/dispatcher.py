@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from hostpanel.api.address import client_address
@@ -48,10 +48,13 @@ class UapiDispatcher:
     async def handle(self, request: Request) -> Response:
         try:
             pairs = await self._arguments(request)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it; not an error of ours to log
         except RequestTooLarge:
             limit = self._container.settings.max_request_bytes
             body = envelope.failure(f"The request is larger than the limit of {limit} bytes.")
-            return JSONResponse(body, status_code=413, headers=NO_STORE)
+            # Close the connection: else the server goes on reading (and discarding) whatever the client still sends.
+            return JSONResponse(body, status_code=413, headers={**NO_STORE, "Connection": "close"})
         client = client_address(request.scope)
         return await run_in_threadpool(
             self.dispatch,

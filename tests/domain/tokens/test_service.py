@@ -179,22 +179,6 @@ def outcomes(results: list[object]) -> list[str]:
     return sorted(type(result).__name__ for result in results)
 
 
-def test_racing_creates_of_one_name_make_one_token(container: Container, alice: Account) -> None:
-    def create(_: int) -> str:
-        with container.uow() as uow:
-            issued = container.tokens(uow).create(Principal.admin(alice), "same", None, Permissions.full())
-            uow.commit()
-        return issued.secret
-
-    results = race(8, create)
-    assert outcomes(results) == ["Conflict"] * 7 + ["str"]
-    winner = next(result for result in results if isinstance(result, str))
-    with container.uow(write=False) as uow:
-        stored = container.tokens(uow).get(alice.id, "same")
-    assert stored.digest == secret.digest(container.keys.keyring.current, winner)
-    assert actions(container, alice).count("account:token:create") == 1
-
-
 def test_racing_renames_to_one_name_rename_one_token(container: Container, alice: Account) -> None:
     for index in range(8):
         make_token(container, alice, f"t{index}")

@@ -62,8 +62,11 @@ def test_commands_refuse_to_run_before_init(tmp_path: Path) -> None:
 
 def test_a_readable_key_file_is_refused(env: dict[str, str]) -> None:
     key = Path(env["HOSTPANEL_HOME"]) / "server.key"
-    key.chmod(0o644)
-    assert "chmod 600" in error_line(hostpanel(env, "account", "list", check=False))
+    for mode in (0o644, 0o640, 0o604, 0o620, 0o601):
+        key.chmod(mode)
+        assert "chmod 600" in error_line(hostpanel(env, "account", "list", check=False)), oct(mode)
+    key.chmod(0o400)
+    hostpanel(env, "account", "list")
 
 
 def test_account_lifecycle(env: dict[str, str]) -> None:
@@ -198,3 +201,30 @@ def test_a_regenerated_tls_key_is_private_whatever_was_there(tmp_path: Path) -> 
     assert (tls / "key.pem").read_bytes() != before
     assert stat.S_IMODE((tls / "key.pem").stat().st_mode) == 0o600
     assert sorted(path.name for path in tls.iterdir()) == ["cert.pem", "key.pem"]
+
+
+def test_only_token_create_prints_a_secret_and_nothing_prints_the_password(env: dict[str, str]) -> None:
+    hostpanel(env, "account", "passwd", "alice", "--password-stdin", stdin="Another-Long-Passphrase-7\n")
+    created = hostpanel(env, "token", "create", "alice", "deploy", "--json")
+    token = json.loads(created.stdout)["token"]
+    outputs = [created.stderr]
+    for command in (
+        ("token", "list", "alice"),
+        ("token", "list", "alice", "--json"),
+        ("token", "rename", "alice", "deploy", "ci"),
+        ("account", "list"),
+        ("account", "list", "--json"),
+        ("account", "features", "alice", "--json"),
+        ("audit",),
+        ("audit", "--json"),
+        ("token", "revoke", "alice", "ci"),
+    ):
+        result = hostpanel(env, *command)
+        outputs += [result.stdout, result.stderr]
+    text = "\n".join(outputs)
+    assert "hpat_" not in text and token[-20:] not in text
+    assert PASSWORD not in text and "Another-Long-Passphrase-7" not in text and "$argon2" not in text
+    for path in Path(env["HOSTPANEL_HOME"]).rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert token.encode() not in content and b"Another-Long-Passphrase-7" not in content, path

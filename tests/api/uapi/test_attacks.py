@@ -20,6 +20,7 @@ from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.permissions import Access, Permissions, Scope, ScopeModule
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken, TokenQuery
+from hostpanel.storage.tables import metadata
 from tests.api.uapi.envelope_check import uapi
 from tests.conftest import PASSWORD, FakeClock, auth, make_account, make_token
 
@@ -418,3 +419,40 @@ def test_odd_module_and_function_names_get_a_uapi_error_or_not_found(
         response = client.get(path, headers=auth("alice", alice_token.secret))
         if response.status_code != 404:  # 404: not an /execute/Module/function path at all
             uapi(response, status=0)
+
+
+def test_a_new_secret_appears_in_its_create_answer_and_nowhere_else(
+    client: TestClient, container: Container, alice_token: IssuedToken, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    headers = auth("alice", alice_token.secret)
+    created = client.post("/execute/Tokens/create", data={"name": "new", "scope": "tokens:read"}, headers=headers)
+    assert created.headers["cache-control"] == "no-store"
+    new = uapi(created, status=1)["data"]["token"]
+    mine = auth("alice", new)
+    answers = [
+        client.get("/execute/Tokens/list", headers=mine),
+        client.get("/execute/Tokens/list?api.columns_0=token&api.filter_column=*&api.filter_term=hpat", headers=mine),
+        client.get("/execute/ActivityLog/list", headers=headers),
+        client.get(f"/execute/Tokens/{new}", headers=mine),
+        client.get("/execute/Tokens/list", headers=auth(new, new)),
+        client.get("/execute/Tokens/list", headers=auth("alice", new + "x")),
+        client.post("/execute/Tokens/create", data={"name": "again", "scope": new}, headers=mine),
+        client.post("/execute/Tokens/rename", data={"name": new, "new_name": new}, headers=headers),
+        client.post("/execute/Tokens/create_full_access", data={"name": new}, headers=headers),
+        client.get(f"/openapi.json?{new}", headers={"Authorization": f"cpanel alice:{new}"}),
+    ]
+    container.flush_usage()
+    with container.uow(write=False) as uow:
+        tables = [
+            repr(uow.connection.exec_driver_sql(f"SELECT * FROM {table.name}").fetchall())  # type: ignore[attr-defined]
+            for table in metadata.sorted_tables
+        ]
+    logged = "\n".join(
+        f"{record.getMessage()} {record.exc_text or ''}"
+        for record in caplog.records
+        if not record.name.startswith("httpx")  # the test's own client
+    )
+    for place in [*(answer.text for answer in answers), logged, *tables]:
+        assert new not in place and new[len(secret.PREFIX) + secret.KEY_LENGTH + 1 :] not in place, place[:300]
+    assert all(answer.headers.get("cache-control") == "no-store" for answer in answers[:-1])

@@ -8,8 +8,10 @@ from hostpanel.domain.clock import Clock
 from hostpanel.domain.ports import AuditRepository
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens import secret
+from hostpanel.domain.tokens.secret import REDACTED
 
-REDACTED = "[redacted token]"
+__all__ = ["MAX_TEXT", "REDACTED", "AuditLog", "scrub"]
+
 MAX_TEXT = 200
 
 
@@ -21,7 +23,7 @@ def scrub(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    text = secret.PATTERN.sub(REDACTED, value)
+    text = secret.redact(value)
     if not text.isprintable():
         text = "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
     return text[:MAX_TEXT]

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -32,6 +33,22 @@ LANDING = """<!doctype html>
 <p>The API answers at <code>/execute/Module/function</code> with <code>Authorization: cpanel USER:TOKEN</code>.</p>
 <p>Its description: <a href="/openapi.json">/openapi.json</a>.</p></body></html>
 """
+
+
+class DigitsConvertor(Convertor[str]):
+    """A path segment of ASCII digits, kept as text: the `int` convertor's int() refuses thousands of digits, which
+    turned `/cpsess<5000 digits>/execute/...` into a 500 and a traceback for anyone who sent it."""
+
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("digits", DigitsConvertor())
 
 
 class UsageFlusher:
@@ -82,7 +99,7 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
     app.router.routes.extend(
         [
             Route("/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
-            Route("/cpsess{session:int}/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
+            Route("/cpsess{session:digits}/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
         ]
     )
 

@@ -359,6 +359,7 @@ OUTSIDE_THE_API = [
     "//execute/Tokens/list",
     "/cpsess/execute/Tokens/list",
     "/cpsess12a/execute/Tokens/list",
+    "/cpsess%D9%A3/execute/Tokens/list",  # an Arabic-Indic digit is not a session number
     "/x/execute/Tokens/list",
     "/json-api/cpanel",
     "/nope",
@@ -456,3 +457,11 @@ def test_a_new_secret_appears_in_its_create_answer_and_nowhere_else(
     for place in [*(answer.text for answer in answers), logged, *tables]:
         assert new not in place and new[len(secret.PREFIX) + secret.KEY_LENGTH + 1 :] not in place, place[:300]
     assert all(answer.headers.get("cache-control") == "no-store" for answer in answers[:-1])
+
+
+def test_a_cpsess_prefix_of_any_length_is_ignored(client: TestClient, alice_token: IssuedToken) -> None:
+    # The prefix went through int(), which refuses thousands of digits: a 500 and a traceback for anyone.
+    for digits in ("0", "9" * 30, "9" * 5000):
+        path = f"/cpsess{digits}/execute/Tokens/list"
+        assert client.get(path).status_code == 401
+        uapi(client.get(path, headers=auth("alice", alice_token.secret)), status=1)

@@ -50,7 +50,7 @@ def free_port() -> int:
 
 @contextmanager
 def running_server(env: dict[str, str], *args: str, log: Path) -> Iterator[str]:
-    """Start `hostpanel serve` on a free port over HTTPS; yield its base URL; stop it with SIGTERM."""
+    """Start `hostpanel serve` on a free port (HTTPS unless `--http`); yield its base URL; stop it with SIGTERM."""
     port = free_port()
     with log.open("w") as output:
         process = subprocess.Popen(
@@ -59,7 +59,7 @@ def running_server(env: dict[str, str], *args: str, log: Path) -> Iterator[str]:
             stdout=output,
             stderr=subprocess.STDOUT,
         )
-    base = f"https://127.0.0.1:{port}"
+    base = f"{'http' if '--http' in args else 'https'}://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -26,6 +27,22 @@ from hostpanel.container import Container
 from hostpanel.web.routes import web_routes
 
 log = logging.getLogger(__name__)
+
+
+class DigitsConvertor(Convertor[str]):
+    """A path segment of ASCII digits, kept as text: the `int` convertor's int() refuses thousands of digits, which
+    turned `/cpsess<5000 digits>/execute/...` into a 500 and a traceback for anyone who sent it."""
+
+    regex = "[0-9]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("digits", DigitsConvertor())
 
 
 class UsageFlusher:
@@ -76,7 +93,7 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
     app.router.routes.extend(
         [
             Route("/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
-            Route("/cpsess{session:int}/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
+            Route("/cpsess{session:digits}/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
             *web_routes(container),
         ]
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
+import secrets
 import socket
 from pathlib import Path
 
@@ -42,8 +43,22 @@ def ensure_self_signed(cert_path: Path, key_path: Path) -> bool:
     key_bytes = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key_bytes)
+    _write_private(key_path, key_bytes)
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     return True
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a new file of mode 0600 and move it into place: opening an existing file would keep its mode, so a
+    key left readable by others would stay readable, and a crash would leave half a key."""
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temporary.replace(path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise

@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from hostpanel.config import Settings
+from hostpanel.container import Container
+from hostpanel.domain.audit.tags import AuditAction, Outcome
 from tests.conftest import PASSWORD
 from tests.processes import environment, hostpanel
 
@@ -60,8 +63,11 @@ def test_commands_refuse_to_run_before_init(tmp_path: Path) -> None:
 
 def test_a_readable_key_file_is_refused(env: dict[str, str]) -> None:
     key = Path(env["HOSTPANEL_HOME"]) / "server.key"
-    key.chmod(0o644)
-    assert "chmod 600" in error_line(hostpanel(env, "account", "list", check=False))
+    for mode in (0o644, 0o640, 0o604, 0o620, 0o601):
+        key.chmod(mode)
+        assert "chmod 600" in error_line(hostpanel(env, "account", "list", check=False)), oct(mode)
+    key.chmod(0o400)
+    hostpanel(env, "account", "list")
 
 
 def test_account_lifecycle(env: dict[str, str]) -> None:
@@ -101,6 +107,13 @@ def test_account_lifecycle(env: dict[str, str]) -> None:
         (("token", "create", "alice", "x", "--scope", "root:all"), None, "is not a valid scope"),
         (("token", "create", "alice", "x", "--expires", "tomorrowish"), None, "is not a date"),
         (("token", "create", "alice", "x", "--expires", "2001-01-01"), None, "“2001-01-01” is in the past"),
+        (("token", "create", "alice", "x", "--expires", "²"), None, "is not a date"),
+        (("token", "create", "alice", "x", "--expires", "9" * 5000), None, "is not a date"),
+        (("token", "create", "alice", "x", "--expires", "9" * 17), None, "is not a valid UNIX epoch timestamp"),
+        (("token", "create", "alice", "x", "--expires", "9" * 12 + "w"), None, "is not a valid UNIX epoch timestamp"),
+        (("token", "create", "alice", "x", "--expires", "9" * 25 + "d"), None, "is not a date"),
+        (("token", "create", "alice", "x", "--expires", "9999-12-31T23:59:59-14:00"), None, "is not a date"),
+        (("audit", "--since", "٣d"), None, "is not a date"),
         (("token", "revoke", "alice", "nope"), None, "The API token “nope” does not exist."),
         (("token", "rename", "alice", "nope", "other"), None, "The API token “nope” does not exist."),
         (("token", "list", "zed"), None, "The account “zed” does not exist."),
@@ -181,3 +194,62 @@ def test_deleted_accounts_keep_a_readable_history(env: dict[str, str]) -> None:
     hostpanel(env, "account", "delete", "alice", "--yes")
     events = [json.loads(line) for line in hostpanel(env, "audit", "alice", "--json").stdout.splitlines()]
     assert events[0]["action"] == "admin:account:delete"
+
+
+def test_audit_shows_what_callers_sent_literally(env: dict[str, str]) -> None:
+    # Usernames and targets of failed API calls come from anyone: Rich markup in them crashed the table.
+    built = Container(Settings(home=Path(env["HOSTPANEL_HOME"])))
+    with built.uow() as uow:
+        built.audit(uow).record(
+            AuditAction.ACCOUNT_AUTH_FAILURE,
+            actor="token",
+            username="[/x]",
+            target="[red]Tokens[/red]::\x1b[2Jlist",
+            outcome=Outcome.FAILURE,
+        )
+        uow.commit()
+    built.close()
+    output = hostpanel({**env, "COLUMNS": "400"}, "audit").stdout
+    assert "[/x]" in output and "[red]Tokens[/red]::\\x1b[2Jlist" in output
+    assert "\x1b" not in output
+
+
+def test_a_regenerated_tls_key_is_private_whatever_was_there(tmp_path: Path) -> None:
+    env = environment(tmp_path / "var")
+    hostpanel(env, "init")
+    tls = tmp_path / "var" / "tls"
+    assert stat.S_IMODE((tls / "key.pem").stat().st_mode) == 0o600
+    (tls / "cert.pem").unlink()
+    (tls / "key.pem").chmod(0o644)  # left readable by a restore or a careless copy
+    before = (tls / "key.pem").read_bytes()
+    hostpanel(env, "init")
+    assert (tls / "key.pem").read_bytes() != before
+    assert stat.S_IMODE((tls / "key.pem").stat().st_mode) == 0o600
+    assert sorted(path.name for path in tls.iterdir()) == ["cert.pem", "key.pem"]
+
+
+def test_only_token_create_prints_a_secret_and_nothing_prints_the_password(env: dict[str, str]) -> None:
+    hostpanel(env, "account", "passwd", "alice", "--password-stdin", stdin="Another-Long-Passphrase-7\n")
+    created = hostpanel(env, "token", "create", "alice", "deploy", "--json")
+    token = json.loads(created.stdout)["token"]
+    outputs = [created.stderr]
+    for command in (
+        ("token", "list", "alice"),
+        ("token", "list", "alice", "--json"),
+        ("token", "rename", "alice", "deploy", "ci"),
+        ("account", "list"),
+        ("account", "list", "--json"),
+        ("account", "features", "alice", "--json"),
+        ("audit",),
+        ("audit", "--json"),
+        ("token", "revoke", "alice", "ci"),
+    ):
+        result = hostpanel(env, *command)
+        outputs += [result.stdout, result.stderr]
+    text = "\n".join(outputs)
+    assert "hpat_" not in text and token[-20:] not in text
+    assert PASSWORD not in text and "Another-Long-Passphrase-7" not in text and "$argon2" not in text
+    for path in Path(env["HOSTPANEL_HOME"]).rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert token.encode() not in content and b"Another-Long-Passphrase-7" not in content, path

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -131,3 +134,19 @@ def test_ids_are_never_reused(container: Container, alice: Account) -> None:
     with container.uow(write=False) as uow:
         assert uow.audit.query(AuditQuery(account_id=bob.id, actions=("admin:account:delete",))) == []
         assert len(uow.audit.query(AuditQuery(username="alice"))) >= 3
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    # It holds password hashes and the activity log; a data directory that others may enter must not expose them.
+    tmp_path.chmod(0o755)
+    previous = os.umask(0o022)
+    try:
+        engine = make_engine(f"sqlite:///{tmp_path / 'new.db'}")
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE t (x INTEGER)"))
+            connection.execute(text("INSERT INTO t VALUES (1)"))
+            modes = {path.name: stat.S_IMODE(path.stat().st_mode) for path in tmp_path.iterdir()}
+        engine.dispose()
+    finally:
+        os.umask(previous)
+    assert modes == {"new.db": 0o600, "new.db-wal": 0o600, "new.db-shm": 0o600}

@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 # cPanel's schemes; `whm` is accepted on the account API too, since some clients send it there.
 TOKEN_SCHEMES = ("cpanel", "whm")
-API_PATH = re.compile(r"(?:/cpsess\d+)?/execute/")
+API_PATH = re.compile(r"(?:/cpsess[0-9]+)?/execute/")
 TOKEN_ONLY_API = "Token authentication allows access to UAPI or API 2 calls only."
 
 

@@ -1,4 +1,8 @@
-"""Response hardening and an access log that never records query strings (they may carry passwords)."""
+"""Response hardening and an access log that never records query strings (they may carry passwords).
+
+The path is the caller's text too: it is logged as the audit trail records such text (tokens redacted, control
+characters escaped so a %0A cannot forge a log line, length bounded).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,9 @@ import time
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hostpanel.api.address import client_address
+from hostpanel.domain.audit.service import scrub
 
 access_log = logging.getLogger("hostpanel.access")
 
@@ -44,12 +51,11 @@ class SecurityHeaders:
         try:
             await self.app(scope, receive, send_with_headers)
         finally:
-            client = scope.get("client")
             access_log.info(
                 "%s %s %s %d %.1fms",
-                client[0] if client else "-",
+                client_address(scope) or "-",
                 scope["method"],
-                scope["path"][:200],
+                scrub(scope["path"]),
                 status,
                 (time.perf_counter() - started) * 1000,
             )

@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from hostpanel.cli.common import CliError, console, format_time, parse_when, transaction
 from hostpanel.domain.audit.model import AuditQuery
@@ -46,14 +47,20 @@ def audit(
         return
     table = Table("time", "account", "actor", "ip", "action", "target", "outcome", "details")
     for event in events:
+        # Text, not markup: usernames, targets and details of failed API calls are whatever a caller sent.
         table.add_row(
-            format_time(event.time),
-            event.username or "-",
-            event.actor,
-            event.ip or "-",
-            event.action.value,
-            event.target or "-",
-            event.outcome.value,
-            json.dumps(event.details, sort_keys=True) if event.details else "",
+            *(
+                Text(cell)
+                for cell in (
+                    format_time(event.time),
+                    event.username or "-",
+                    event.actor,
+                    event.ip or "-",
+                    event.action.value,
+                    event.target or "-",
+                    event.outcome.value,
+                    json.dumps(event.details, sort_keys=True) if event.details else "",
+                )
+            )
         )
     console.print(table)

@@ -17,7 +17,9 @@ from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.ports import UnitOfWork
 
 console = Console(highlight=False)
-_DURATION = re.compile(r"(\d+)\s*([smhdw])")
+# ASCII digits, and few enough that int() accepts them and the result fits a SQL BIGINT.
+_DURATION = re.compile(r"([0-9]{1,12})\s*([smhdw])")
+_EPOCH = re.compile(r"[0-9]{1,17}")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -64,7 +66,7 @@ def _moment(value: str, now: float, future: bool) -> int | None:
     if match := _DURATION.fullmatch(value):
         seconds = int(match.group(1)) * _UNITS[match.group(2)]
         return int(now + seconds if future else now - seconds)
-    if value.isascii() and value.isdigit():
+    if _EPOCH.fullmatch(value):
         return int(value)
     try:
         if len(value) == 10:
@@ -72,7 +74,7 @@ def _moment(value: str, now: float, future: bool) -> int | None:
             moment = datetime.datetime.combine(day, datetime.time(23, 59, 59) if future else datetime.time())
             return int(moment.astimezone().timestamp())
         return int(datetime.datetime.fromisoformat(value).astimezone().timestamp())
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: a time zone pushes the moment past year 9999
         return None
 
 

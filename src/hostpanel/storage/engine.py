@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -30,7 +32,13 @@ def is_sqlite(engine: Engine) -> bool:
 
 
 def _sqlite_engine(url: str) -> Engine:
+    database = make_url(url).database
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=10, max_overflow=30)
+
+    @event.listens_for(engine, "do_connect")
+    def _private_file(*_args: Any) -> None:
+        # At the first connection, not at engine creation: checking for a missing database must not make one.
+        _create_private(database)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -54,3 +62,13 @@ def _sqlite_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _create_private(database: str | None) -> None:
+    """Make a new database file of mode 0600 before SQLite makes it 0644: it holds password hashes and the activity
+    log, and SQLite gives its -wal and -shm files the database file's mode. An existing file keeps its mode; any
+    other failure is left for SQLite to report in its own words."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    with contextlib.suppress(OSError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))

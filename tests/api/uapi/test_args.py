@@ -42,3 +42,22 @@ def test_booleans_and_integers() -> None:
         args.integer("neg")
     with pytest.raises(InvalidInput, match="whole number from 1 to 10"):
         args.integer("n", minimum=1, maximum=10)
+
+
+def test_repeats_skip_numbers_already_given_explicitly() -> None:
+    args = Args([("a", "1"), ("a-0", "x"), ("a", "2"), ("a-2", "y"), ("a", "3"), ("a", "4")])
+    assert args.get_multiple("a") == ["1", "x", "2", "y", "3", "4"]
+
+
+def test_integers_beyond_what_storage_holds_are_refused_clearly() -> None:
+    args = Args([("huge", "9" * 5000), ("big", str(2**63)), ("max", str(2**63 - 1)), ("zeros", "0" * 5000 + "7")])
+    for name in ("huge", "big"):
+        with pytest.raises(InvalidInput, match="must be a whole number from 0 to 9223372036854775807"):
+            args.integer(name)
+    assert args.integer("max") == 2**63 - 1
+    assert args.integer("zeros") == 7
+
+
+def test_numbered_suffixes_are_ascii_and_short() -> None:
+    args = Args([("scope", "a"), ("scope-٣", "arabic"), (f"scope-{'1' * 5000}", "long"), ("scope-3", "b")])
+    assert args.get_multiple("scope") == ["a", "b"]

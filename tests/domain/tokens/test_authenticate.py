@@ -14,7 +14,7 @@ from sqlalchemy import event
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.errors import AuthenticationFailed
-from hostpanel.domain.principal import AuthMethod
+from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken
 from tests.conftest import FakeClock, make_account, make_token
@@ -122,3 +122,47 @@ def test_unknown_user_is_not_measurably_faster_than_wrong_token(container: Conta
             times.append(once(user))
     unknown, wrong = statistics.median(samples["nobody"]), statistics.median(samples["alice"])
     assert 0.8 < unknown / wrong < 1.25, (unknown, wrong)
+
+
+def test_every_kind_of_failure_does_one_lookup_and_one_keyed_digest(
+    container: Container, alice: Account, alice_token: IssuedToken, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bob_token = make_token(container, make_account(container, "bob"), "b").secret
+    expired = make_token(container, alice, "short", expires_at=int(clock.now()) + 5).secret
+    revoked = make_token(container, alice, "gone").secret
+    with container.uow() as uow:
+        container.tokens(uow).revoke(Principal.admin(alice), "gone")
+        uow.commit()
+    clock.advance(5)
+    parsed = secret.parse(alice_token.secret)
+    assert parsed is not None
+    forged = f"{secret.PREFIX}{parsed.key}_{'A' * secret.SECRET_LENGTH}"
+    cases = {
+        "unknown user": ("nobody", alice_token.secret),
+        "unknown key": ("alice", secret.generate()),
+        "wrong secret": ("alice", forged + secret.checksum(forged)),
+        "another account's token": ("alice", bob_token),
+        "expired": ("alice", expired),
+        "revoked": ("alice", revoked),
+        "suspended": ("alice", alice_token.secret),
+    }
+    _ = container.authenticator  # its dummy digest is made once, up front
+    digests: list[str] = []
+    real_digest = secret.digest
+
+    def counted(pepper: bytes, token: str) -> bytes:
+        digests.append(token)
+        return real_digest(pepper, token)
+
+    monkeypatch.setattr(secret, "digest", counted)
+    work = {}
+    for label, (user, token) in cases.items():
+        if label == "suspended":
+            with container.uow() as uow:
+                container.accounts(uow).set_suspended("alice", True)
+                uow.commit()
+        digests.clear()
+        with recorded_statements(container) as statements, pytest.raises(AuthenticationFailed):
+            authenticate(container, user, token)
+        work[label] = (len([s for s in statements if "api_tokens" in s]), len(digests))
+    assert set(work.values()) == {(1, 1)}, work

@@ -41,3 +41,16 @@ def test_expiry_rules() -> None:
     for bad in ("-5", "1e9", "12abc", str(MAX_EPOCH + 1), "１２３"):
         with pytest.raises(InvalidInput, match="is not a valid UNIX epoch timestamp"):
             parse_expires_at(bad, now)
+
+
+def test_expiry_edges() -> None:
+    now = 1_800_000_000
+    assert parse_expires_at(f"000{now + 10}", now) == now + 10  # leading zeros are still the number
+    assert parse_expires_at(f" {now + 10}\t", now) == now + 10
+    assert parse_expires_at("0" * 5000, now) is None
+    assert parse_expires_at(str(MAX_EPOCH), now) == MAX_EPOCH
+    with pytest.raises(InvalidInput, match="must be a future date"):
+        parse_expires_at(f"0{now}", now)  # exactly now has already expired
+    for bad in ("9" * 5000, "1" + "0" * 5000, "٣٣٣٣٣٣٣٣٣٣", "²", f"{now + 10}\x00", "+99"):
+        with pytest.raises(InvalidInput, match="is not a valid UNIX epoch timestamp"):
+            parse_expires_at(bad, now)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 import pytest
 
 from hostpanel.container import Container
@@ -75,6 +78,23 @@ def test_a_token_cannot_mint_more_than_it_holds(container: Container, alice: Acc
         container.tokens(uow).create(principal, "same", None, READ)
 
 
+def test_a_token_cannot_mint_one_that_outlives_it(container: Container, alice: Account) -> None:
+    # A leaked short-lived token must not be able to make itself permanent.
+    ends = int(container.clock.now()) + 3600
+    parent = make_token(container, alice, "brief", expires_at=ends).token
+    principal = Principal(alice, AuthMethod.TOKEN, parent)
+    for expires_at in (None, ends + 1):
+        with container.uow() as uow, pytest.raises(PermissionDenied, match="expire no later than itself"):
+            container.tokens(uow).create(principal, "longer", expires_at, Permissions.full())
+    with container.uow() as uow:
+        container.tokens(uow).create(principal, "as-long", ends, Permissions.full())
+        container.tokens(uow).create(principal, "shorter", ends - 1, READ)
+        uow.commit()
+    forever = Principal(alice, AuthMethod.TOKEN, make_token(container, alice, "forever").token)
+    with container.uow() as uow:
+        container.tokens(uow).create(forever, "unbounded", None, READ)
+
+
 def test_rename_follows_cpanels_order_of_checks(container: Container, alice: Account) -> None:
     make_token(container, alice, "one")
     make_token(container, alice, "two")
@@ -133,3 +153,56 @@ def test_failed_create_leaves_nothing_behind(container: Container, alice: Accoun
     with container.uow(write=False) as uow:
         assert uow.tokens.get_by_name(alice.id, "halfway") is None
     assert "account:token:create" not in actions(container, alice)
+
+
+def race(count: int, action: Callable[[int], object]) -> list[object]:
+    """Run `action(i)` on `count` threads released together; each result or the exception it raised."""
+    barrier = threading.Barrier(count)
+    results: list[object] = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = action(index)
+        except Exception as error:
+            results[index] = error
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def outcomes(results: list[object]) -> list[str]:
+    return sorted(type(result).__name__ for result in results)
+
+
+def test_racing_renames_to_one_name_rename_one_token(container: Container, alice: Account) -> None:
+    for index in range(8):
+        make_token(container, alice, f"t{index}")
+
+    def rename(index: int) -> None:
+        with container.uow() as uow:
+            container.tokens(uow).rename(Principal.admin(alice), f"t{index}", "target")
+            uow.commit()
+
+    assert outcomes(race(8, rename)) == ["Conflict"] * 7 + ["NoneType"]
+    with container.uow(write=False) as uow:
+        names = [token.name for token in container.tokens(uow).page(alice.id, TokenQuery())[0]]
+    assert len(names) == 8 and "target" in names
+    assert actions(container, alice).count("account:token:rename") == 1
+
+
+def test_racing_revokes_revoke_once(container: Container, alice: Account) -> None:
+    make_token(container, alice, "victim")
+
+    def revoke(_: int) -> bool:
+        with container.uow() as uow:
+            revoked = container.tokens(uow).revoke(Principal.admin(alice), "victim")
+            uow.commit()
+        return revoked
+
+    assert sorted(race(8, revoke), key=str) == [False] * 7 + [True]
+    assert actions(container, alice).count("account:token:revoke") == 1

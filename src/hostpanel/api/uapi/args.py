@@ -8,24 +8,38 @@ from collections.abc import Iterable
 from hostpanel.domain.errors import InvalidInput
 
 META_PREFIX = "api."
-_NUMBERED = re.compile(r"-(\d+)")
+# `foo-N`: ASCII digits, few enough for int() and for any sane count of repeats; other suffixes are just names.
+_NUMBERED = re.compile(r"-([0-9]{1,9})")
+# What a SQL BIGINT holds: a larger number would fail in the database instead of getting a clear answer here.
+MAX_INTEGER = 2**63 - 1
 
 
 class Args:
-    """`foo=a&foo=b&foo=c` is stored as `foo=a`, `foo-0=b`, `foo-1=c`, as cPanel's form parser does."""
+    """`foo=a&foo=b&foo=c` is stored as `foo=a`, `foo-0=b`, `foo-1=c`, as cPanel's form parser does.
+
+    Raises InvalidInput for an argument containing NUL.
+    """
 
     def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
         self._values: dict[str, str] = {}
         self.meta: dict[str, str] = {}
+        # Per repeated key, the lowest number not yet known to be taken: slots below it never free up, so the
+        # search resumes there and a request of one key repeated is numbered in linear, not quadratic, time.
+        next_free: dict[str, int] = {}
         for key, value in pairs:
+            if "\0" in key or "\0" in value:
+                # No name, address or path holds one, and PostgreSQL refuses it in text.
+                shown = key.replace("\0", "\\0")
+                raise InvalidInput(shown, f"The “{shown}” argument cannot contain a NUL character.")
             target = self.meta if key.startswith(META_PREFIX) else self._values
             if key not in target:
                 target[key] = value
                 continue
-            n = 0
+            n = next_free.get(key, 0)
             while f"{key}-{n}" in target:
                 n += 1
             target[f"{key}-{n}"] = value
+            next_free[key] = n + 1
 
     def names(self) -> set[str]:
         return set(self._values)
@@ -68,12 +82,15 @@ class Args:
         return value == "1"
 
     def integer(
-        self, name: str, default: int | None = None, minimum: int = 0, maximum: int | None = None
+        self, name: str, default: int | None = None, minimum: int = 0, maximum: int = MAX_INTEGER
     ) -> int | None:
         value = self._values.get(name)
         if value is None or value == "":
             return default
-        if not value.isascii() or not value.isdigit() or int(value) < minimum or (maximum and int(value) > maximum):
-            bounds = f"from {minimum} to {maximum}" if maximum else f"of at least {minimum}"
-            raise InvalidInput(name, f"The “{name}” argument must be a whole number {bounds}.")
-        return int(value)
+        digits = value.lstrip("0") or "0"
+        # Length before int(): int() refuses strings of thousands of digits with a ValueError.
+        usable = value.isascii() and value.isdigit() and len(digits) <= len(str(maximum))
+        number = int(digits) if usable else None
+        if number is None or number < minimum or number > maximum:
+            raise InvalidInput(name, f"The “{name}” argument must be a whole number from {minimum} to {maximum}.")
+        return number

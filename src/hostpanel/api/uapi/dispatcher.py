@@ -12,9 +12,10 @@ from urllib.parse import parse_qsl
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
+from hostpanel.api.address import client_address
 from hostpanel.api.auth import parse_authorization
 from hostpanel.api.uapi import envelope
 from hostpanel.api.uapi.args import Args
@@ -22,9 +23,9 @@ from hostpanel.api.uapi.call import Call
 from hostpanel.api.uapi.listing import ListError, ListOptions, Presorted, apply
 from hostpanel.api.uapi.registry import Registry, UapiFunction, UnknownFunction
 from hostpanel.container import Container
-from hostpanel.domain.audit.service import AuditLog
+from hostpanel.domain.audit.service import AuditLog, scrub
 from hostpanel.domain.audit.tags import AuditAction, Outcome
-from hostpanel.domain.errors import AuthenticationFailed, HostpanelError, PermissionDenied
+from hostpanel.domain.errors import AuthenticationFailed, HostpanelError, InvalidInput, PermissionDenied
 from hostpanel.domain.permissions import check_access
 from hostpanel.domain.principal import Principal
 
@@ -47,11 +48,14 @@ class UapiDispatcher:
     async def handle(self, request: Request) -> Response:
         try:
             pairs = await self._arguments(request)
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to read it; not an error of ours to log
         except RequestTooLarge:
             limit = self._container.settings.max_request_bytes
             body = envelope.failure(f"The request is larger than the limit of {limit} bytes.")
-            return JSONResponse(body, status_code=413, headers=NO_STORE)
-        client = request.client.host if request.client else None
+            # Close the connection: else the server goes on reading (and discarding) whatever the client still sends.
+            return JSONResponse(body, status_code=413, headers={**NO_STORE, "Connection": "close"})
+        client = client_address(request.scope)
         return await run_in_threadpool(
             self.dispatch,
             request.path_params["module"],
@@ -75,7 +79,7 @@ class UapiDispatcher:
         try:
             return self._dispatch(module, function, authorization, pairs, ip)
         except Exception:
-            log.exception("UAPI %s::%s failed", module, function)
+            log.exception("UAPI %s::%s failed", scrub(module), scrub(function))
             return _json(envelope.failure("The system encountered an internal error."), status=500)
 
     def _dispatch(
@@ -96,7 +100,11 @@ class UapiDispatcher:
         except PermissionDenied as denied:
             self._record_denial(principal, target, denied)
             return _json(envelope.from_error(denied))
-        return self._call(principal, target, Args(pairs))
+        try:
+            args = Args(pairs)
+        except InvalidInput as error:
+            return _json(envelope.from_error(error))
+        return self._call(principal, target, args)
 
     def _authenticate(self, authorization: str | None, ip: str | None) -> Principal:
         credentials = parse_authorization(authorization)

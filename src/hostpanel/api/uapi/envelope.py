@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hostpanel.domain.errors import HostpanelError
+from hostpanel.domain.tokens import secret
 
 
 def result(
@@ -16,15 +17,23 @@ def result(
     warnings: list[str] | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Empty lists become null, as cPanel sends them; metadata is always an object."""
+    """Empty lists become null, as cPanel sends them; metadata is always an object.
+
+    Errors, messages and warnings often echo what the caller sent (a function name, a token name, a scope); a token
+    sent in the wrong place is redacted there, since scripts print and log these texts.
+    """
     return {
         "status": 1 if status else 0,
         "data": data,
-        "errors": errors or None,
-        "messages": messages or None,
-        "warnings": warnings or None,
+        "errors": _redacted(errors),
+        "messages": _redacted(messages),
+        "warnings": _redacted(warnings),
         "metadata": metadata or {},
     }
+
+
+def _redacted(texts: list[str] | None) -> list[str] | None:
+    return [secret.redact(text) for text in texts] if texts else None
 
 
 def failure(message: str, **extra: Any) -> dict[str, Any]:

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import re2
+
 FILTER_TYPES = (
     "contains",
     "begins",
@@ -29,8 +31,16 @@ FILTER_TYPES = (
 SORT_METHODS = ("lexicographic", "numeric", "numeric_zero_as_max", "ipv4")
 DEFAULT_PAGE_SIZE = 100
 MAX_REGEX_LENGTH = 100  # user patterns run over every record: keep them small
+# `matches` patterns come from callers, so they run on RE2, whose time is linear in the text: Python's re can
+# backtrack for ever while holding the GIL, stalling the whole worker. RE2 lacks backreferences and lookaround;
+# such patterns are reported as invalid filters. Its own error log would echo the pattern to stderr: off.
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False
+# Larger page starts and sizes mean "past the end" and "everything"; capping them keeps int(), float division and
+# SQL OFFSET/LIMIT in range.
+MAX_PAGE_NUMBER = 2**31 - 1
 _TEXT_ONLY = ("contains", "begins", "ends", "matches")
-_INDEXED = re.compile(r"(?P<base>.+?)(?:_(?P<n>\d+))?")
+_INDEXED = re.compile(r"(?P<base>.+?)(?:_(?P<n>[0-9]{1,9}))?")
 
 Record = dict[str, Any]
 
@@ -124,23 +134,33 @@ def _sorts(groups: dict[str, dict[str, str]], messages: list[str]) -> list[Sort]
 
 
 def _page(meta: dict[str, str]) -> Page | None:
-    start, size, number = (meta.get(f"api.paginate_{key}") for key in ("start", "size", "page"))
-    if start is None and size is None and number is None:
+    start, size, number = (_positive(meta.get(f"api.paginate_{key}")) for key in ("start", "size", "page"))
+    if all(f"api.paginate_{key}" not in meta for key in ("start", "size", "page")):
         return None
-    page_size = int(size) if size and size.isdigit() and int(size) > 0 else DEFAULT_PAGE_SIZE
-    if start and start.isdigit() and int(start) > 0:
-        return Page(int(start), page_size)
-    if number and number.isdigit() and int(number) > 0:
-        return Page((int(number) - 1) * page_size + 1, page_size)
+    page_size = size or DEFAULT_PAGE_SIZE
+    if start:
+        return Page(start, page_size)
+    if number:
+        return Page(min((number - 1) * page_size + 1, MAX_PAGE_NUMBER), page_size)
     return Page(1, page_size)
+
+
+def _positive(text: str | None) -> int | None:
+    """A whole number of ASCII digits above 0, capped at MAX_PAGE_NUMBER; None for anything else (ignored)."""
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    digits = text.lstrip("0")
+    if not digits:
+        return None
+    return MAX_PAGE_NUMBER if len(digits) > len(str(MAX_PAGE_NUMBER)) else min(int(digits), MAX_PAGE_NUMBER)
 
 
 def _valid_regex(pattern: str) -> bool:
     if len(pattern) > MAX_REGEX_LENGTH:
         return False
     try:
-        re.compile(pattern)
-    except re.error:
+        re2.compile(pattern, options=_RE2_OPTIONS)
+    except re2.error:
         return False
     return True
 
@@ -164,12 +184,14 @@ def _number(value: Any, unlimited_as_max: bool = False) -> float:
 
 
 def _matches_one(kind: str, term: str) -> Callable[[Any], bool]:
+    if kind == "matches":
+        pattern = re2.compile(term, options=_RE2_OPTIONS)
+        return lambda v: pattern.search(_text(v)) is not None
     lowered = term.lower()
     tests: dict[str, Callable[[Any], bool]] = {
         "contains": lambda v: lowered in _text(v).lower(),
         "begins": lambda v: _text(v).lower().startswith(lowered),
         "ends": lambda v: _text(v).lower().endswith(lowered),
-        "matches": lambda v: re.search(term, _text(v)) is not None,
         "eq": lambda v: _text(v) == term,
         "ne": lambda v: _text(v) != term,
         "lt": lambda v: _number(v) < _number(term),

@@ -8,16 +8,25 @@ from hostpanel.domain.clock import Clock
 from hostpanel.domain.ports import AuditRepository
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens import secret
+from hostpanel.domain.tokens.secret import REDACTED
 
-REDACTED = "[redacted token]"
+__all__ = ["MAX_TEXT", "REDACTED", "AuditLog", "scrub"]
+
 MAX_TEXT = 200
 
 
 def scrub(value: str | None) -> str | None:
-    """Remove anything shaped like a token and bound the length of caller-supplied text."""
+    """Remove anything shaped like a token, show unprintable characters escaped, and bound the length.
+
+    Escaping keeps caller-supplied text storable (PostgreSQL refuses NUL) and inert where people read it: no
+    terminal escape sequences, forged lines or reversed text in the activity log.
+    """
     if value is None:
         return None
-    return secret.PATTERN.sub(REDACTED, value)[:MAX_TEXT]
+    text = secret.redact(value)
+    if not text.isprintable():
+        text = "".join(char if char.isprintable() else char.encode("unicode_escape").decode("ascii") for char in text)
+    return text[:MAX_TEXT]
 
 
 def _scrub_detail(value: DetailValue) -> DetailValue:

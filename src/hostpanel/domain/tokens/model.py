@@ -65,9 +65,11 @@ def parse_expires_at(value: str | int | None, now: float) -> int | None:
     if value is None or value == "":
         return None
     text = str(value).strip()
-    if not text.isascii() or not text.isdigit() or int(text) > MAX_EPOCH:
+    digits = text.lstrip("0") or "0"
+    # Length before int(): int() refuses strings of thousands of digits with a ValueError.
+    if not text.isascii() or not text.isdigit() or len(digits) > len(str(MAX_EPOCH)) or int(digits) > MAX_EPOCH:
         raise InvalidInput("expires_at", f"“{value}” is not a valid UNIX epoch timestamp.")
-    epoch = int(text)
+    epoch = int(digits)
     if epoch == 0:
         return None
     if epoch <= now:

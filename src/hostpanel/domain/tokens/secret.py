@@ -32,6 +32,7 @@ PATTERN = re.compile(
 )
 # Scanners look for whole tokens only: not glued to more base62 text on either side.
 _SCAN_PATTERN = re.compile(rf"(?<![0-9A-Za-z_]){PATTERN.pattern}(?![0-9A-Za-z])")
+REDACTED = "[redacted token]"
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ def find_all(text: str) -> Iterator[ParsedToken]:
         parsed = parse(match.group(0))
         if parsed is not None:
             yield parsed
+
+
+def redact(text: str) -> str:
+    """`text` with everything shaped like a token replaced, even glued to other text or with a wrong checksum."""
+    return PATTERN.sub(REDACTED, text)
 
 
 def digest(pepper: bytes, token: str) -> bytes:

@@ -12,7 +12,7 @@ from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.keyring import Keyring
-from hostpanel.domain.tokens.model import ApiToken, IssuedToken, TokenQuery, validate_name
+from hostpanel.domain.tokens.model import MAX_EPOCH, ApiToken, IssuedToken, TokenQuery, validate_name
 
 
 class TokenService:
@@ -29,9 +29,12 @@ class TokenService:
             raise AccountSuspended(f"The account “{account.username}” is suspended, so it cannot create API tokens.")
         validate_name(name)
         _check_no_escalation(principal, permissions)
+        _check_no_longer_life(principal, expires_at)
         now = int(self._clock.now())
         if expires_at is not None and expires_at <= now:
             raise InvalidInput("expires_at", f"The “{expires_at}” value must be a future date.")
+        if expires_at is not None and expires_at > MAX_EPOCH:
+            raise InvalidInput("expires_at", f"“{expires_at}” is not a valid UNIX epoch timestamp.")
         if self._uow.tokens.get_by_name(account.id, name) is not None:
             raise Conflict(f"A conflicting API token with the name “{name}” already exists.")
         text = secret.generate()
@@ -118,3 +121,17 @@ def _check_no_escalation(principal: Principal, wanted: Permissions) -> None:
         f"An API token can only create tokens with permissions it holds itself; it lacks “{missing}”.",
         missing=missing,
     )
+
+
+def _check_no_longer_life(principal: Principal, expires_at: int | None) -> None:
+    """An expiring token may only create tokens that expire no later: else a leaked short-lived token could make
+    itself permanent."""
+    parent = principal.token
+    if parent is None or parent.expires_at is None:
+        return
+    if expires_at is None or expires_at > parent.expires_at:
+        raise PermissionDenied(
+            f"This API token expires at {parent.expires_at}, so it can only create tokens that expire no later than "
+            "itself.",
+            missing="expires_at",
+        )

@@ -274,3 +274,12 @@ def test_hardening_headers(client: TestClient, path: str) -> None:
     assert headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in headers["content-security-policy"]
     assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_head_never_runs_a_function(
+    client: TestClient, container: Container, alice: Account, alice_token: IssuedToken
+) -> None:
+    response = client.head("/execute/Tokens/create_full_access?name=ghost", headers=auth("alice", alice_token.secret))
+    assert response.status_code == 405
+    with container.uow(write=False) as uow:
+        assert uow.tokens.get_by_name(alice.id, "ghost") is None

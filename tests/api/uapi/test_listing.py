@@ -142,3 +142,10 @@ def test_patterns_that_need_backtracking_are_invalid_filters(capfd: pytest.Captu
         assert outcome.messages == [f"The following “filter” arguments are invalid: name matches {pattern}"]
         assert len(outcome.records) == len(RECORDS)
     assert capfd.readouterr().err == ""  # the pattern engine's own error log stays off
+
+
+def test_the_number_of_filters_and_sorts_is_bounded() -> None:
+    meta = {f"api.filter_column_{n}": "name" for n in range(30)} | {f"api.filter_term_{n}": "a" for n in range(30)}
+    options = ListOptions.from_meta(meta)
+    assert len(options.filters) == 20
+    assert options.messages == ["Only the first 20 “filter” arguments were used; 10 were ignored."]

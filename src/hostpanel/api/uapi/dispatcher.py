@@ -46,6 +46,8 @@ class UapiDispatcher:
         self._registry = registry
 
     async def handle(self, request: Request) -> Response:
+        if request.method == "HEAD":  # Starlette adds HEAD to GET routes; a HEAD must never run a function
+            return Response(status_code=405, headers={"Allow": "GET, POST"})
         try:
             pairs = await self._arguments(request)
         except ClientDisconnect:

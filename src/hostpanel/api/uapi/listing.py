@@ -30,6 +30,7 @@ FILTER_TYPES = (
 )
 SORT_METHODS = ("lexicographic", "numeric", "numeric_zero_as_max", "ipv4")
 DEFAULT_PAGE_SIZE = 100
+MAX_CRITERIA = 20  # filters (and, separately, sorts) one call may ask for
 MAX_REGEX_LENGTH = 100  # user patterns run over every record: keep them small
 # `matches` patterns come from callers, so they run on RE2, whose time is linear in the text: Python's re can
 # backtrack for ever while holding the GIL, stalling the whole worker. RE2 lacks backreferences and lookaround;
@@ -90,6 +91,14 @@ class ListOptions:
             match = _INDEXED.fullmatch(rest) if kind in groups and rest else None
             if match:
                 groups[kind].setdefault(match.group("n") or "", {})[match.group("base")] = value
+        for kind, found in groups.items():
+            if len(found) > MAX_CRITERIA:  # each one is a pass over every record: bound the work a call can ask for
+                kept = sorted(found, key=lambda n: -1 if n == "" else int(n))[:MAX_CRITERIA]
+                ignored = len(found) - MAX_CRITERIA
+                options.messages.append(
+                    f"Only the first {MAX_CRITERIA} “{kind}” arguments were used; {ignored} were ignored."
+                )
+                groups[kind] = {n: found[n] for n in kept}
         options.filters = _filters(groups["filter"], options.messages)
         options.sorts = _sorts(groups["sort"], options.messages)
         options.page = _page(meta)

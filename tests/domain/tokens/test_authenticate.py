@@ -130,8 +130,10 @@ def test_unknown_user_is_not_measurably_faster_than_wrong_token(container: Conta
         return statistics.median(ratios)
 
     # A real difference shows in every measurement; a noisy machine gets two more chances.
-    measured = [median_ratio() for _ in range(3)]
-    assert any(0.8 < ratio < 1.25 for ratio in measured), measured
+    measured: list[float] = []
+    while len(measured) < 3 and not any(0.8 < ratio < 1.25 for ratio in measured):
+        measured.append(median_ratio())
+    assert 0.8 < measured[-1] < 1.25, measured
 
 
 def test_every_kind_of_failure_does_one_lookup_and_one_keyed_digest(

@@ -15,7 +15,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from hostpanel import __version__
+from hostpanel.api import leaks
 from hostpanel.api.auth import TokenPathGuard
+from hostpanel.api.leaks import LeakReports
 from hostpanel.api.middleware import SecurityHeaders
 from hostpanel.api.modules import default_registry
 from hostpanel.api.openapi import build_openapi
@@ -61,6 +63,33 @@ class UsageFlusher:
             log.exception("writing token usage failed; it will be retried")
 
 
+class ExpiryReminder:
+    """Mails owners of tokens about to expire, every `expiry_check_seconds` (0: never; the CLI can do it)."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="expiry-notices", daemon=True)
+
+    def start(self) -> None:
+        if self._container.settings.expiry_check_seconds > 0:
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._container.settings.expiry_check_seconds):
+            try:
+                with self._container.uow() as uow:
+                    self._container.expiry_notices(uow).send(self._container.settings.expiry_notice_days)
+                    uow.commit()
+            except Exception:
+                log.exception("sending expiry notices failed; they will be retried")
+
+
 def create_app(container: Container, registry: Registry | None = None) -> FastAPI:
     registry = registry or default_registry()
     openapi = build_openapi(registry)
@@ -69,10 +98,13 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         flusher = UsageFlusher(container)
+        reminder = ExpiryReminder(container)
         flusher.start()
+        reminder.start()
         try:
             yield
         finally:
+            await run_in_threadpool(reminder.stop)
             await run_in_threadpool(flusher.stop)
 
     app = FastAPI(
@@ -83,6 +115,7 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
         [
             Route("/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
             Route("/cpsess{session:int}/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
+            Route(leaks.PATH, LeakReports(container).handle, methods=["POST"]),
         ]
     )
 

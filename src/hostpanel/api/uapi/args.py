@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from hostpanel.domain.errors import InvalidInput
 
 META_PREFIX = "api."
+MAX_DIGITS = 18  # beyond any count or timestamp; keeps int() cheap and within Python's conversion limit
 _NUMBERED = re.compile(r"-(\d+)")
 
 
@@ -73,7 +74,15 @@ class Args:
         value = self._values.get(name)
         if value is None or value == "":
             return default
-        if not value.isascii() or not value.isdigit() or int(value) < minimum or (maximum and int(value) > maximum):
+        # Length first: Python refuses to convert a string of thousands of digits.
+        too_long = len(value) > MAX_DIGITS
+        if (
+            not value.isascii()
+            or not value.isdigit()
+            or too_long
+            or int(value) < minimum
+            or (maximum and int(value) > maximum)
+        ):
             bounds = f"from {minimum} to {maximum}" if maximum else f"of at least {minimum}"
             raise InvalidInput(name, f"The “{name}” argument must be a whole number {bounds}.")
         return int(value)

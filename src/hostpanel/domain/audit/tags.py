@@ -12,11 +12,13 @@ from enum import StrEnum
 
 class AuditAction(StrEnum):
     ACCOUNT_AUTH_FAILURE = "account:auth:failure"
+    ACCOUNT_AUTH_LOCKOUT = "account:auth:lockout"
     ACCOUNT_PERMISSION_DENIED = "account:permission:denied"
     ACCOUNT_TOKEN_CREATE = "account:token:create"
     ACCOUNT_TOKEN_NEW_IP = "account:token:new_ip"
     ACCOUNT_TOKEN_RENAME = "account:token:rename"
     ACCOUNT_TOKEN_REVOKE = "account:token:revoke"
+    ACCOUNT_TOKEN_REVOKE_LEAK = "account:token:revoke_leak"
 
     ADMIN_ACCOUNT_CREATE = "admin:account:create"
     ADMIN_ACCOUNT_DELETE = "admin:account:delete"
@@ -25,15 +27,20 @@ class AuditAction(StrEnum):
     ADMIN_ACCOUNT_PASSWORD = "admin:account:password"
     ADMIN_ACCOUNT_SUSPEND = "admin:account:suspend"
     ADMIN_ACCOUNT_UNSUSPEND = "admin:account:unsuspend"
+    ADMIN_SECURITY_DISTRUST = "admin:security:distrust"
+    ADMIN_SECURITY_TRUST = "admin:security:trust"
+    ADMIN_SECURITY_UNBLOCK = "admin:security:unblock"
 
 
 ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ACCOUNT_AUTH_FAILURE: "an API request's credentials were refused (the reason kept, never the secret)",
+    AuditAction.ACCOUNT_AUTH_LOCKOUT: "repeated failed logins blocked a source address or the account for a while",
     AuditAction.ACCOUNT_PERMISSION_DENIED: "an authenticated call lacked a scope or an account feature",
     AuditAction.ACCOUNT_TOKEN_CREATE: "an API token was created",
     AuditAction.ACCOUNT_TOKEN_NEW_IP: "an API token was used from an address it had not been used from before",
     AuditAction.ACCOUNT_TOKEN_RENAME: "an API token was renamed",
     AuditAction.ACCOUNT_TOKEN_REVOKE: "an API token was revoked",
+    AuditAction.ACCOUNT_TOKEN_REVOKE_LEAK: "an API token found leaked (by a scan or a public report) was revoked",
     AuditAction.ADMIN_ACCOUNT_CREATE: "the administrator created the account",
     AuditAction.ADMIN_ACCOUNT_DELETE: "the administrator deleted the account",
     AuditAction.ADMIN_ACCOUNT_DOMAIN_ADD: "the administrator added a domain to the account",
@@ -41,6 +48,9 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ADMIN_ACCOUNT_PASSWORD: "the administrator set the account's password",
     AuditAction.ADMIN_ACCOUNT_SUSPEND: "the administrator suspended the account",
     AuditAction.ADMIN_ACCOUNT_UNSUSPEND: "the administrator lifted the account's suspension",
+    AuditAction.ADMIN_SECURITY_DISTRUST: "the administrator removed a network from the trusted networks",
+    AuditAction.ADMIN_SECURITY_TRUST: "the administrator trusted a network: its logins are never counted or blocked",
+    AuditAction.ADMIN_SECURITY_UNBLOCK: "the administrator lifted a block on an address or an account",
 }
 
 

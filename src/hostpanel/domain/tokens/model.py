@@ -34,6 +34,7 @@ class ApiToken:
     expires_at: int | None
     last_used_at: int | None = None
     last_used_ip: str | None = None
+    rate_limit: int | None = None  # requests per rate window; None: the server's default, 0: unlimited
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
@@ -65,7 +66,7 @@ def parse_expires_at(value: str | int | None, now: float) -> int | None:
     if value is None or value == "":
         return None
     text = str(value).strip()
-    if not text.isascii() or not text.isdigit() or int(text) > MAX_EPOCH:
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(MAX_EPOCH)) or int(text) > MAX_EPOCH:
         raise InvalidInput("expires_at", f"“{value}” is not a valid UNIX epoch timestamp.")
     epoch = int(text)
     if epoch == 0:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from hostpanel.storage.migrate import upgrade
 from hostpanel.storage.tables import metadata
 
 POSTGRES_ENV = "HOSTPANEL_TEST_POSTGRES_URL"
+REDIS_ENV = "HOSTPANEL_TEST_REDIS_URL"
 PASSWORD = "Correct-Horse-Battery-9"
 START = 1_800_000_000.0
 
@@ -178,3 +180,24 @@ def alice(container: Container) -> Account:
 @pytest.fixture
 def alice_token(container: Container, alice: Account) -> IssuedToken:
     return make_token(container, alice, "bar")
+
+
+@pytest.fixture
+def redis_settings(settings: Settings) -> Iterator[Settings]:
+    """The test's settings with Redis switched on under a key prefix of this test's own; its keys go afterwards.
+
+    Redis is shared with other users: only keys under the test's prefix are touched, never the rest."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"Redis variant off: set {REDIS_ENV}=redis://HOST:PORT/DB to run it")
+    import redis
+
+    prefix = f"hostpanel-test:{uuid.uuid4().hex}:"
+    yield settings.model_copy(update={"redis_url": url, "redis_prefix": prefix})
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

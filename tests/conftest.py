@@ -9,9 +9,14 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -201,3 +206,36 @@ def redis_settings(settings: Settings) -> Iterator[Settings]:
             client.delete(*keys)
     finally:
         client.close()
+
+
+class Inbox:
+    """Messages received by a real SMTP server (aiosmtpd) listening on a free local port."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.url = ""
+
+    async def handle_DATA(self, _server: object, _session: object, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+        self.messages.append(message_from_bytes(envelope.content, _class=EmailMessage, policy=default_policy))
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.messages)
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[Inbox]:
+    from aiosmtpd.controller import Controller
+
+    from tests.processes import free_port
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.url = f"smtp://127.0.0.1:{port}"
+    yield inbox
+    controller.stop()

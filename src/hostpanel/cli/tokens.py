@@ -141,7 +141,7 @@ def scan(
     live = sum(1 for _, sighting, _ in found if sighting.live)
     if not as_json:
         done = f", {sum(1 for *_, r in found if r)} revoked" if revoke else " (use --revoke to revoke them)"
-        console.print(f"{len(found)} token(s) found, {live} live{done if live else ''}.")
+        typer.echo(f"{len(found)} token(s) found, {live} live{done if live else ''}.")
 
 
 def _read_text(path: str) -> str:
@@ -171,11 +171,12 @@ def _report_sighting(path: str, sighting: Sighting, revoked: bool, as_json: bool
         return
     where = f"{path}:{sighting.line}: {sighting.masked}"
     if token is None or account is None:
-        console.print(f"{where} not a live token (never issued here, or already revoked)")
+        typer.echo(f"{where} not a live token (never issued here, or already revoked)")
         return
     used = format_time(token.last_used_at) if token.last_used_at else "never"
-    state = "[red]revoked[/red]" if revoked else "[bold red]LIVE[/bold red]"
-    console.print(f"{where} {state}: account {account.username}, token “{token.name}”, last used {used}")
+    state = "revoked" if revoked else "LIVE"
+    # Plain lines, never wrapped: people grep this output.
+    typer.echo(f"{where} {state}: account {account.username}, token “{token.name}”, last used {used}")
 
 
 @app.command("review")

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
@@ -34,6 +36,7 @@ from hostpanel.keys import create_key_file
 from hostpanel.storage.engine import make_engine, normalise_url
 from hostpanel.storage.migrate import upgrade
 from hostpanel.storage.tables import metadata
+from tests.processes import free_port
 
 POSTGRES_ENV = "HOSTPANEL_TEST_POSTGRES_URL"
 REDIS_ENV = "HOSTPANEL_TEST_REDIS_URL"
@@ -195,8 +198,6 @@ def redis_settings(settings: Settings) -> Iterator[Settings]:
     url = os.environ.get(REDIS_ENV)
     if not url:
         pytest.skip(f"Redis variant off: set {REDIS_ENV}=redis://HOST:PORT/DB to run it")
-    import redis
-
     prefix = f"hostpanel-test:{uuid.uuid4().hex}:"
     yield settings.model_copy(update={"redis_url": url, "redis_prefix": prefix})
     client = redis.Redis.from_url(url)
@@ -215,7 +216,7 @@ class Inbox:
         self.messages: list[EmailMessage] = []
         self.url = ""
 
-    async def handle_DATA(self, _server: object, _session: object, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's name
+    async def handle_DATA(self, _server: object, _session: object, envelope: Any) -> str:
         self.messages.append(message_from_bytes(envelope.content, _class=EmailMessage, policy=default_policy))
         return "250 OK"
 
@@ -228,10 +229,6 @@ class Inbox:
 
 @pytest.fixture
 def smtp_inbox() -> Iterator[Inbox]:
-    from aiosmtpd.controller import Controller
-
-    from tests.processes import free_port
-
     inbox = Inbox()
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from alembic import command
 from sqlalchemy import insert, text
 
 from hostpanel.container import Container
-from hostpanel.domain.audit.chain import GENESIS, first_break
+from hostpanel.domain.audit.chain import GENESIS, ChainBreak, first_break
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction
 from hostpanel.storage.engine import WRITE_OPTION, make_engine
@@ -28,7 +29,7 @@ def append(container: Container, account_id: int | None, n: int) -> None:
             uow.commit()
 
 
-def verify(container: Container) -> dict[int, object]:
+def verify(container: Container) -> dict[int, tuple[int, ChainBreak | None]]:
     with container.uow(write=False) as uow:
         return {
             chain: first_break(chain, uow.audit.chain_events(chain), head) for chain, head in uow.audit.chains().items()
@@ -64,7 +65,7 @@ def test_concurrent_appends_to_one_account_form_one_unbroken_chain(container: Co
     with container.uow(write=False) as uow:
         events = list(uow.audit.chain_events(alice.id))
     assert events[0].prev_hash == GENESIS
-    assert all(later.prev_hash == earlier.hash for earlier, later in zip(events, events[1:], strict=False))
+    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(events))
 
 
 @pytest.mark.parametrize(
@@ -86,7 +87,7 @@ def test_changed_removed_or_truncated_events_break_the_chain_where_it_happened(
     marks = {"third": ids[2], "fourth": ids[3], "last": ids[-1]}
     assert verify(container)[alice.id] == (6, None)
     tamper(container, change.format(**marks))
-    _, broken = verify(container)[alice.id]  # type: ignore[misc]
+    _, broken = verify(container)[alice.id]
     assert broken is not None and reason in broken.reason
     assert broken.event_id == (marks[broken_at] if broken_at else None)
 

@@ -11,6 +11,7 @@ from hostpanel.container import Container
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.smtp import SmtpNotifier
 from tests.conftest import FakeClock, Inbox, make_account, make_token
+from tests.processes import free_port
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def test_expiring_tokens_are_announced_once_per_token(mailing: Container, smtp_i
         uow.commit()
     assert told == {"alice": ["soon"], "bob": ["soon"]}
     [message] = smtp_inbox.wait_for(1)
-    assert "1 API token expires soon" == message["Subject"] and "soon" in message.get_content()
+    assert message["Subject"] == "1 API token expires soon" and "soon" in message.get_content()
     with mailing.uow() as uow:
         assert mailing.expiry_notices(uow).send(7) == {}
         uow.commit()
@@ -100,8 +101,6 @@ def test_new_address_notices_go_only_to_owners_who_asked(mailing: Container, smt
 
 
 def test_an_unreachable_mail_server_never_undoes_the_revocation(settings: Settings, clock: FakeClock) -> None:
-    from tests.processes import free_port
-
     built = Container(settings.model_copy(update={"smtp_url": f"smtp://127.0.0.1:{free_port()}"}), clock)
     try:
         alice = make_account(built, "alice", email="alice@alice.test")

@@ -28,6 +28,8 @@ FILTER_TYPES = (
 )
 SORT_METHODS = ("lexicographic", "numeric", "numeric_zero_as_max", "ipv4")
 DEFAULT_PAGE_SIZE = 100
+MAX_POSITION = 2**31 - 1  # pagination beyond this is past the end of any list (and of SQLite's integers)
+MAX_DIGITS = 10
 MAX_REGEX_LENGTH = 100  # user patterns run over every record: keep them small
 _TEXT_ONLY = ("contains", "begins", "ends", "matches")
 _INDEXED = re.compile(r"(?P<base>.+?)(?:_(?P<n>\d+))?")
@@ -127,12 +129,19 @@ def _page(meta: dict[str, str]) -> Page | None:
     start, size, number = (meta.get(f"api.paginate_{key}") for key in ("start", "size", "page"))
     if start is None and size is None and number is None:
         return None
-    page_size = int(size) if size and size.isdigit() and int(size) > 0 else DEFAULT_PAGE_SIZE
-    if start and start.isdigit() and int(start) > 0:
-        return Page(int(start), page_size)
-    if number and number.isdigit() and int(number) > 0:
-        return Page((int(number) - 1) * page_size + 1, page_size)
+    page_size = _positive(size) or DEFAULT_PAGE_SIZE
+    if first := _positive(start):
+        return Page(first, page_size)
+    if page := _positive(number):
+        return Page(min((page - 1) * page_size + 1, MAX_POSITION), page_size)
     return Page(1, page_size)
+
+
+def _positive(text: str | None) -> int | None:
+    """A positive whole number, capped where any database index still fits; None for anything else."""
+    if not text or not text.isascii() or not text.isdigit() or int(text[:MAX_DIGITS]) == 0:
+        return None
+    return min(int(text[:MAX_DIGITS]) if len(text) <= MAX_DIGITS else MAX_POSITION, MAX_POSITION)
 
 
 def _valid_regex(pattern: str) -> bool:

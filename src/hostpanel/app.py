@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -59,6 +60,8 @@ class UsageFlusher:
     def _flush(self) -> None:
         try:
             self._container.flush_usage()
+        except OperationalError:
+            log.warning("writing token usage failed: the database is unreachable; it will be retried")
         except Exception:
             log.exception("writing token usage failed; it will be retried")
 

@@ -1,0 +1,52 @@
+"""kill -9 under concurrent load, bounded for CI (`bench/crash.py` runs it longer); prints its figures."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bench.crash import report, run
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from hostpanel.storage.engine import normalise_url
+from tests.conftest import POSTGRES_ENV
+
+pytestmark = pytest.mark.e2e
+ROUNDS = int(os.environ.get("HOSTPANEL_CRASH_ROUNDS", "5"))
+
+
+@pytest.fixture
+def crash_database(request: pytest.FixtureRequest, worker_id: str) -> Iterator[str | None]:
+    if request.param == "sqlite":
+        yield None
+        return
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"set {POSTGRES_ENV} to run the PostgreSQL variant")
+    url = make_url(normalise_url(base))
+    checkout = hashlib.sha256(str(Path(__file__).resolve()).encode()).hexdigest()[:8]
+    name = f"hostpanel_crash_{checkout}_{worker_id}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.parametrize("crash_database", ["sqlite", "postgresql"], indirect=True)
+def test_nothing_acknowledged_is_lost_and_the_database_stays_consistent(
+    crash_database: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    figures = run(ROUNDS, clients=3, root=tmp_path, database_url=crash_database, seed=7)  # raises Lost on any loss
+    assert figures.rounds == ROUNDS
+    assert figures.ops["token create acknowledged"] > 0 and figures.ops["token revoke acknowledged"] > 0
+    assert figures.ops["account changes acknowledged and held (create, token, delete)"] > 0
+    with capsys.disabled():
+        report(figures, 0)

@@ -8,6 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from hostpanel.app import create_app
+from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
@@ -18,6 +19,7 @@ from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken
 from tests.api.uapi.envelope_check import uapi
 from tests.conftest import FakeClock, auth, make_account, make_token
+from tests.processes import free_port
 
 
 @pytest.fixture
@@ -186,3 +188,17 @@ def test_huge_numbers_and_duplicate_arguments_get_clear_errors(client: TestClien
         headers={**headers, "Content-Type": "application/x-www-form-urlencoded"},
     )
     assert uapi(twice, status=1)["data"] == 1  # the first `name` counts; the second becomes `name-0`
+
+
+def test_unreachable_redis_means_503_not_an_internal_error(settings: Settings, clock: FakeClock) -> None:
+    down = Container(settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"}), clock)
+    try:
+        alice = make_account(down, "alice")
+        token = make_token(down, alice, "t").secret
+        with TestClient(create_app(down), base_url="https://testserver") as client:
+            answer = client.get("/execute/Tokens/list", headers=auth("alice", token))
+            assert "Try again shortly" in uapi(answer, status=0, http=503)["errors"][0]
+            assert answer.headers["retry-after"] == "5"
+            assert client.post("/leaked-tokens", content=token).status_code == 503
+    finally:
+        down.close()

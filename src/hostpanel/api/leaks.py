@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 
 from hostpanel.api.uapi import envelope
 from hostpanel.container import Container
+from hostpanel.domain.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +33,13 @@ class LeakReports:
 
     async def handle(self, request: Request) -> Response:
         ip = request.client.host if request.client else None
-        decision = self._container.rate_limiter.hit(
-            f"leak-report:{ip}", self._container.settings.leak_report_rate_limit
-        )
+        try:
+            decision = self._container.rate_limiter.hit(
+                f"leak-report:{ip}", self._container.settings.leak_report_rate_limit
+            )
+        except Unavailable:
+            body = envelope.failure("The system is temporarily unable to take reports. Try again shortly.")
+            return JSONResponse(body, status_code=503, headers={**NO_STORE, "Retry-After": "5"})
         if decision is not None and not decision.allowed:
             body = envelope.failure("Too many reports from your address. Try again later.")
             return JSONResponse(body, status_code=429, headers={**NO_STORE, **decision.headers()})

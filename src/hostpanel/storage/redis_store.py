@@ -5,20 +5,38 @@ Every key starts with the configured prefix, so several installations (or test r
 
 from __future__ import annotations
 
+import functools
 import math
 import secrets
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ParamSpec, TypeVar
 
 import redis
 
+from hostpanel.domain.errors import Unavailable
 from hostpanel.domain.security.lockout import Block
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _KEEP_BLOCKS = 2 * 86400  # seconds a block's record outlives it: a repeat offence within a day locks out longer
 
 
 def connect(url: str) -> redis.Redis:
     return redis.Redis.from_url(url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5)
+
+
+def _unavailable_on_error(method: Callable[P, R]) -> Callable[P, R]:
+    """Redis down is a temporary refusal (503), not an internal error; the client reconnects by itself."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as error:
+            raise Unavailable(f"Redis cannot be reached ({type(error).__name__}).") from None
+
+    return wrapper
 
 
 class RedisFailureStore:
@@ -38,6 +56,7 @@ class RedisFailureStore:
     def _index(self) -> str:
         return f"{self._prefix}blocks"
 
+    @_unavailable_on_error
     def blocked_until(self, keys: Sequence[str], now: float) -> float | None:
         if not keys:
             return None
@@ -45,6 +64,7 @@ class RedisFailureStore:
         active = [float(score) for score in scores if score is not None and float(score) > now]
         return max(active) if active else None
 
+    @_unavailable_on_error
     def add_failure(self, key: str, at: float, horizon: float) -> list[float]:
         name = self._failures(key)
         member = f"{at!r}:{secrets.token_hex(4)}"  # unique, so simultaneous failures all count
@@ -56,12 +76,14 @@ class RedisFailureStore:
         results = pipe.execute()
         return [float(score) for _, score in results[-1]]
 
+    @_unavailable_on_error
     def get_block(self, key: str) -> Block | None:
         fields: dict[str, str] = self._r.hgetall(self._block(key))  # type: ignore[assignment]
         if not fields:
             return None
         return Block(key, float(fields["until"]), int(fields["lockouts"]), float(fields["blocked_at"]))
 
+    @_unavailable_on_error
     def put_block(self, block: Block) -> None:
         values: Mapping[Any, Any] = {
             "until": repr(block.until),
@@ -75,11 +97,13 @@ class RedisFailureStore:
         pipe.zremrangebyscore(self._index, "-inf", block.blocked_at - _KEEP_BLOCKS)
         pipe.execute()
 
+    @_unavailable_on_error
     def blocks(self, now: float) -> list[Block]:
         keys: list[str] = self._r.zrangebyscore(self._index, f"({now!r}", "+inf")  # type: ignore[assignment]
         found = [self.get_block(key) for key in keys]
         return [block for block in found if block is not None and block.until > now]
 
+    @_unavailable_on_error
     def clear(self, key: str) -> bool:
         pipe = self._r.pipeline(transaction=True)
         pipe.zscore(self._index, key)
@@ -94,6 +118,7 @@ class RedisRateCounter:
         self._r = client
         self._prefix = prefix
 
+    @_unavailable_on_error
     def increment(self, key: str, window_start: int, window: int) -> int:
         name = f"{self._prefix}rate:{key}:{window_start}"
         pipe = self._r.pipeline(transaction=True)

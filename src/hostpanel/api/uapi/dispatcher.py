@@ -25,7 +25,7 @@ from hostpanel.api.uapi.registry import Registry, UapiFunction, UnknownFunction
 from hostpanel.container import Container
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction, Outcome
-from hostpanel.domain.errors import AuthenticationFailed, HostpanelError, PermissionDenied
+from hostpanel.domain.errors import AuthenticationFailed, HostpanelError, PermissionDenied, Unavailable
 from hostpanel.domain.permissions import check_access
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.security.lockout import LoginKind
@@ -39,7 +39,7 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 MAX_FIELDS = 1000  # arguments per request: enough for any list call, few enough to parse cheaply
-DATABASE_DOWN = "The system is temporarily unable to reach its database. Try again shortly."
+DATABASE_DOWN = "The system is temporarily unable to reach its database or its counters. Try again shortly."
 
 
 class RequestTooLarge(Exception):
@@ -88,8 +88,8 @@ class UapiDispatcher:
     ) -> Response:
         try:
             return self._dispatch(module, function, authorization, pairs, ip)
-        except OperationalError:
-            log.warning("UAPI %s::%s: the database is unreachable", module, function[:100])
+        except (OperationalError, Unavailable):
+            log.warning("UAPI %s::%s: the database or Redis is unreachable", module, function[:100])
             return JSONResponse(
                 envelope.failure(DATABASE_DOWN), status_code=503, headers={**NO_STORE, "Retry-After": "5"}
             )

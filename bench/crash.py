@@ -23,7 +23,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import text
+from tests.processes import free_port
 
 from hostpanel.config import Settings
 from hostpanel.container import Container
@@ -274,12 +274,6 @@ def check_consistency(container: Container) -> int:
 
 
 # ---- rounds ---------------------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -19,7 +19,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from starlette.testclient import TestClient
-from tests.api.fuzzing import FuzzTarget, check_answer, check_logs, fuzz_target, send
+from tests.api.fuzzing import FuzzTarget, check_case, fuzz_target
 
 from hostpanel.api.modules import default_registry
 from hostpanel.api.openapi import build_openapi
@@ -54,12 +54,7 @@ def fuzz(target: FuzzTarget, examples: int) -> list[str]:
                 @given(case=operation.as_strategy(generation_mode=mode))
                 @settings(max_examples=examples, deadline=None, suppress_health_check=list(HealthCheck), database=None)
                 def run(case: Any) -> None:
-                    target.count("cases")
-                    for credentials in ("valid", "invalid", "generated"):
-                        response = send(client, case, target, credentials)
-                        check_answer(target, case.path, response.status_code, dict(response.headers), response.content)
-                    check_logs(target, collected.records)
-                    collected.records.clear()
+                    check_case(client, case, target, collected.records)
 
                 try:
                     run()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -37,60 +37,47 @@ LANDING = """<!doctype html>
 """
 
 
-class UsageFlusher:
-    """Writes batched token use every few seconds on a daemon thread, and once more at shutdown."""
+class Periodic:
+    """Runs `action` every `interval` seconds on a daemon thread (never if 0), and once more at stop if `final`.
 
-    def __init__(self, container: Container) -> None:
-        self._container = container
+    A failure is logged (one line when the database is unreachable) and the work is retried next time."""
+
+    def __init__(self, name: str, interval: float, action: Callable[[], object], final: bool = False) -> None:
+        self._name = name
+        self._interval = interval
+        self._action = action
+        self._final = final
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="usage-flush", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-        self._flush()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._container.settings.last_used_flush_seconds):
-            self._flush()
-
-    def _flush(self) -> None:
-        try:
-            self._container.flush_usage()
-        except OperationalError:
-            log.warning("writing token usage failed: the database is unreachable; it will be retried")
-        except Exception:
-            log.exception("writing token usage failed; it will be retried")
-
-
-class ExpiryReminder:
-    """Mails owners of tokens about to expire, every `expiry_check_seconds` (0: never; the CLI can do it)."""
-
-    def __init__(self, container: Container) -> None:
-        self._container = container
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="expiry-notices", daemon=True)
-
-    def start(self) -> None:
-        if self._container.settings.expiry_check_seconds > 0:
+        if self._interval > 0:
             self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30)
+        if self._final:
+            self._once()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._container.settings.expiry_check_seconds):
-            try:
-                with self._container.uow() as uow:
-                    self._container.expiry_notices(uow).send(self._container.settings.expiry_notice_days)
-                    uow.commit()
-            except Exception:
-                log.exception("sending expiry notices failed; they will be retried")
+        while not self._stop.wait(self._interval):
+            self._once()
+
+    def _once(self) -> None:
+        try:
+            self._action()
+        except OperationalError:
+            log.warning("%s failed: the database is unreachable; it will be retried", self._name)
+        except Exception:
+            log.exception("%s failed; it will be retried", self._name)
+
+
+def _send_expiry_notices(container: Container) -> None:
+    with container.uow() as uow:
+        container.expiry_notices(uow).send(container.settings.expiry_notice_days)
+        uow.commit()
 
 
 def create_app(container: Container, registry: Registry | None = None) -> FastAPI:
@@ -100,8 +87,11 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        flusher = UsageFlusher(container)
-        reminder = ExpiryReminder(container)
+        settings = container.settings
+        flusher = Periodic("writing token usage", settings.last_used_flush_seconds, container.flush_usage, final=True)
+        reminder = Periodic(
+            "sending expiry notices", settings.expiry_check_seconds, lambda: _send_expiry_notices(container)
+        )
         flusher.start()
         reminder.start()
         try:

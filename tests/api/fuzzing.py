@@ -127,3 +127,13 @@ def send(client: Any, case: Any, target: FuzzTarget, credentials: str) -> Any:
         raw = kwargs["content"]
         content = raw if isinstance(raw, bytes) else str(raw).encode("utf-8", "surrogatepass")
     return client.request(kwargs["method"], kwargs["url"], params=params, headers=headers, content=content)
+
+
+def check_case(client: Any, case: Any, target: FuzzTarget, records: list[logging.LogRecord]) -> None:
+    """One generated case, sent with each credential; then the log lines it caused (cleared after)."""
+    target.count("cases")
+    for credentials in ("valid", "invalid", "generated"):
+        response = send(client, case, target, credentials)
+        check_answer(target, case.path, response.status_code, dict(response.headers), response.content)
+    check_logs(target, records)
+    records.clear()

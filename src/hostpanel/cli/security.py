@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 from rich.table import Table
 
 from hostpanel.cli.common import console, container, format_time, transaction
+from hostpanel.domain.security.lockout import LoginGuard
 
 app = typer.Typer(help="Brute-force protection and notices: blocks, trusted networks.", no_args_is_help=True)
+
+
+@contextmanager
+def login_guard() -> Iterator[LoginGuard]:
+    built = container()
+    try:
+        yield built.login_guard
+    finally:
+        built.close()
 
 
 @app.command("blocked")
 def blocked(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """List the addresses and accounts refused right now, and until when."""
-    built = container()
-    try:
-        blocks = built.login_guard.blocks()
-    finally:
-        built.close()
+    with login_guard() as guard:
+        blocks = guard.blocks()
     if as_json:
         records = [
             {"kind": b.kind.value, "subject": b.subject, "until": int(b.until), "lockouts": b.lockouts} for b in blocks
@@ -44,11 +53,8 @@ def blocked(as_json: bool = typer.Option(False, "--json", help="Machine-readable
 @app.command("unblock")
 def unblock(subject: str = typer.Argument(..., help="An IP address or a username.")) -> None:
     """Lift the block on an address (password and token failures) or an account, and reset its counters."""
-    built = container()
-    try:
-        cleared = built.login_guard.unblock(subject)
-    finally:
-        built.close()
+    with login_guard() as guard:
+        cleared = guard.unblock(subject)
     if cleared:
         console.print(f"Unblocked {subject} ({', '.join(cleared)}).")
     else:
@@ -58,11 +64,8 @@ def unblock(subject: str = typer.Argument(..., help="An IP address or a username
 @app.command("trusted")
 def trusted(as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """List the trusted networks: their logins are never counted or blocked."""
-    built = container()
-    try:
-        networks = built.login_guard.trusted()
-    finally:
-        built.close()
+    with login_guard() as guard:
+        networks = guard.trusted()
     if as_json:
         typer.echo(json.dumps([{"network": network, "note": note} for network, note in networks], indent=2))
         return
@@ -78,22 +81,16 @@ def trust(
     note: str = typer.Option("", "--note", help="Why it is trusted."),
 ) -> None:
     """Trust a network: failed logins from it are never counted, and blocks never refuse it."""
-    built = container()
-    try:
-        canonical = built.login_guard.trust(network, note)
-    finally:
-        built.close()
+    with login_guard() as guard:
+        canonical = guard.trust(network, note)
     console.print(f"Trusted {canonical}.")
 
 
 @app.command("distrust")
 def distrust(network: str = typer.Argument(..., help="A network listed by `security trusted`.")) -> None:
     """Stop trusting a network."""
-    built = container()
-    try:
-        removed = built.login_guard.distrust(network)
-    finally:
-        built.close()
+    with login_guard() as guard:
+        removed = guard.distrust(network)
     console.print(f"No longer trusting {network}." if removed else f"{network} was not trusted.")
 
 

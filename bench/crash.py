@@ -381,7 +381,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--database-url", default=None, help="A PostgreSQL database to use (emptied first).")
+    parser.add_argument("--database-url", default=None, help="An empty PostgreSQL database to use.")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--admin-worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--start", type=int, default=0, help=argparse.SUPPRESS)

@@ -27,7 +27,10 @@ class _ShowByDefault(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-app = typer.Typer(cls=_ShowByDefault, help="The activity log: show, verify, export.")
+app = typer.Typer(
+    cls=_ShowByDefault,
+    help="The activity log: `audit [USER]` shows it (its options: `audit show --help`); `verify`; `export`.",
+)
 
 
 def register(parent: typer.Typer) -> None:

@@ -19,7 +19,7 @@ from hostpanel.cli.common import CliError, console, find_account, format_time, p
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.principal import Principal
-from hostpanel.domain.tokens.leaks import Sighting
+from hostpanel.domain.tokens.leaks import Sighting, by_account
 from hostpanel.domain.tokens.model import ApiToken, TokenQuery
 from hostpanel.domain.tokens.review import ReviewPolicy, flags, is_unused
 from hostpanel.modules.tokens.uapi import token_record
@@ -127,20 +127,22 @@ def scan(
 ) -> None:
     """Find hostpanel tokens in files (checksums checked offline) and say which are live; never prints a secret."""
     texts = [(path, _read_text(path)) for path in paths]
-    found: list[tuple[str, Sighting, bool]] = []
     with transaction() as (built, uow):
         leaks = built.leaks(uow)
-        for path, text in texts:
-            for sighting in leaks.scan(text):
-                source = f"{'standard input' if path == '-' else path} line {sighting.line}"
-                revoked = revoke and sighting.live and leaks.revoke(sighting, f"found by a scan of {source}", "admin")
-                found.append((path, sighting, revoked))
+        found = [(path, sighting) for path, text in texts for sighting in leaks.scan(text)]
+        places = {id(sighting): path for path, sighting in found}
+        revoked = set()
+        for sighting in by_account([sighting for _, sighting in found]) if revoke else []:
+            path = places[id(sighting)]
+            source = f"found by a scan of {'standard input' if path == '-' else path} line {sighting.line}"
+            if leaks.revoke(sighting, source, "admin"):
+                revoked.add(id(sighting))
         uow.commit()
-    for path, sighting, revoked in found:
-        _report_sighting(path, sighting, revoked, as_json)
-    live = sum(1 for _, sighting, _ in found if sighting.live)
+    for path, sighting in found:
+        _report_sighting(path, sighting, id(sighting) in revoked, as_json)
+    live = sum(1 for _, sighting in found if sighting.live)
     if not as_json:
-        done = f", {sum(1 for *_, r in found if r)} revoked" if revoke else " (use --revoke to revoke them)"
+        done = f", {len(revoked)} revoked" if revoke else " (use --revoke to revoke them)"
         typer.echo(f"{len(found)} token(s) found, {live} live{done if live else ''}.")
 
 

@@ -370,7 +370,8 @@ def run(rounds: int, clients: int, root: Path, database_url: str | None, seed: i
 
 def report(figures: Figures, seconds: float) -> None:
     print(
-        f"crash rounds survived: {figures.rounds} (kill -9 of the server and an admin process each round), "
+        f"{figures.database}: crash rounds survived: {figures.rounds} (kill -9 of the server and an admin process "
+        "each round), "
         f"{seconds:.1f} s, nothing lost, database consistent"
     )
     for name, value in sorted(figures.ops.items()):

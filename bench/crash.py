@@ -34,7 +34,7 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import text
-from tests.processes import free_port
+from tests.processes import free_port, installed
 
 from hostpanel.config import Settings
 from hostpanel.container import Container
@@ -42,9 +42,6 @@ from hostpanel.domain.audit.chain import first_break
 from hostpanel.domain.errors import AuthenticationFailed
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.principal import Principal
-from hostpanel.keys import create_key_file
-from hostpanel.storage.engine import make_engine
-from hostpanel.storage.migrate import upgrade
 
 PASSWORD = "Correct-Horse-Battery-9"
 CHEAP = {
@@ -320,12 +317,7 @@ def run(rounds: int, clients: int, root: Path, database_url: str | None, seed: i
     settings = Settings(
         home=home, database_url=database_url, password_time_cost=1, password_memory_kib=8, password_parallelism=1
     )
-    home.mkdir(parents=True)
-    create_key_file(settings.key_path)
-    engine = make_engine(settings.database_url_or_default)
-    upgrade(engine)
-    engine.dispose()
-    container = Container(settings)
+    container = installed(settings)
     with container.uow() as uow:
         owner = container.accounts(uow).create("owner", PASSWORD, "owner@crash.test")
         driver_secret = container.tokens(uow).create(Principal.admin(owner), "driver", None, Permissions.full()).secret

@@ -18,9 +18,7 @@ from hostpanel.container import Container
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens import secret
-from hostpanel.keys import create_key_file
-from hostpanel.storage.engine import make_engine
-from hostpanel.storage.migrate import upgrade
+from tests.processes import installed
 
 ENVELOPE_KEYS = {"status", "data", "errors", "messages", "warnings", "metadata"}
 TOKEN_SHAPED = re.compile(r"hpat_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}")
@@ -52,12 +50,7 @@ def fuzz_target(home: Path, database_url: str | None = None) -> Iterator[FuzzTar
         token_rate_limit=0,
         leak_report_rate_limit=1_000_000,
     )
-    home.mkdir(parents=True, exist_ok=True)
-    create_key_file(settings.key_path)
-    engine = make_engine(settings.database_url_or_default)
-    upgrade(engine)
-    engine.dispose()
-    container = Container(settings)
+    container = installed(settings)
     with container.uow() as uow:
         account = container.accounts(uow).create("fuzzer", "Correct-Horse-Battery-9", "fuzzer@fuzz.test")
         issued = container.tokens(uow).create(Principal.admin(account), "fuzz-main-4b7e2c", None, Permissions.full())

@@ -12,6 +12,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -76,16 +77,17 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url(worker_id: str) -> Iterator[str]:
-    """A migrated database of this test worker's own on the PostgreSQL server named by the environment."""
+@contextmanager
+def own_postgres_database(purpose: str, worker_id: str) -> Iterator[str]:
+    """An empty database of this checkout's and this test worker's own on the PostgreSQL server named by the
+    environment, dropped afterwards; skips when the environment does not name one."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         pytest.skip(f"set {POSTGRES_ENV} to run the PostgreSQL variant")
     url = make_url(normalise_url(base))
     # Per checkout and per test worker, so parallel runs (other checkouts, xdist workers) never share a database.
     checkout = hashlib.sha256(str(Path(__file__).resolve()).encode()).hexdigest()[:8]
-    name = f"hostpanel_test_{checkout}_{worker_id}"
+    name = f"hostpanel_{purpose}_{checkout}_{worker_id}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -93,14 +95,22 @@ def postgres_url(worker_id: str) -> Iterator[str]:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # switched on but unreachable: fail, do not skip
         pytest.fail(f"{POSTGRES_ENV} is set but PostgreSQL is unreachable: {error}")
-    own = url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(own)
-    upgrade(engine)
-    engine.dispose()
-    yield own
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(worker_id: str) -> Iterator[str]:
+    """A migrated database of this test worker's own on the PostgreSQL server named by the environment."""
+    with own_postgres_database("test", worker_id) as own:
+        engine = make_engine(own)
+        upgrade(engine)
+        engine.dispose()
+        yield own
 
 
 @pytest.fixture(params=_backends())

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from bench.crash import report, run
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from hostpanel.storage.engine import normalise_url
-from tests.conftest import POSTGRES_ENV
+from tests.conftest import own_postgres_database
 
 pytestmark = pytest.mark.e2e
 ROUNDS = int(os.environ.get("HOSTPANEL_CRASH_ROUNDS", "5"))
@@ -24,20 +20,8 @@ def crash_database(request: pytest.FixtureRequest, worker_id: str) -> Iterator[s
     if request.param == "sqlite":
         yield None
         return
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"set {POSTGRES_ENV} to run the PostgreSQL variant")
-    url = make_url(normalise_url(base))
-    checkout = hashlib.sha256(str(Path(__file__).resolve()).encode()).hexdigest()[:8]
-    name = f"hostpanel_crash_{checkout}_{worker_id}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with own_postgres_database("crash", worker_id) as url:
+        yield url
 
 
 @pytest.mark.parametrize("crash_database", ["sqlite", "postgresql"], indirect=True)

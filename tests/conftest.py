@@ -9,10 +9,19 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
@@ -28,8 +37,10 @@ from hostpanel.keys import create_key_file
 from hostpanel.storage.engine import make_engine, normalise_url
 from hostpanel.storage.migrate import upgrade
 from hostpanel.storage.tables import metadata
+from tests.processes import free_port
 
 POSTGRES_ENV = "HOSTPANEL_TEST_POSTGRES_URL"
+REDIS_ENV = "HOSTPANEL_TEST_REDIS_URL"
 PASSWORD = "Correct-Horse-Battery-9"
 START = 1_800_000_000.0
 
@@ -66,16 +77,17 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def postgres_url(worker_id: str) -> Iterator[str]:
-    """A migrated database of this test worker's own on the PostgreSQL server named by the environment."""
+@contextmanager
+def own_postgres_database(purpose: str, worker_id: str) -> Iterator[str]:
+    """An empty database of this checkout's and this test worker's own on the PostgreSQL server named by the
+    environment, dropped afterwards; skips when the environment does not name one."""
     base = os.environ.get(POSTGRES_ENV)
     if not base:
         pytest.skip(f"set {POSTGRES_ENV} to run the PostgreSQL variant")
     url = make_url(normalise_url(base))
     # Per checkout and per test worker, so parallel runs (other checkouts, xdist workers) never share a database.
     checkout = hashlib.sha256(str(Path(__file__).resolve()).encode()).hexdigest()[:8]
-    name = f"hostpanel_test_{checkout}_{worker_id}"
+    name = f"hostpanel_{purpose}_{checkout}_{worker_id}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -83,14 +95,22 @@ def postgres_url(worker_id: str) -> Iterator[str]:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except Exception as error:  # switched on but unreachable: fail, do not skip
         pytest.fail(f"{POSTGRES_ENV} is set but PostgreSQL is unreachable: {error}")
-    own = url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(own)
-    upgrade(engine)
-    engine.dispose()
-    yield own
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(worker_id: str) -> Iterator[str]:
+    """A migrated database of this test worker's own on the PostgreSQL server named by the environment."""
+    with own_postgres_database("test", worker_id) as own:
+        engine = make_engine(own)
+        upgrade(engine)
+        engine.dispose()
+        yield own
 
 
 @pytest.fixture(params=_backends())
@@ -179,3 +199,51 @@ def alice(container: Container) -> Account:
 @pytest.fixture
 def alice_token(container: Container, alice: Account) -> IssuedToken:
     return make_token(container, alice, "bar")
+
+
+@pytest.fixture
+def redis_settings(settings: Settings) -> Iterator[Settings]:
+    """The test's settings with Redis switched on under a key prefix of this test's own; its keys go afterwards.
+
+    Redis is shared with other users: only keys under the test's prefix are touched, never the rest."""
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        pytest.skip(f"Redis variant off: set {REDIS_ENV}=redis://HOST:PORT/DB to run it")
+    prefix = f"hostpanel-test:{uuid.uuid4().hex}:"
+    yield settings.model_copy(update={"redis_url": url, "redis_prefix": prefix})
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+class Inbox:
+    """Messages received by a real SMTP server (aiosmtpd) listening on a free local port."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.url = ""
+
+    async def handle_DATA(self, _server: object, _session: object, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, _class=EmailMessage, policy=default_policy))
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.messages)
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[Inbox]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    inbox.url = f"smtp://127.0.0.1:{port}"
+    yield inbox
+    controller.stop()

@@ -13,6 +13,12 @@ from pathlib import Path
 
 import httpx
 
+from hostpanel.config import Settings
+from hostpanel.container import Container
+from hostpanel.keys import create_key_file
+from hostpanel.storage.engine import make_engine
+from hostpanel.storage.migrate import upgrade
+
 CHEAP_HASHING = {
     "HOSTPANEL_PASSWORD_TIME_COST": "1",
     "HOSTPANEL_PASSWORD_MEMORY_KIB": "8",
@@ -79,3 +85,13 @@ def running_server(env: dict[str, str], *args: str, log: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def installed(settings: Settings) -> Container:
+    """A fresh installation in-process: data directory, server key and a migrated database, and its container."""
+    settings.home_dir.mkdir(parents=True, exist_ok=True)
+    create_key_file(settings.key_path)
+    engine = make_engine(settings.database_url_or_default)
+    upgrade(engine)
+    engine.dispose()
+    return Container(settings)

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from hostpanel import __version__
+from hostpanel.api import leaks
 from hostpanel.api.auth import TokenPathGuard
+from hostpanel.api.leaks import LeakReports
 from hostpanel.api.middleware import SecurityHeaders
 from hostpanel.api.modules import default_registry
 from hostpanel.api.openapi import build_openapi
@@ -45,31 +48,47 @@ class DigitsConvertor(Convertor[str]):
 register_url_convertor("digits", DigitsConvertor())
 
 
-class UsageFlusher:
-    """Writes batched token use every few seconds on a daemon thread, and once more at shutdown."""
+class Periodic:
+    """Runs `action` every `interval` seconds on a daemon thread (never if 0), and once more at stop if `final`.
 
-    def __init__(self, container: Container) -> None:
-        self._container = container
+    A failure is logged (one line when the database is unreachable) and the work is retried next time."""
+
+    def __init__(self, name: str, interval: float, action: Callable[[], object], final: bool = False) -> None:
+        self._name = name
+        self._interval = interval
+        self._action = action
+        self._final = final
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="usage-flush", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        if self._interval > 0:
+            self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=30)
-        self._flush()
+        if self._thread.is_alive():
+            self._thread.join(timeout=30)
+        if self._final:
+            self._once()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._container.settings.last_used_flush_seconds):
-            self._flush()
+        while not self._stop.wait(self._interval):
+            self._once()
 
-    def _flush(self) -> None:
+    def _once(self) -> None:
         try:
-            self._container.flush_usage()
+            self._action()
+        except OperationalError:
+            log.warning("%s failed: the database is unreachable; it will be retried", self._name)
         except Exception:
-            log.exception("writing token usage failed; it will be retried")
+            log.exception("%s failed; it will be retried", self._name)
+
+
+def _send_expiry_notices(container: Container) -> None:
+    with container.uow() as uow:
+        container.expiry_notices(uow).send(container.settings.expiry_notice_days)
+        uow.commit()
 
 
 def create_app(container: Container, registry: Registry | None = None) -> FastAPI:
@@ -79,11 +98,17 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        flusher = UsageFlusher(container)
+        settings = container.settings
+        flusher = Periodic("writing token usage", settings.last_used_flush_seconds, container.flush_usage, final=True)
+        reminder = Periodic(
+            "sending expiry notices", settings.expiry_check_seconds, lambda: _send_expiry_notices(container)
+        )
         flusher.start()
+        reminder.start()
         try:
             yield
         finally:
+            await run_in_threadpool(reminder.stop)
             await run_in_threadpool(flusher.stop)
 
     app = FastAPI(
@@ -94,6 +119,7 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
         [
             Route("/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
             Route("/cpsess{session:digits}/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
+            Route(leaks.PATH, LeakReports(container).handle, methods=["POST"]),
             *web_routes(container),
         ]
     )

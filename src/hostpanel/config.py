@@ -40,6 +40,35 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str | None = Field(
         default=None, description="Proxies whose X-Forwarded-For is trusted (comma-separated), as in uvicorn."
     )
+    redis_url: str | None = Field(
+        default=None, description="Redis for login failure counters and rate counts shared by every process."
+    )
+    redis_prefix: str = Field(default="hostpanel:", description="Prefix of every Redis key hostpanel writes.")
+    lockout_ip_failures: int = Field(default=5, ge=0, description="Password failures from an address before a block.")
+    lockout_ip_seconds: float = Field(default=900, gt=0, description="Window and length of an address block.")
+    lockout_ip_day_failures: int = Field(default=30, ge=0, description="Failures in a day blocking an address a day.")
+    lockout_account_failures: int = Field(default=15, ge=0, description="Password failures before an account lock.")
+    lockout_account_seconds: float = Field(default=300, gt=0, description="Window and length of an account lock.")
+    lockout_token_failures: int = Field(default=20, ge=0, description="Token failures from an address before a block.")
+    lockout_token_seconds: float = Field(default=600, gt=0, description="Window and length of a token-failure block.")
+    lockout_growth: float = Field(
+        default=2.0, ge=1, description="Each repeat block within a day lasts this much longer."
+    )
+    lockout_max_seconds: float = Field(default=86400, gt=0, description="Longest block.")
+    token_rate_limit: int = Field(default=600, ge=0, description="Requests per window per token by default (0: none).")
+    token_rate_window_seconds: int = Field(default=60, ge=1, description="The rate limit window.")
+    leak_report_rate_limit: int = Field(default=10, ge=1, description="Leaked-token reports per window per address.")
+    smtp_url: str | None = Field(
+        default=None, description="smtp://[user:password@]host[:port] (smtps:// for TLS, ?starttls=1) for notices."
+    )
+    smtp_from: str = Field(default="hostpanel@localhost", description="The From address of notifications.")
+    expiry_notice_days: int = Field(
+        default=7, ge=1, description="Warn owners of tokens expiring within this many days."
+    )
+    expiry_check_seconds: float = Field(
+        default=3600, ge=0, description="How often the server sends expiry notices (0: only `token remind-expiring`)."
+    )
+    review_unused_days: int = Field(default=90, ge=1, description="A token unused this long is flagged by reviews.")
 
     @model_validator(mode="after")
     def _argon2_memory_fits_its_lanes(self) -> Settings:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from redis import Redis
 from sqlalchemy import Engine
 
 from hostpanel.config import Settings
@@ -15,16 +16,25 @@ from hostpanel.domain.login.service import LoginService
 from hostpanel.domain.login.throttle import LoginThrottle
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.sealing import SecretBox
+from hostpanel.domain.security.expiry import ExpiryNotices
+from hostpanel.domain.security.lockout import DAY, FailureStore, LockoutPolicy, LoginGuard, Tier
+from hostpanel.domain.security.notices import Notifier, deliver, token_used_from_new_address
+from hostpanel.domain.security.ratelimit import MemoryRateCounter, RateCounter, RateLimiter
 from hostpanel.domain.sessions.model import SessionPolicy
 from hostpanel.domain.sessions.service import SessionService
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
+from hostpanel.domain.tokens.leaks import LeakResponse
+from hostpanel.domain.tokens.review import ReviewPolicy
 from hostpanel.domain.tokens.service import TokenService
-from hostpanel.domain.tokens.usage import UsageRecorder
+from hostpanel.domain.tokens.usage import NewAddress, UsageRecorder
 from hostpanel.domain.twofactor.service import TwoFactorService
 from hostpanel.keys import ServerKeys, load_key_file
+from hostpanel.smtp import LogNotifier, SmtpNotifier
+from hostpanel.storage import redis_store
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.homes import FilesystemHomes
 from hostpanel.storage.migrate import check_schema
+from hostpanel.storage.throttle import SqlFailureStore, SqlTrustedNetworks
 from hostpanel.storage.unit_of_work import SqlUnitOfWork
 
 
@@ -33,11 +43,11 @@ class Container:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.homes = FilesystemHomes(settings.homes_dir)
-        self.usage = UsageRecorder(self.clock)
         self.login_throttle = LoginThrottle(self.clock, settings.login_failure_delay_seconds)
         self.session_policy = SessionPolicy(
             idle_seconds=settings.session_idle_seconds, lifetime_seconds=settings.session_lifetime_seconds
         )
+        self.usage = UsageRecorder(self.clock, on_new_addresses=self._notify_new_addresses)
 
     @cached_property
     def engine(self) -> Engine:
@@ -57,6 +67,39 @@ class Container:
     @cached_property
     def authenticator(self) -> TokenAuthenticator:
         return TokenAuthenticator(self.keys.keyring, self.clock)
+
+    @cached_property
+    def redis(self) -> Redis | None:
+        return redis_store.connect(self.settings.redis_url) if self.settings.redis_url else None
+
+    @cached_property
+    def login_guard(self) -> LoginGuard:
+        """Brute-force protection; the web login calls `check` before and `record_failure` after a bad password."""
+        settings = self.settings
+        store: FailureStore = (
+            redis_store.RedisFailureStore(self.redis, settings.redis_prefix)
+            if self.redis is not None
+            else SqlFailureStore(self.engine)
+        )
+        return LoginGuard(store, SqlTrustedNetworks(self.engine), lockout_policy(settings), self.clock, self.uow)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        counter: RateCounter = (
+            redis_store.RedisRateCounter(self.redis, self.settings.redis_prefix)
+            if self.redis is not None
+            else MemoryRateCounter()
+        )
+        return RateLimiter(counter, self.clock, self.settings.token_rate_window_seconds)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        settings = self.settings
+        return SmtpNotifier(settings.smtp_url, settings.smtp_from) if settings.smtp_url else LogNotifier()
+
+    @property
+    def review_policy(self) -> ReviewPolicy:
+        return ReviewPolicy(self.settings.review_unused_days, self.settings.expiry_notice_days)
 
     def check_ready(self) -> None:
         """Fail early, with the fix in the message, when keys or schema are not in place."""
@@ -102,9 +145,43 @@ class Container:
             tokens=self.tokens(uow),
         )
 
+    def leaks(self, uow: UnitOfWork) -> LeakResponse:
+        return LeakResponse(uow, self.keys.keyring, self.audit(uow), self.notifier)
+
+    def expiry_notices(self, uow: UnitOfWork) -> ExpiryNotices:
+        return ExpiryNotices(uow, self.clock, self.notifier)
+
     def flush_usage(self) -> int:
         return self.usage.flush(self.uow)
+
+    def _notify_new_addresses(self, found: list[NewAddress]) -> None:
+        """Mail owners who asked to hear of a token used from a new address (after the flush has committed)."""
+        with self.uow(write=False) as uow:
+            owners = {account_id: uow.accounts.get(account_id) for account_id in {item.account_id for item in found}}
+        for item in found:
+            account = owners[item.account_id]
+            if account is not None and account.notify_new_ip:
+                deliver(self.notifier, account, token_used_from_new_address(account, item.token_name, item.ip, item.at))
 
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
+        if self.__dict__.get("redis") is not None:
+            self.redis.close()  # type: ignore[union-attr]
+
+
+def lockout_policy(settings: Settings) -> LockoutPolicy:
+    return LockoutPolicy(
+        ip=(
+            Tier(settings.lockout_ip_failures, settings.lockout_ip_seconds, settings.lockout_ip_seconds),
+            Tier(settings.lockout_ip_day_failures, DAY, DAY),
+        ),
+        account=(
+            Tier(settings.lockout_account_failures, settings.lockout_account_seconds, settings.lockout_account_seconds),
+        ),
+        token_ip=(
+            Tier(settings.lockout_token_failures, settings.lockout_token_seconds, settings.lockout_token_seconds),
+        ),
+        growth=settings.lockout_growth,
+        max_lockout=settings.lockout_max_seconds,
+    )

@@ -147,6 +147,8 @@ def test_token_lifecycle_and_the_json_contract(env: dict[str, str]) -> None:
         "whitelist_ips",
         "last_used",
         "last_used_ip",
+        "rate_limit",
+        "flags",
     }
     assert created["expires_at"] - created["create_time"] == 30 * 86400
     assert created["scopes"] == ["tokens:read"] and created["has_full_access"] == 0

@@ -191,3 +191,23 @@ def test_sudo_needs_the_code_too_when_two_factor_is_on(
     with container.uow(write=False) as uow:
         actions = [e.action.value for e in uow.audit.query(AuditQuery(account_id=alice.id, limit=2))]
     assert actions == ["account:sudo:success", "account:sudo:failure"]
+
+
+def test_repeated_failures_lock_the_address_out_as_cphulk_does(
+    browser: Browser, container: Container, alice: Account, clock: FakeClock
+) -> None:
+    for _ in range(5):
+        assert browser.sign_in("alice", "not the password").status_code == 400
+    locked = browser.sign_in("alice", PASSWORD)  # even the right password, from this address
+    assert locked.status_code == 429 and 0 < int(locked.headers["retry-after"]) <= 900
+    assert "Too many failed login attempts" in locked.text
+    stranger = browser.sign_in("nobody", PASSWORD)
+    assert stranger.status_code == 429
+    assert stranger.text.replace("nobody", "USER").replace(browser.token, "") == locked.text.replace(
+        "alice", "USER"
+    ).replace(browser.token, "")
+    with container.uow(write=False) as uow:
+        assert uow.audit.query(AuditQuery(actions=("account:auth:lockout",)))
+    clock.advance(901)
+    signed_in = browser.sign_in("alice", PASSWORD)
+    assert signed_in.status_code == 200 and signed_in.url.path == "/security/tokens"

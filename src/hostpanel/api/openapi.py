@@ -110,6 +110,30 @@ def build_openapi(registry: Registry) -> dict[str, Any]:
             "responses": {"200": {"description": "Healthy."}, "503": {"description": "The database is unreachable."}},
         }
     }
+    paths["/leaked-tokens"] = {
+        "post": {
+            "operationId": "report_leaked_tokens",
+            "summary": "Report leaked tokens: any live token in the body is revoked and its owner mailed. No "
+            "authentication; the answer never says whether a token was valid. Rate-limited per address.",
+            "security": [],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "text/plain": {"schema": {"type": "string", "maxLength": 65536}},
+                    "application/x-www-form-urlencoded": {
+                        "schema": {"type": "object", "properties": {"token": {"type": "string"}}}
+                    },
+                },
+            },
+            "responses": {
+                "202": {
+                    "description": "Received (the same answer whatever the body held).",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Result"}}},
+                },
+                "429": {"description": "Too many reports from this address; see Retry-After."},
+            },
+        }
+    }
     scopes = "\n".join(f"- `{module}:read` / `{module}:write`: {SCOPE_DESCRIPTIONS[module]}" for module in ScopeModule)
     return {
         "openapi": "3.0.3",

@@ -1,4 +1,4 @@
-"""The administrator's command line: `hostpanel init|serve|demo|account|token|audit`."""
+"""The administrator's command line: `hostpanel init|serve|demo|account|token|audit|security`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 from typer.exceptions import TyperException
 
 from hostpanel import __version__
-from hostpanel.cli import accounts, audit, server, tokens
+from hostpanel.cli import accounts, audit, security, server, tokens
 from hostpanel.cli.common import CliError
 from hostpanel.domain.errors import HostpanelError
 from hostpanel.keys import KeyFileError
@@ -41,6 +41,7 @@ server.register(app)
 app.add_typer(accounts.app, name="account")
 app.add_typer(tokens.app, name="token")
 audit.register(app)
+app.add_typer(security.app, name="security")
 
 
 def _fail(message: str, status: int = 1) -> None:

@@ -44,5 +44,9 @@ class PermissionDenied(HostpanelError):
         self.missing = missing
 
 
+class Unavailable(HostpanelError):
+    """A service the request needs (the counters' store, say) cannot be reached; the caller may retry."""
+
+
 class AccountSuspended(HostpanelError):
     """The account is suspended, so the requested change is refused."""

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
 from hostpanel.domain.accounts.model import Account, AccountStatus
+from hostpanel.domain.audit.chain import StoredEvent
 from hostpanel.domain.audit.model import AuditEvent, AuditQuery
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.sessions.model import SessionStage, WebSession
@@ -34,6 +35,8 @@ class AccountRepository(Protocol):
 
     def set_disabled_features(self, account_id: int, features: frozenset[str]) -> None: ...
 
+    def set_notify_new_ip(self, account_id: int, on: bool) -> None: ...
+
     def add_domain(self, account_id: int, domain: str, created_at: int) -> None:
         """Attach a domain; raises Conflict if any account already has it."""
         ...
@@ -55,6 +58,7 @@ class TokenRepository(Protocol):
         permissions: Permissions,
         created_at: int,
         expires_at: int | None,
+        rate_limit: int | None = None,
     ) -> ApiToken:
         """Insert a token; raises Conflict if the account already has one with this name."""
         ...
@@ -91,11 +95,35 @@ class TokenRepository(Protocol):
         """Delete the account's tokens that expired at or before `now`; returns their names."""
         ...
 
+    def all_with_accounts(self, account_id: int | None = None) -> list[tuple[ApiToken, Account]]:
+        """Every token (of one account, or of all) with its account, by account then name."""
+        ...
+
+    def expiring_unnoticed(self, before: int, now: int) -> list[tuple[ApiToken, Account]]:
+        """Live tokens expiring before `before` whose owner has not been told yet."""
+        ...
+
+    def mark_expiry_noticed(self, token_id: int, at: int) -> None: ...
+
 
 class AuditRepository(Protocol):
-    def add(self, event: AuditEvent) -> None: ...
+    def add(self, event: AuditEvent) -> None:
+        """Append to the account's hash chain (taking the chain's head lock until the transaction ends)."""
+        ...
 
     def query(self, query: AuditQuery) -> list[AuditEvent]: ...
+
+    def chains(self) -> dict[int, str | None]:
+        """Every chain's recorded head hash (None if it has no head row), by chain (account id; 0: no account)."""
+        ...
+
+    def chain_events(self, chain: int) -> Iterator[StoredEvent]:
+        """One chain's events as stored, oldest first."""
+        ...
+
+    def export(self, account_id: int | None = None, after_id: int = 0) -> Iterator[StoredEvent]:
+        """Events (of one account, or all) oldest first, with their hashes."""
+        ...
 
 
 class SessionRepository(Protocol):

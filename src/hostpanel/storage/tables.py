@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData(
@@ -43,6 +44,7 @@ accounts = Table(
     Column("status", String(16), nullable=False),
     Column("disabled_features", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
+    Column("notify_new_ip", Boolean, nullable=False, server_default=false()),
     sqlite_autoincrement=True,
 )
 
@@ -71,6 +73,8 @@ api_tokens = Table(
     Column("expires_at", BigInteger),
     Column("last_used_at", BigInteger),
     Column("last_used_ip", String(45)),
+    Column("rate_limit", Integer),  # requests per rate window; NULL: the server default, 0: unlimited
+    Column("expiry_notified_at", BigInteger),
     UniqueConstraint("account_id", "name"),
     Index(None, "account_id", "created_at", "name"),
     sqlite_autoincrement=True,
@@ -134,7 +138,46 @@ audit_events = Table(
     Column("target", String(200)),
     Column("outcome", String(16), nullable=False),
     Column("details", Text, nullable=False),
+    Column("prev_hash", String(64)),
+    Column("hash", String(64)),
     Index(None, "account_id", "id"),
     Index(None, "action", "id"),
     sqlite_autoincrement=True,
+)
+
+# The newest event of each account's hash chain (chain 0: events of no account). Appends lock this row, so
+# concurrent writers to one chain take turns and the chain never forks.
+audit_chain_heads = Table(
+    "audit_chain_heads",
+    metadata,
+    Column("chain", Integer, primary_key=True),
+    Column("last_id", EventId, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+# Failed logins per counter key (`ip:ADDRESS`, `account:USER`, `token-ip:ADDRESS`), pruned past the longest window.
+auth_failures = Table(
+    "auth_failures",
+    metadata,
+    Column("id", EventId, primary_key=True),
+    Column("key", String(128), nullable=False),
+    Column("at", Double, nullable=False),
+    Index(None, "key", "at"),
+)
+
+auth_blocks = Table(
+    "auth_blocks",
+    metadata,
+    Column("key", String(128), primary_key=True),
+    Column("until", Double, nullable=False),
+    Column("lockouts", Integer, nullable=False),
+    Column("blocked_at", Double, nullable=False),
+)
+
+trusted_networks = Table(
+    "trusted_networks",
+    metadata,
+    Column("network", String(64), primary_key=True),
+    Column("note", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
 )

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from hostpanel.api.address import client_address
 from hostpanel.api.uapi.dispatcher import RequestTooLarge, read_limited
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
@@ -29,6 +30,7 @@ from hostpanel.domain.permissions import SCOPE_FEATURES, Scope, ScopeModule, che
 from hostpanel.domain.permissions import Access as ScopeAccess
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import AuthMethod, Principal
+from hostpanel.domain.security.lockout import LoginKind, Refusal
 from hostpanel.domain.sessions.model import IssuedSession, SessionStage, WebSession
 from hostpanel.web.credentials import (
     BrowserKeys,
@@ -72,11 +74,29 @@ class PageContext:
     pre_session: str | None = None
     delay: float = 0.0
     failed: HostpanelError | None = None
+    failed_credentials: list[str] = field(default_factory=list)  # usernames, counted once the transaction ends
     _cookies: list[tuple[str, str | None]] = field(default_factory=list)
 
     @property
     def ip(self) -> str | None:
-        return self.request.client.host if self.request.client else None
+        return client_address(self.request.scope)
+
+    def credential_blocked(self, username: str) -> Refusal | None:
+        """Before checking a password or code: refused while the address or the account is locked out."""
+        return self.container.login_guard.check(self.ip, username, LoginKind.PASSWORD)
+
+    def credential_failed(self, username: str) -> None:
+        """A wrong password or code: answer slowly now, and count it against the address and the account."""
+        self.delay = self.container.login_throttle.failed(self.ip, username)
+        self.failed_credentials.append(username)
+
+    def locked_out(self, refusal: Refusal, template: str, **values: Any) -> HTMLResponse:
+        """The same answer whether or not the account exists, with cPHulk's wait."""
+        blocked = AuthenticationFailed("locked out")
+        response = self.form_error(blocked, template, refused=refusal.message, **values)
+        response.status_code = 429
+        response.headers["Retry-After"] = str(refusal.retry_after)
+        return response
 
     @property
     def query(self) -> QueryParams:
@@ -219,10 +239,19 @@ class Page:
             log.exception("page %s %s failed", request.method, request.url.path)
             page = render("error.html", {"code": 500, "account": None, "navigation": [], "notice": None})
             return HTMLResponse(page, status_code=500, headers=PAGE_HEADERS), 0.0
+        self._count_failures(context)
         context.apply_cookies(response)
         for name, value in PAGE_HEADERS.items():
             response.headers.setdefault(name, value)
         return response, context.delay
+
+    def _count_failures(self, context: PageContext) -> None:
+        # After the page's transaction: on SQLite a second writer inside it would wait for its own lock.
+        for username in context.failed_credentials:
+            try:
+                self.container.login_guard.record_failure(context.ip, username, LoginKind.PASSWORD)
+            except Exception:
+                log.exception("could not count a failed sign-in")
 
     def _checked(self, context: PageContext) -> Response:
         request = context.request

@@ -168,6 +168,8 @@ def test_list_shows_review_fields_and_never_secrets(
         "whitelist_ips",
         "last_used",
         "last_used_ip",
+        "rate_limit",
+        "flags",
     }
     assert alice_token.secret not in response.text
     assert alice_token.secret.split("_")[1] not in response.text  # not even the lookup key

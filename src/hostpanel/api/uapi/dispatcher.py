@@ -10,6 +10,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qsl
 
+from sqlalchemy.exc import OperationalError
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -25,9 +26,11 @@ from hostpanel.api.uapi.registry import Registry, UapiFunction, UnknownFunction
 from hostpanel.container import Container
 from hostpanel.domain.audit.service import AuditLog, scrub
 from hostpanel.domain.audit.tags import AuditAction, Outcome
-from hostpanel.domain.errors import AuthenticationFailed, HostpanelError, InvalidInput, PermissionDenied
+from hostpanel.domain.errors import AuthenticationFailed, HostpanelError, InvalidInput, PermissionDenied, Unavailable
 from hostpanel.domain.permissions import check_access
 from hostpanel.domain.principal import Principal
+from hostpanel.domain.security.lockout import LoginKind
+from hostpanel.domain.security.ratelimit import RateDecision
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +39,16 @@ UNAUTHORIZED_HEADERS = {**NO_STORE, "WWW-Authenticate": 'cpanel realm="hostpanel
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
+MAX_FIELDS = 1000  # arguments per request: enough for any list call, few enough to parse cheaply
+DATABASE_DOWN = "The system is temporarily unable to reach its database or its counters. Try again shortly."
+
+
 class RequestTooLarge(Exception):
     pass
+
+
+class BadArguments(Exception):
+    """The query string or form body cannot be read as UTF-8 arguments; the message says why."""
 
 
 class UapiDispatcher:
@@ -57,6 +68,8 @@ class UapiDispatcher:
             body = envelope.failure(f"The request is larger than the limit of {limit} bytes.")
             # Close the connection: else the server goes on reading (and discarding) whatever the client still sends.
             return JSONResponse(body, status_code=413, headers={**NO_STORE, "Connection": "close"})
+        except BadArguments as error:
+            return _json(envelope.failure(str(error)), status=400)
         client = client_address(request.scope)
         return await run_in_threadpool(
             self.dispatch,
@@ -69,10 +82,11 @@ class UapiDispatcher:
 
     async def _arguments(self, request: Request) -> list[tuple[str, str]]:
         """Query string and form body together, as cPanel parses them; `file-*` keys from the URL are dropped."""
-        pairs = [(k, v) for k, v in parse_qsl(request.url.query, keep_blank_values=True) if not k.startswith("file-")]
+        query = _parse_arguments(request.scope.get("query_string", b""), "query string")
+        pairs = [(k, v) for k, v in query if not k.startswith("file-")]
         if request.method == "POST" and request.headers.get("content-type", "").startswith(FORM_TYPE):
             body = await read_limited(request, self._container.settings.max_request_bytes)
-            pairs += parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+            pairs += _parse_arguments(body, "form body", MAX_FIELDS - len(pairs))
         return pairs
 
     def dispatch(
@@ -80,6 +94,11 @@ class UapiDispatcher:
     ) -> Response:
         try:
             return self._dispatch(module, function, authorization, pairs, ip)
+        except (OperationalError, Unavailable):
+            log.warning("UAPI %s::%s: the database or Redis is unreachable", module, function[:100])
+            return JSONResponse(
+                envelope.failure(DATABASE_DOWN), status_code=503, headers={**NO_STORE, "Retry-After": "5"}
+            )
         except Exception:
             log.exception("UAPI %s::%s failed", scrub(module), scrub(function))
             return _json(envelope.failure("The system encountered an internal error."), status=500)
@@ -87,11 +106,34 @@ class UapiDispatcher:
     def _dispatch(
         self, module: str, function: str, authorization: str | None, pairs: list[tuple[str, str]], ip: str | None
     ) -> Response:
+        guard = self._container.login_guard
+        credentials = parse_authorization(authorization)
+        refusal = guard.check(ip, credentials[0] if credentials else None, LoginKind.TOKEN)
+        if refusal is not None:
+            return _too_many(refusal.message, refusal.retry_after)
         try:
-            principal = self._authenticate(authorization, ip)
+            principal = self._authenticate(credentials, ip)
         except AuthenticationFailed as failure:
+            if authorization:  # presented credentials count towards a block; a bare request does not
+                guard.record_failure(ip, failure.username, LoginKind.TOKEN)
             task = BackgroundTask(self._record_failure, failure, ip, f"{module}::{function}")
             return JSONResponse(envelope.ACCESS_DENIED, status_code=401, headers=UNAUTHORIZED_HEADERS, background=task)
+        limit = self._rate_limit(principal)
+        if limit is not None and not limit.allowed:
+            return _too_many("This API token has exceeded its request rate limit.", limit.reset, limit.headers())
+        response = self._authorised(principal, module, function, pairs)
+        if limit is not None:
+            response.headers.update(limit.headers())
+        return response
+
+    def _rate_limit(self, principal: Principal) -> RateDecision | None:
+        token = principal.token
+        if token is None:
+            return None
+        limit = token.rate_limit if token.rate_limit is not None else self._container.settings.token_rate_limit
+        return self._container.rate_limiter.hit(f"token:{token.id}", limit)
+
+    def _authorised(self, principal: Principal, module: str, function: str, pairs: list[tuple[str, str]]) -> Response:
         self._container.usage.note(principal)
         try:
             target = self._registry.find(module, function)
@@ -108,8 +150,7 @@ class UapiDispatcher:
             return _json(envelope.from_error(error))
         return self._call(principal, target, args)
 
-    def _authenticate(self, authorization: str | None, ip: str | None) -> Principal:
-        credentials = parse_authorization(authorization)
+    def _authenticate(self, credentials: tuple[str, str] | None, ip: str | None) -> Principal:
         if credentials is None:
             raise AuthenticationFailed("missing or malformed Authorization header")
         user, token = credentials
@@ -171,6 +212,22 @@ class UapiDispatcher:
 
 def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=NO_STORE)
+
+
+def _too_many(message: str, retry_after: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    extra = {**(headers or {}), "Retry-After": str(retry_after)}
+    return JSONResponse(envelope.failure(message), status_code=429, headers={**NO_STORE, **extra})
+
+
+def _parse_arguments(raw: bytes, where: str, max_fields: int = MAX_FIELDS) -> list[tuple[str, str]]:
+    """URL-encoded pairs, refusing invalid UTF-8 and floods of fields with a message instead of guessing."""
+    try:
+        text = raw.decode("utf-8")
+        return parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict", max_num_fields=max_fields)
+    except UnicodeError:
+        raise BadArguments(f"The {where} is not valid UTF-8 URL-encoded text.") from None
+    except ValueError:
+        raise BadArguments(f"The request has more than {MAX_FIELDS} arguments.") from None
 
 
 async def read_limited(request: Request, limit: int) -> bytes:

@@ -20,6 +20,7 @@ class Account:
     status: AccountStatus
     created_at: int
     disabled_features: frozenset[str] = frozenset()
+    notify_new_ip: bool = False  # mail the owner when a token is used from an address it never came from
 
     @property
     def is_active(self) -> bool:

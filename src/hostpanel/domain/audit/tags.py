@@ -15,6 +15,7 @@ class AuditAction(StrEnum):
     ACCOUNT_LOGIN_FAILURE = "account:login:failure"
     ACCOUNT_LOGIN_SUCCESS = "account:login:success"
     ACCOUNT_PASSWORD_CHANGE = "account:password:change"
+    ACCOUNT_AUTH_LOCKOUT = "account:auth:lockout"
     ACCOUNT_PERMISSION_DENIED = "account:permission:denied"
     ACCOUNT_SESSION_END = "account:session:end"
     ACCOUNT_SESSION_END_OTHERS = "account:session:end_others"
@@ -28,6 +29,7 @@ class AuditAction(StrEnum):
     ACCOUNT_TWOFACTOR_ENABLE = "account:twofactor:enable"
     ACCOUNT_TWOFACTOR_RECOVERY_RENEW = "account:twofactor:recovery_renew"
     ACCOUNT_TWOFACTOR_RECOVERY_USE = "account:twofactor:recovery_use"
+    ACCOUNT_TOKEN_REVOKE_LEAK = "account:token:revoke_leak"
 
     ADMIN_ACCOUNT_CREATE = "admin:account:create"
     ADMIN_ACCOUNT_DELETE = "admin:account:delete"
@@ -36,6 +38,9 @@ class AuditAction(StrEnum):
     ADMIN_ACCOUNT_PASSWORD = "admin:account:password"
     ADMIN_ACCOUNT_SUSPEND = "admin:account:suspend"
     ADMIN_ACCOUNT_UNSUSPEND = "admin:account:unsuspend"
+    ADMIN_SECURITY_DISTRUST = "admin:security:distrust"
+    ADMIN_SECURITY_TRUST = "admin:security:trust"
+    ADMIN_SECURITY_UNBLOCK = "admin:security:unblock"
 
 
 ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
@@ -43,6 +48,7 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ACCOUNT_LOGIN_FAILURE: "a web sign-in was refused (wrong password or code; the reason kept)",
     AuditAction.ACCOUNT_LOGIN_SUCCESS: "the account owner signed in to the web interface",
     AuditAction.ACCOUNT_PASSWORD_CHANGE: "the account owner changed (or failed to change) the password",
+    AuditAction.ACCOUNT_AUTH_LOCKOUT: "repeated failed logins blocked a source address or the account for a while",
     AuditAction.ACCOUNT_PERMISSION_DENIED: "an authenticated call lacked a scope or an account feature",
     AuditAction.ACCOUNT_SESSION_END: "the account owner signed out",
     AuditAction.ACCOUNT_SESSION_END_OTHERS: "the account owner signed out every other web session",
@@ -56,6 +62,7 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ACCOUNT_TWOFACTOR_ENABLE: "two-factor authentication was set up (or replaced)",
     AuditAction.ACCOUNT_TWOFACTOR_RECOVERY_RENEW: "a new set of two-factor recovery codes replaced the old one",
     AuditAction.ACCOUNT_TWOFACTOR_RECOVERY_USE: "a two-factor recovery code was used (each works once)",
+    AuditAction.ACCOUNT_TOKEN_REVOKE_LEAK: "an API token found leaked (by a scan or a public report) was revoked",
     AuditAction.ADMIN_ACCOUNT_CREATE: "the administrator created the account",
     AuditAction.ADMIN_ACCOUNT_DELETE: "the administrator deleted the account",
     AuditAction.ADMIN_ACCOUNT_DOMAIN_ADD: "the administrator added a domain to the account",
@@ -63,6 +70,9 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ADMIN_ACCOUNT_PASSWORD: "the administrator set the account's password",
     AuditAction.ADMIN_ACCOUNT_SUSPEND: "the administrator suspended the account",
     AuditAction.ADMIN_ACCOUNT_UNSUSPEND: "the administrator lifted the account's suspension",
+    AuditAction.ADMIN_SECURITY_DISTRUST: "the administrator removed a network from the trusted networks",
+    AuditAction.ADMIN_SECURITY_TRUST: "the administrator trusted a network: its logins are never counted or blocked",
+    AuditAction.ADMIN_SECURITY_UNBLOCK: "the administrator lifted a block on an address or an account",
 }
 
 

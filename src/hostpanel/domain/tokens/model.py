@@ -34,6 +34,7 @@ class ApiToken:
     expires_at: int | None
     last_used_at: int | None = None
     last_used_ip: str | None = None
+    rate_limit: int | None = None  # requests per rate window; None: the server's default, 0: unlimited
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at

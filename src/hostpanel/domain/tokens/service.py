@@ -14,6 +14,8 @@ from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.keyring import Keyring
 from hostpanel.domain.tokens.model import MAX_EPOCH, ApiToken, IssuedToken, TokenQuery, validate_name
 
+MAX_RATE_LIMIT = 1_000_000
+
 
 class TokenService:
     def __init__(self, uow: UnitOfWork, keyring: Keyring, clock: Clock, audit: AuditLog) -> None:
@@ -22,8 +24,18 @@ class TokenService:
         self._clock = clock
         self._audit = audit
 
-    def create(self, principal: Principal, name: str, expires_at: int | None, permissions: Permissions) -> IssuedToken:
-        """Create a token; the returned secret exists nowhere else and can never be produced again."""
+    def create(
+        self,
+        principal: Principal,
+        name: str,
+        expires_at: int | None,
+        permissions: Permissions,
+        *,
+        rate_limit: int | None = None,
+    ) -> IssuedToken:
+        """Create a token; the returned secret exists nowhere else and can never be produced again.
+
+        `rate_limit`: requests per rate window (None: the server's default; 0: unlimited)."""
         account = principal.account
         if not account.is_active:
             raise AccountSuspended(f"The account “{account.username}” is suspended, so it cannot create API tokens.")
@@ -35,6 +47,8 @@ class TokenService:
             raise InvalidInput("expires_at", f"The “{expires_at}” value must be a future date.")
         if expires_at is not None and expires_at > MAX_EPOCH:
             raise InvalidInput("expires_at", f"“{expires_at}” is not a valid UNIX epoch timestamp.")
+        if rate_limit is not None and not 0 <= rate_limit <= MAX_RATE_LIMIT:
+            raise InvalidInput("rate_limit", f"The rate limit must be a whole number from 0 to {MAX_RATE_LIMIT}.")
         if self._uow.tokens.get_by_name(account.id, name) is not None:
             raise Conflict(f"A conflicting API token with the name “{name}” already exists.")
         text = secret.generate()
@@ -49,6 +63,7 @@ class TokenService:
             permissions=permissions,
             created_at=now,
             expires_at=expires_at,
+            rate_limit=rate_limit,
         )
         self._audit.record_by(
             principal,
@@ -58,6 +73,7 @@ class TokenService:
                 "full_access": permissions.full_access,
                 "scopes": permissions.scope_names(),
                 "expires_at": expires_at,
+                **({"rate_limit": rate_limit} if rate_limit is not None else {}),
             },
         )
         return IssuedToken(token=token, secret=text)

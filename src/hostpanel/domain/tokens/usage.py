@@ -36,9 +36,25 @@ class _PendingUse:
             self.first_seen[ip] = min(at, self.first_seen.get(ip, at))
 
 
+@dataclass(frozen=True)
+class NewAddress:
+    """A token's first use from an address, found by a flush (for the owner's optional notice)."""
+
+    account_id: int
+    token_name: str
+    ip: str
+    at: float
+
+
 class UsageRecorder:
-    def __init__(self, clock: Clock, known_addresses: int = 100_000) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        known_addresses: int = 100_000,
+        on_new_addresses: Callable[[list[NewAddress]], None] | None = None,
+    ) -> None:
         self._clock = clock
+        self._on_new_addresses = on_new_addresses
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
         self._pending: dict[int, _PendingUse] = {}
@@ -75,17 +91,22 @@ class UsageRecorder:
             if not batch:
                 return 0
             try:
-                learned = self._write(uow_factory, batch)
+                learned, new = self._write(uow_factory, batch)
             except BaseException:
                 self._restore(batch)
                 raise
             with self._lock:
                 for pair in learned:
                     self._remember(pair)
+            if new and self._on_new_addresses is not None:
+                self._on_new_addresses(new)
             return len(batch)
 
-    def _write(self, uow_factory: Callable[[], UnitOfWork], batch: dict[int, _PendingUse]) -> list[tuple[int, str]]:
+    def _write(
+        self, uow_factory: Callable[[], UnitOfWork], batch: dict[int, _PendingUse]
+    ) -> tuple[list[tuple[int, str]], list[NewAddress]]:
         learned: list[tuple[int, str]] = []
+        new: list[tuple[_PendingUse, NewAddress]] = []
         with uow_factory() as uow:
             audit = AuditLog(uow.audit, self._clock)
             for token_id, use in sorted(batch.items()):
@@ -93,18 +114,22 @@ class UsageRecorder:
                     continue  # revoked since: nothing to remember
                 for ip, at in sorted(use.first_seen.items(), key=lambda item: item[1]):
                     if uow.tokens.remember_ip(token_id, ip, int(at)):
-                        audit.record(
-                            AuditAction.ACCOUNT_TOKEN_NEW_IP,
-                            actor=f"token:{use.token_name}",
-                            account_id=use.account_id,
-                            username=use.username,
-                            ip=ip,
-                            target=use.token_name,
-                            time=at,
-                        )
+                        new.append((use, NewAddress(use.account_id, use.token_name, ip, at)))
                     learned.append((token_id, ip))
+            # By account, so concurrent flushes lock the accounts' audit chains in one order (no deadlock).
+            new.sort(key=lambda item: (item[1].account_id, item[1].at))
+            for use, address in new:
+                audit.record(
+                    AuditAction.ACCOUNT_TOKEN_NEW_IP,
+                    actor=f"token:{use.token_name}",
+                    account_id=use.account_id,
+                    username=use.username,
+                    ip=address.ip,
+                    target=use.token_name,
+                    time=address.at,
+                )
             uow.commit()
-        return learned
+        return learned, [address for _, address in new]
 
     def _restore(self, batch: dict[int, _PendingUse]) -> None:
         with self._lock:

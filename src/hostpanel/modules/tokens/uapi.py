@@ -9,6 +9,8 @@ from hostpanel.api.uapi.listing import ListOptions, Presorted
 from hostpanel.api.uapi.registry import Param, UapiModule
 from hostpanel.domain.permissions import Access, Permissions, Scope, ScopeModule
 from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery, parse_expires_at
+from hostpanel.domain.tokens.review import ReviewPolicy, flags
+from hostpanel.domain.tokens.service import MAX_RATE_LIMIT
 
 module = UapiModule("Tokens", ScopeModule.TOKENS, "Create, review, rename and revoke the account's API tokens.")
 
@@ -25,8 +27,9 @@ _NATIVE_SORTS = {
 }
 
 
-def token_record(token: ApiToken, now: float) -> dict[str, Any]:
-    """cPanel's list fields, then ours: expiry state, scopes and last use (never the secret or its digest)."""
+def token_record(token: ApiToken, now: float, review: ReviewPolicy | None = None) -> dict[str, Any]:
+    """cPanel's list fields, then ours: expiry state, scopes, last use, rate limit and review flags (never the
+    secret or its digest)."""
     permissions = token.permissions
     return {
         "name": token.name,
@@ -39,6 +42,8 @@ def token_record(token: ApiToken, now: float) -> dict[str, Any]:
         "whitelist_ips": None,
         "last_used": token.last_used_at,
         "last_used_ip": token.last_used_ip,
+        "rate_limit": token.rate_limit,
+        "flags": [flag.value for flag in flags(token, now, review or ReviewPolicy())],
     }
 
 
@@ -67,6 +72,11 @@ def create_full_access(call: Call) -> dict[str, Any]:
             repeated=True,
             example="tokens:read",
         ),
+        Param(
+            "rate_limit",
+            "Requests per rate window this token may make (absent: the server's default; 0: unlimited).",
+            type="integer",
+        ),
     ),
 )
 def create(call: Call) -> dict[str, Any]:
@@ -79,8 +89,9 @@ def create(call: Call) -> dict[str, Any]:
         permissions = Permissions.full()
     else:
         permissions = Permissions.of(scopes)
-    issued = call.tokens.create(call.principal, name, expires_at, permissions)
-    return {**token_record(issued.token, call.now), "token": issued.secret}
+    rate_limit = call.args.integer("rate_limit", maximum=MAX_RATE_LIMIT)
+    issued = call.tokens.create(call.principal, name, expires_at, permissions, rate_limit=rate_limit)
+    return {**token_record(issued.token, call.now, call.container.review_policy), "token": issued.secret}
 
 
 @module.function("list", Access.READ, "List the account's tokens, expired ones included.", returns_list=True)
@@ -89,9 +100,9 @@ def list_tokens(call: Call) -> list[dict[str, Any]] | Presorted:
     account_id = call.principal.account.id
     if query is None:
         tokens, _ = call.tokens.page(account_id, TokenQuery())
-        return [token_record(token, call.now) for token in tokens]
+        return [token_record(token, call.now, call.container.review_policy) for token in tokens]
     tokens, total = call.tokens.page(account_id, query)
-    return Presorted([token_record(token, call.now) for token in tokens], total)
+    return Presorted([token_record(token, call.now, call.container.review_policy) for token in tokens], total)
 
 
 def _native_query(options: ListOptions) -> TokenQuery | None:

@@ -22,6 +22,7 @@ ACCOUNT_COLUMNS = (
     accounts.c.status,
     accounts.c.created_at,
     accounts.c.disabled_features,
+    accounts.c.notify_new_ip,
 )
 
 
@@ -34,6 +35,7 @@ def account_from_row(row: RowMapping | Any) -> Account:
         status=AccountStatus(row.status),
         created_at=row.created_at,
         disabled_features=frozenset(json.loads(row.disabled_features)),
+        notify_new_ip=bool(getattr(row, "notify_new_ip", False)),
     )
 
 
@@ -83,6 +85,9 @@ class SqlAccountRepository:
     def set_disabled_features(self, account_id: int, features: frozenset[str]) -> None:
         value = json.dumps(sorted(features))
         self._c.execute(update(accounts).where(accounts.c.id == account_id).values(disabled_features=value))
+
+    def set_notify_new_ip(self, account_id: int, on: bool) -> None:
+        self._c.execute(update(accounts).where(accounts.c.id == account_id).values(notify_new_ip=on))
 
     def add_domain(self, account_id: int, domain: str, created_at: int) -> None:
         try:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, case, delete, func, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql.elements import ColumnElement
 
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.errors import Conflict
@@ -38,6 +37,7 @@ def _token_from_row(row: Any) -> ApiToken:
         expires_at=row.expires_at,
         last_used_at=row.last_used_at,
         last_used_ip=row.last_used_ip,
+        rate_limit=row.rate_limit,
     )
 
 
@@ -56,6 +56,7 @@ class SqlTokenRepository:
         permissions: Permissions,
         created_at: int,
         expires_at: int | None,
+        rate_limit: int | None = None,
     ) -> ApiToken:
         statement = (
             insert(api_tokens)
@@ -69,6 +70,7 @@ class SqlTokenRepository:
                 scopes=" ".join(permissions.scope_names()),
                 created_at=created_at,
                 expires_at=expires_at,
+                rate_limit=rate_limit,
             )
             .returning(*TOKEN_COLUMNS)
         )
@@ -85,17 +87,34 @@ class SqlTokenRepository:
         return _token_from_row(row) if row else None
 
     def find_by_key(self, key: str) -> tuple[ApiToken, Account] | None:
+        found = self._with_accounts(api_tokens.c.key == key)
+        return found[0] if found else None
+
+    def all_with_accounts(self, account_id: int | None = None) -> list[tuple[ApiToken, Account]]:
+        where = api_tokens.c.account_id == account_id if account_id is not None else true()
+        return self._with_accounts(where, order=(accounts.c.username, api_tokens.c.name))
+
+    def expiring_unnoticed(self, before: int, now: int) -> list[tuple[ApiToken, Account]]:
+        c = api_tokens.c
+        where = c.expires_at.is_not(None) & (c.expires_at > now) & (c.expires_at <= before)
+        return self._with_accounts(where & c.expiry_notified_at.is_(None), order=(accounts.c.username, c.name))
+
+    def mark_expiry_noticed(self, token_id: int, at: int) -> None:
+        self._c.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(expiry_notified_at=at))
+
+    def _with_accounts(
+        self, where: ColumnElement[bool], order: tuple[ColumnElement[Any], ...] = ()
+    ) -> list[tuple[ApiToken, Account]]:
         query = (
             select(*TOKEN_COLUMNS, *(column.label(f"{_ACCOUNT}{column.name}") for column in ACCOUNT_COLUMNS))
             .join(accounts, accounts.c.id == api_tokens.c.account_id)
-            .where(api_tokens.c.key == key)
+            .where(where)
+            .order_by(*order)
         )
-        row = self._c.execute(query).first()
-        if row is None:
-            return None
-        fields = row._mapping
-        account = account_from_row(_Prefixed(fields, _ACCOUNT))
-        return _token_from_row(row), account
+        return [
+            (_token_from_row(row), account_from_row(_Prefixed(row._mapping, _ACCOUNT)))
+            for row in self._c.execute(query)
+        ]
 
     def rename(self, token_id: int, new_name: str) -> None:
         try:

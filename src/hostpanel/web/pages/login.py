@@ -28,16 +28,17 @@ def login(ctx: PageContext) -> Response:
     username = str(ctx.form.get("username", "")).strip()
     password = str(ctx.form.get("password", ""))
     target = safe_next(str(ctx.form.get("next", "")))
-    throttle = ctx.container.login_throttle
+    if refusal := ctx.credential_blocked(username):
+        return ctx.locked_out(refusal, "login.html", username=username, next=target)
     try:
         signed = ctx.container.login(ctx.uow).sign_in(username, password, ctx.ip, ctx.request.headers.get("user-agent"))
     except AuthenticationFailed as refused:
-        ctx.delay = throttle.failed(ctx.ip, username)
+        ctx.credential_failed(username)
         return ctx.form_error(refused, "login.html", refused=WRONG_CREDENTIALS, username=username, next=target)
     ctx.start_session(signed.issued)
     if signed.needs_second_factor:
         return ctx.redirect("/login/code", next=target)
-    throttle.succeeded(ctx.ip, username)
+    ctx.container.login_throttle.succeeded(ctx.ip, username)
     return ctx.redirect(target)
 
 
@@ -48,10 +49,12 @@ def code_form(ctx: PageContext) -> Response:
 def code(ctx: PageContext) -> Response:
     session, account = ctx.signed_in_partially()
     target = safe_next(str(ctx.form.get("next", "")))
+    if refusal := ctx.credential_blocked(account.username):
+        return ctx.locked_out(refusal, "login_code.html", next=target)
     try:
         issued = ctx.container.login(ctx.uow).second_factor(session, account, str(ctx.form.get("code", "")), ctx.ip)
     except HostpanelError as refused:
-        ctx.delay = ctx.container.login_throttle.failed(ctx.ip, account.username)
+        ctx.credential_failed(account.username)
         return ctx.form_error(refused, "login_code.html", refused=WRONG_CODE, next=target)
     ctx.container.login_throttle.succeeded(ctx.ip, account.username)
     ctx.start_session(issued)
@@ -75,10 +78,12 @@ def confirm(ctx: PageContext) -> Response:
     session, account = ctx.signed_in()
     target = safe_next(str(ctx.form.get("next", "")))
     password, code_text = str(ctx.form.get("password", "")), str(ctx.form.get("code", ""))
+    needs_code = ctx.container.twofactor(ctx.uow).is_enabled(account)
+    if refusal := ctx.credential_blocked(account.username):
+        return ctx.locked_out(refusal, "confirm.html", needs_code=needs_code, next=target)
     try:
         ctx.container.login(ctx.uow).confirm(session, account, password, code_text, ctx.ip)
     except HostpanelError as refused:
-        ctx.delay = ctx.container.login_throttle.failed(ctx.ip, account.username)
-        needs_code = ctx.container.twofactor(ctx.uow).is_enabled(account)
+        ctx.credential_failed(account.username)
         return ctx.form_error(refused, "confirm.html", needs_code=needs_code, next=target)
     return ctx.redirect(target)

@@ -27,13 +27,15 @@ def change(ctx: PageContext) -> Response:
     if new != str(ctx.form.get("confirm_password", "")):
         mismatch = InvalidInput("confirm_password", "The two new passwords are not the same.")
         return ctx.form_error(mismatch, "password.html", revoke_tokens=revoke_tokens, **_values(ctx))
+    if refusal := ctx.credential_blocked(account.username):
+        return ctx.locked_out(refusal, "password.html", revoke_tokens=revoke_tokens, **_values(ctx))
     try:
         changed = ctx.container.login(ctx.uow).change_password(
             session, account, current=current, new=new, revoke_tokens=revoke_tokens, ip=ctx.ip
         )
     except HostpanelError as error:
         if isinstance(error, AuthenticationFailed):
-            ctx.delay = ctx.container.login_throttle.failed(ctx.ip, account.username)
+            ctx.credential_failed(account.username)
         return ctx.form_error(
             error,
             "password.html",

@@ -88,10 +88,12 @@ def disable(ctx: PageContext) -> Response:
         return denied
     session, account = ctx.signed_in()
     password, code = str(ctx.form.get("password", "")), str(ctx.form.get("code", ""))
+    if refusal := ctx.credential_blocked(account.username):
+        return ctx.locked_out(refusal, "twofactor_disable.html")
     try:
         ctx.container.login(ctx.uow).confirm(session, account, password, code, ctx.ip)
     except HostpanelError as refused:
-        ctx.delay = ctx.container.login_throttle.failed(ctx.ip, account.username)
+        ctx.credential_failed(account.username)
         return ctx.form_error(refused, "twofactor_disable.html")
     ctx.container.twofactor(ctx.uow).disable(ctx.principal)
     return ctx.redirect("/security/two-factor", "twofactor-disabled")

@@ -1,0 +1,66 @@
+"""`POST /leaked-tokens`: anyone who finds a leaked token reports it here, without credentials.
+
+The body is any text (a form field, JSON, a pasted file): every token in it is revoked if live and its owner is
+mailed. The answer is the same whatever the body held, and the work happens after it is sent, so neither the
+words nor the timing of the response tell a reporter whether a token was valid. Reports are rate-limited per address.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from hostpanel.api.uapi import envelope
+from hostpanel.container import Container
+from hostpanel.domain.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+PATH = "/leaked-tokens"
+MAX_REPORT_BYTES = 65536
+RECEIVED = envelope.result(
+    1, messages=["Thank you. Any live API token in the report has been revoked and its owner notified."]
+)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class LeakReports:
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    async def handle(self, request: Request) -> Response:
+        ip = request.client.host if request.client else None
+        try:
+            decision = self._container.rate_limiter.hit(
+                f"leak-report:{ip}", self._container.settings.leak_report_rate_limit
+            )
+        except Unavailable:
+            body = envelope.failure("The system is temporarily unable to take reports. Try again shortly.")
+            return JSONResponse(body, status_code=503, headers={**NO_STORE, "Retry-After": "5"})
+        if decision is not None and not decision.allowed:
+            body = envelope.failure("Too many reports from your address. Try again later.")
+            return JSONResponse(body, status_code=429, headers={**NO_STORE, **decision.headers()})
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_REPORT_BYTES:
+                body = envelope.failure(f"A report may be at most {MAX_REPORT_BYTES} bytes.")
+                return JSONResponse(body, status_code=413, headers=NO_STORE)
+            chunks.append(chunk)
+        text = b"".join(chunks).decode("utf-8", "replace")
+        return JSONResponse(
+            RECEIVED, status_code=202, headers=NO_STORE, background=BackgroundTask(self._revoke, text, ip)
+        )
+
+    def _revoke(self, text: str, ip: str | None) -> None:
+        try:
+            with self._container.uow() as uow:
+                revoked = self._container.leaks(uow).revoke_all_in(text, "a public leak report", "public", ip)
+                uow.commit()
+            if revoked:
+                log.info("a leak report from %s revoked %d token(s)", ip, revoked)
+        except Exception:
+            log.exception("a leak report could not be processed")

@@ -1,0 +1,280 @@
+"""Brute-force protection in cPHulk's manner: failed logins counted per source address and per account.
+
+Past a tier's threshold of failures within its window, the address (or account) is refused for the tier's lockout;
+each further lockout of the same key within a day lasts `growth` times longer, up to `max_lockout`. Password logins
+count against the address and the account; token failures count against the address only, under their own tier,
+since a 160-bit token cannot be guessed: bad tokens sent in a user's name never lock that user out elsewhere.
+Trusted networks are never counted nor refused. The refusal is the same whether or not the account exists.
+
+Interfaces call `check()` before verifying credentials and `record_failure()` after a failed verification.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from hostpanel.domain.audit.service import AuditLog
+from hostpanel.domain.audit.tags import AuditAction, Outcome
+from hostpanel.domain.clock import Clock
+from hostpanel.domain.errors import InvalidInput
+from hostpanel.domain.ports import UnitOfWork
+
+DAY = 86400.0
+MAX_SUBJECT = 100  # counter keys stay bounded whatever a caller sends as a username
+
+
+class LoginKind(StrEnum):
+    PASSWORD = "password"
+    TOKEN = "token"
+
+
+class KeyKind(StrEnum):
+    """What a counter counts: password failures per address, per account, and token failures per address."""
+
+    IP = "ip"
+    ACCOUNT = "account"
+    TOKEN_IP = "token-ip"
+
+
+@dataclass(frozen=True)
+class Tier:
+    failures: int
+    window: float
+    lockout: float
+
+
+@dataclass(frozen=True)
+class LockoutPolicy:
+    """cPHulk's defaults for passwords; 20 token failures in 10 minutes for scanners."""
+
+    ip: tuple[Tier, ...] = (Tier(5, 900, 900), Tier(30, DAY, DAY))
+    account: tuple[Tier, ...] = (Tier(15, 300, 300),)
+    token_ip: tuple[Tier, ...] = (Tier(20, 600, 600),)
+    growth: float = 2.0
+    max_lockout: float = DAY
+
+    def tiers(self, kind: KeyKind) -> tuple[Tier, ...]:
+        found = {KeyKind.IP: self.ip, KeyKind.ACCOUNT: self.account, KeyKind.TOKEN_IP: self.token_ip}[kind]
+        return tuple(tier for tier in found if tier.failures > 0)
+
+
+@dataclass(frozen=True)
+class Block:
+    key: str
+    until: float
+    lockouts: int
+    blocked_at: float
+
+    @property
+    def kind(self) -> KeyKind:
+        return KeyKind(self.key.partition(":")[0])
+
+    @property
+    def subject(self) -> str:
+        return self.key.partition(":")[2]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The caller must wait `retry_after` seconds; says nothing about whether the account exists."""
+
+    retry_after: int
+    message: str = "Too many failed login attempts. Try again later."
+
+
+class FailureStore(Protocol):
+    """Failure counters and blocks, shared by every process (the database, or Redis)."""
+
+    def blocked_until(self, keys: Sequence[str], now: float) -> float | None:
+        """The latest end among the keys' blocks still in force at `now`, or None."""
+        ...
+
+    def add_failure(self, key: str, at: float, horizon: float) -> list[float]:
+        """Record a failure; return the key's failure times since `at - horizon` (older ones may be dropped)."""
+        ...
+
+    def get_block(self, key: str) -> Block | None: ...
+
+    def put_block(self, block: Block) -> None: ...
+
+    def blocks(self, now: float) -> list[Block]:
+        """Blocks in force at `now`, soonest end first."""
+        ...
+
+    def clear(self, key: str) -> bool:
+        """Forget the key's block and failures; True if a block was in force or failures were counted."""
+        ...
+
+
+class TrustedNetworks(Protocol):
+    def all(self) -> list[tuple[str, str]]:
+        """(network in CIDR form, note) pairs."""
+        ...
+
+    def add(self, network: str, note: str, at: int) -> bool:
+        """False when it was already there."""
+        ...
+
+    def remove(self, network: str) -> bool: ...
+
+
+def parse_network(text: str) -> str:
+    """An address or CIDR range in canonical form (`10.0.0.0/8`, `2001:db8::/32`), or InvalidInput."""
+    try:
+        return str(ipaddress.ip_network(text.strip(), strict=False))
+    except ValueError:
+        raise InvalidInput("network", f"“{text}” is not an IP address or a CIDR range.") from None
+
+
+def is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def counter_key(kind: KeyKind, subject: str) -> str:
+    return f"{kind}:{subject[:MAX_SUBJECT]}"
+
+
+class LoginGuard:
+    def __init__(
+        self,
+        store: FailureStore,
+        trusted: TrustedNetworks,
+        policy: LockoutPolicy,
+        clock: Clock,
+        uow_factory: Callable[[], UnitOfWork],
+    ) -> None:
+        self._store = store
+        self._trusted = trusted
+        self._policy = policy
+        self._clock = clock
+        self._uow_factory = uow_factory
+
+    def check(self, ip: str | None, username: str | None, kind: LoginKind) -> Refusal | None:
+        """Before verifying credentials: a refusal if the address (or, for passwords, the account) is blocked.
+
+        One read of the store; the trusted networks are read only when a block is found."""
+        now = self._clock.now()
+        until = self._store.blocked_until(self._checked_keys(ip, username, kind), now)
+        if until is None or self._is_trusted(ip):
+            return None
+        return Refusal(retry_after=max(1, math.ceil(until - now)))
+
+    def record_failure(self, ip: str | None, username: str | None, kind: LoginKind) -> Refusal | None:
+        """After a failed verification: count it; a refusal if this failure started a block."""
+        if self._is_trusted(ip):
+            return None
+        now = self._clock.now()
+        started: list[Block] = []
+        for key_kind, subject in self._counted(ip, username, kind):
+            key = counter_key(key_kind, subject)
+            tiers = self._policy.tiers(key_kind)
+            if not tiers:
+                continue
+            times = self._store.add_failure(key, now, max(tier.window for tier in tiers))
+            reached = [tier for tier in tiers if sum(1 for at in times if at > now - tier.window) >= tier.failures]
+            if reached:
+                started.append(self._block(key, max(tier.lockout for tier in reached), now))
+        if not started:
+            return None
+        self._audit_blocks(started, username, ip)
+        return Refusal(retry_after=max(1, math.ceil(max(block.until for block in started) - now)))
+
+    def blocks(self) -> list[Block]:
+        return self._store.blocks(self._clock.now())
+
+    def unblock(self, subject: str) -> list[str]:
+        """Lift the blocks and counters of an address (`1.2.3.4`) or an account (`alice`); the keys cleared."""
+        subject = subject.strip()
+        kinds = (KeyKind.IP, KeyKind.TOKEN_IP) if is_address(subject) else (KeyKind.ACCOUNT,)
+        if is_address(subject):
+            subject = str(ipaddress.ip_address(subject))
+        cleared = [key for key in (counter_key(kind, subject) for kind in kinds) if self._store.clear(key)]
+        if cleared:
+            with self._uow_factory() as uow:
+                account = uow.accounts.get_by_username(subject) if not is_address(subject) else None
+                AuditLog(uow.audit, self._clock).record(
+                    AuditAction.ADMIN_SECURITY_UNBLOCK,
+                    actor="admin",
+                    account_id=account.id if account else None,
+                    username=account.username if account else None,
+                    target=subject,
+                    details={"keys": cleared},
+                )
+                uow.commit()
+        return cleared
+
+    def trusted(self) -> list[tuple[str, str]]:
+        return self._trusted.all()
+
+    def trust(self, network: str, note: str = "") -> str:
+        canonical = parse_network(network)
+        if self._trusted.add(canonical, note[:200], int(self._clock.now())):
+            self._audit_admin(AuditAction.ADMIN_SECURITY_TRUST, canonical, {"note": note[:200]})
+        return canonical
+
+    def distrust(self, network: str) -> bool:
+        canonical = parse_network(network)
+        removed = self._trusted.remove(canonical)
+        if removed:
+            self._audit_admin(AuditAction.ADMIN_SECURITY_DISTRUST, canonical, {})
+        return removed
+
+    def _is_trusted(self, ip: str | None) -> bool:
+        if ip is None or not is_address(ip):
+            return False
+        address = ipaddress.ip_address(ip)
+        return any(address in ipaddress.ip_network(network) for network, _ in self._trusted.all())
+
+    def _block(self, key: str, lockout: float, now: float) -> Block:
+        previous = self._store.get_block(key)
+        recent = previous is not None and previous.blocked_at > now - self._policy.max_lockout
+        lockouts = previous.lockouts + 1 if recent and previous is not None else 1
+        duration = min(lockout * self._policy.growth ** (lockouts - 1), max(lockout, self._policy.max_lockout))
+        block = Block(key=key, until=now + duration, lockouts=lockouts, blocked_at=now)
+        self._store.put_block(block)
+        return block
+
+    def _audit_blocks(self, blocks: list[Block], username: str | None, ip: str | None) -> None:
+        with self._uow_factory() as uow:
+            audit = AuditLog(uow.audit, self._clock)
+            for block in blocks:
+                account = uow.accounts.get_by_username(block.subject) if block.kind == KeyKind.ACCOUNT else None
+                audit.record(
+                    AuditAction.ACCOUNT_AUTH_LOCKOUT,
+                    actor="system",
+                    account_id=account.id if account else None,
+                    username=username,
+                    ip=ip,
+                    target=block.key,
+                    outcome=Outcome.DENIED,
+                    details={"until": int(block.until), "lockouts": block.lockouts},
+                )
+            uow.commit()
+
+    def _audit_admin(self, action: AuditAction, target: str, details: dict[str, str]) -> None:
+        with self._uow_factory() as uow:
+            AuditLog(uow.audit, self._clock).record(action, actor="admin", target=target, details=dict(details))
+            uow.commit()
+
+    @staticmethod
+    def _checked_keys(ip: str | None, username: str | None, kind: LoginKind) -> list[str]:
+        keys = [counter_key(KeyKind.IP, ip), counter_key(KeyKind.TOKEN_IP, ip)] if ip else []
+        if kind == LoginKind.PASSWORD and username:
+            keys.append(counter_key(KeyKind.ACCOUNT, username))
+        return keys
+
+    @staticmethod
+    def _counted(ip: str | None, username: str | None, kind: LoginKind) -> list[tuple[KeyKind, str]]:
+        if kind == LoginKind.TOKEN:
+            return [(KeyKind.TOKEN_IP, ip)] if ip else []
+        counted = [(KeyKind.IP, ip)] if ip else []
+        return counted + ([(KeyKind.ACCOUNT, username)] if username else [])

@@ -1,0 +1,72 @@
+"""Telling an account's owner about events on their tokens, by mail to the account's contact address.
+
+Notices never carry a secret: a token is named by its name, never by its value.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+from hostpanel.domain.accounts.model import Account
+
+log = logging.getLogger(__name__)
+
+
+class Notifier(Protocol):
+    def send(self, to: str, subject: str, body: str) -> None:
+        """Deliver one message or raise."""
+        ...
+
+
+@dataclass(frozen=True)
+class Notice:
+    subject: str
+    body: str
+
+
+def _when(epoch: float) -> str:
+    return datetime.datetime.fromtimestamp(epoch, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def leaked_token_revoked(account: Account, token_name: str, source: str) -> Notice:
+    return Notice(
+        f"API token “{token_name}” was revoked because it leaked",
+        f"Hello {account.username},\n\nYour API token “{token_name}” was found where others can read it "
+        f"({source}), so it has been revoked: requests made with it are now refused.\n\n"
+        "Create a new token for whatever used it, keep it out of code and shared files, and review your account's "
+        "activity log for requests you do not recognise.\n",
+    )
+
+
+def tokens_expiring(account: Account, tokens: list[tuple[str, int]]) -> Notice:
+    lines = "\n".join(f"  - {name}: expires {_when(expires_at)}" for name, expires_at in tokens)
+    noun = "token expires" if len(tokens) == 1 else "tokens expire"
+    return Notice(
+        f"{len(tokens)} API {noun} soon",
+        f"Hello {account.username},\n\nThese API tokens stop working soon:\n{lines}\n\n"
+        "Create replacements before then, and revoke the old ones once nothing uses them.\n",
+    )
+
+
+def token_used_from_new_address(account: Account, token_name: str, ip: str, at: float) -> Notice:
+    return Notice(
+        f"API token “{token_name}” was used from a new address",
+        f"Hello {account.username},\n\nYour API token “{token_name}” was used from {ip} at {_when(at)}, an address "
+        "it had not been used from before.\n\nIf that was not you or one of your scripts, revoke the token now.\n",
+    )
+
+
+def deliver(notifier: Notifier, account: Account, notice: Notice) -> bool:
+    """Send to the account's contact address; False (and a log line) when it has none or delivery fails."""
+    if not account.email:
+        log.info("no notice sent to %s: the account has no contact address", account.username)
+        return False
+    try:
+        notifier.send(account.email, notice.subject, notice.body)
+    except Exception as error:  # a notice must never break the action that caused it
+        log.warning("notice to %s not delivered: %s", account.username, type(error).__name__)
+        return False
+    return True

@@ -1,0 +1,90 @@
+"""Login failure counters, blocks and trusted networks in the database (shared by every process)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
+
+from hostpanel.domain.security.lockout import Block
+from hostpanel.storage.engine import WRITE_OPTION
+from hostpanel.storage.repositories.errors import is_unique_violation
+from hostpanel.storage.tables import auth_blocks, auth_failures, trusted_networks
+
+_KEEP_BLOCKS = 2 * 86400.0  # expired blocks are kept a while: a repeat offence within a day locks out longer
+
+
+def _writer(engine: Engine) -> Connection:
+    return engine.connect().execution_options(**{WRITE_OPTION: True})
+
+
+class SqlFailureStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def blocked_until(self, keys: Sequence[str], now: float) -> float | None:
+        if not keys:
+            return None
+        query = select(func.max(auth_blocks.c.until)).where(auth_blocks.c.key.in_(keys), auth_blocks.c.until > now)
+        with self._engine.connect() as connection:
+            until = connection.execute(query).scalar()
+        return float(until) if until is not None else None
+
+    def add_failure(self, key: str, at: float, horizon: float) -> list[float]:
+        with _writer(self._engine) as connection, connection.begin():
+            old = (auth_failures.c.key == key) & (auth_failures.c.at <= at - horizon)
+            connection.execute(delete(auth_failures).where(old))
+            connection.execute(insert(auth_failures).values(key=key, at=at))
+            query = select(auth_failures.c.at).where(auth_failures.c.key == key).order_by(auth_failures.c.at)
+            return [float(value) for value in connection.execute(query).scalars()]
+
+    def get_block(self, key: str) -> Block | None:
+        with self._engine.connect() as connection:
+            row = connection.execute(select(auth_blocks).where(auth_blocks.c.key == key)).first()
+        return Block(row.key, row.until, row.lockouts, row.blocked_at) if row else None
+
+    def put_block(self, block: Block) -> None:
+        values = {"until": block.until, "lockouts": block.lockouts, "blocked_at": block.blocked_at}
+        with _writer(self._engine) as connection, connection.begin():
+            connection.execute(delete(auth_blocks).where(auth_blocks.c.until < block.blocked_at - _KEEP_BLOCKS))
+            if connection.execute(update(auth_blocks).where(auth_blocks.c.key == block.key).values(values)).rowcount:
+                return
+            connection.execute(insert(auth_blocks).values(key=block.key, **values))
+
+    def blocks(self, now: float) -> list[Block]:
+        query = select(auth_blocks).where(auth_blocks.c.until > now).order_by(auth_blocks.c.until, auth_blocks.c.key)
+        with self._engine.connect() as connection:
+            return [Block(row.key, row.until, row.lockouts, row.blocked_at) for row in connection.execute(query)]
+
+    def clear(self, key: str) -> bool:
+        with _writer(self._engine) as connection, connection.begin():
+            blocks = connection.execute(delete(auth_blocks).where(auth_blocks.c.key == key)).rowcount
+            failures = connection.execute(delete(auth_failures).where(auth_failures.c.key == key)).rowcount
+        return bool(blocks or failures)
+
+
+class SqlTrustedNetworks:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def all(self) -> list[tuple[str, str]]:
+        query = select(trusted_networks.c.network, trusted_networks.c.note).order_by(trusted_networks.c.network)
+        with self._engine.connect() as connection:
+            return [(row.network, row.note) for row in connection.execute(query)]
+
+    def add(self, network: str, note: str, at: int) -> bool:
+        try:
+            with _writer(self._engine) as connection, connection.begin():
+                connection.execute(insert(trusted_networks).values(network=network, note=note, created_at=at))
+        except IntegrityError as error:
+            if is_unique_violation(error):
+                return False
+            raise
+        return True
+
+    def remove(self, network: str) -> bool:
+        with _writer(self._engine) as connection, connection.begin():
+            statement = delete(trusted_networks).where(trusted_networks.c.network == network)
+            return bool(connection.execute(statement).rowcount)

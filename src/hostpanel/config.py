@@ -25,6 +25,15 @@ class Settings(BaseSettings):
     password_memory_kib: int = Field(default=65536, ge=8, description="argon2id memory for account passwords.")
     password_parallelism: int = Field(default=4, ge=1, description="argon2id lanes for account passwords.")
     max_request_bytes: int = Field(default=1_048_576, ge=1024, description="Largest API request body accepted.")
+    max_upload_bytes: int = Field(
+        default=104_857_600, ge=1024, description="Largest multipart upload request (all its files together)."
+    )
+    max_file_content_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest file Fileman's get_file_content and save_file_content handle."
+    )
+    mail_dir: Path | None = Field(
+        default=None, description="Where the Dovecot passwd-file and the virtual alias map are written."
+    )
     forwarded_allow_ips: str | None = Field(
         default=None, description="Proxies whose X-Forwarded-For is trusted (comma-separated), as in uvicorn."
     )
@@ -58,3 +67,7 @@ class Settings(BaseSettings):
     @property
     def homes_dir(self) -> Path:
         return self.home_dir / "homes"
+
+    @property
+    def mail_path(self) -> Path:
+        return (self.mail_dir or self.home_dir / "mail").expanduser().resolve()

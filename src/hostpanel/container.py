@@ -11,8 +11,13 @@ from hostpanel.domain.accounts.passwords import HashingCost, PasswordHasher
 from hostpanel.domain.accounts.service import AccountService
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.clock import Clock, SystemClock
+from hostpanel.domain.files.jail import Jail
+from hostpanel.domain.files.service import FileService
+from hostpanel.domain.files.staging import STAGING_DIR, Staging
 from hostpanel.domain.ports import UnitOfWork
+from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
+from hostpanel.domain.tokens.restrictions import FilemanPaths
 from hostpanel.domain.tokens.service import TokenService
 from hostpanel.domain.tokens.usage import UsageRecorder
 from hostpanel.keys import ServerKeys, load_key_file
@@ -27,6 +32,7 @@ class Container:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.homes = FilesystemHomes(settings.homes_dir)
+        self.staging = Staging(settings.homes_dir / STAGING_DIR)
         self.usage = UsageRecorder(self.clock)
 
     @cached_property
@@ -64,6 +70,16 @@ class Container:
 
     def accounts(self, uow: UnitOfWork) -> AccountService:
         return AccountService(uow, self.hasher, self.clock, self.homes, self.audit(uow))
+
+    def jail(self, principal: Principal) -> Jail:
+        """The account's home as the principal may see it (a token's `fileman_paths` apply)."""
+        account = principal.account.username
+        return Jail(self.homes.path_for(account), account, principal.restrictions.get(FilemanPaths))
+
+    def files(self, principal: Principal, uow: UnitOfWork) -> FileService:
+        return FileService(
+            self.jail(principal), self.staging, self.audit(uow), principal, self.settings.max_file_content_bytes
+        )
 
     def flush_usage(self) -> int:
         return self.usage.flush(self.uow)

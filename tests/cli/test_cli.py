@@ -72,7 +72,7 @@ def test_account_lifecycle(env: dict[str, str]) -> None:
     hostpanel(env, "account", "unsuspend", "alice")
     hostpanel(env, "account", "passwd", "alice", "--password-stdin", stdin="Another-Long-Passphrase-7\n")
     features = json.loads(hostpanel(env, "account", "features", "alice", "--disable", "apitokens", "--json").stdout)
-    assert features == {"apitokens": False}
+    assert features["apitokens"] is False and all(on for name, on in features.items() if name != "apitokens")
     hostpanel(env, "account", "add-domain", "alice", "Alice-Two.test")
     assert json.loads(hostpanel(env, "account", "list", "--json").stdout)[0]["domains"] == [
         "alice.test",
@@ -131,6 +131,9 @@ def test_token_lifecycle_and_the_json_contract(env: dict[str, str]) -> None:
         "features",
         "scopes",
         "whitelist_ips",
+        "fileman_paths",
+        "email_domains",
+        "read_only",
         "last_used",
         "last_used_ip",
     }
@@ -156,3 +159,29 @@ def test_token_lifecycle_and_the_json_contract(env: dict[str, str]) -> None:
     assert secret not in json.dumps(events)
     only = hostpanel(env, "audit", "--action", "account:token:rename", "--since", "1h", "--json").stdout
     assert len(only.splitlines()) == 1
+
+
+def test_token_restrictions_on_the_command_line(env: dict[str, str]) -> None:
+    created = json.loads(
+        hostpanel(
+            env,
+            *("token", "create", "alice", "deploy", "--scope", "fileman:write", "--path", "public_html/app/"),
+            *("--mail-domain", "alice.test", "--allow-ip", "192.0.2.0/24", "--allow-ip", "2001:db8::1", "--read-only"),
+            "--json",
+        ).stdout
+    )
+    expected = {
+        "fileman_paths": ["public_html/app"],
+        "email_domains": ["alice.test"],
+        "whitelist_ips": ["192.0.2.0/24", "2001:0db8:0000:0000:0000:0000:0000:0001"],
+        "read_only": 1,
+    }
+    assert {key: created[key] for key in expected} == expected
+    [listed] = json.loads(hostpanel(env, "token", "list", "alice", "--json").stdout)
+    assert {key: listed[key] for key in expected} == expected
+    table = hostpanel({**env, "COLUMNS": "250"}, "token", "list", "alice").stdout
+    assert "fileman_paths=public_html/app" in table and "read_only" in table
+    bad = error_line(hostpanel(env, "token", "create", "alice", "x", "--allow-ip", "nope", check=False))
+    assert bad == "Invalid IP address or CIDR range specified: nope"
+    foreign = error_line(hostpanel(env, "token", "create", "alice", "x", "--mail-domain", "bob.test", check=False))
+    assert foreign == "The domain “bob.test” does not belong to this account."

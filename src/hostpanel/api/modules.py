@@ -5,8 +5,9 @@ from __future__ import annotations
 from hostpanel.api.uapi.registry import Registry
 from hostpanel.modules.activitylog.uapi import module as activitylog
 from hostpanel.modules.features.uapi import module as features
+from hostpanel.modules.fileman.uapi import module as fileman
 from hostpanel.modules.tokens.uapi import module as tokens
 
 
 def default_registry() -> Registry:
-    return Registry([activitylog, features, tokens])
+    return Registry([activitylog, features, fileman, tokens])

@@ -11,6 +11,7 @@ from hostpanel.domain.accounts.model import Account, AccountStatus
 from hostpanel.domain.audit.model import AuditEvent, AuditQuery
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.tokens.model import ApiToken, TokenQuery
+from hostpanel.domain.tokens.restrictions import Restrictions
 
 
 class AccountRepository(Protocol):
@@ -53,6 +54,7 @@ class TokenRepository(Protocol):
         permissions: Permissions,
         created_at: int,
         expires_at: int | None,
+        restrictions: Restrictions = ...,
     ) -> ApiToken:
         """Insert a token; raises Conflict if the account already has one with this name."""
         ...

@@ -68,6 +68,7 @@ api_tokens = Table(
     Column("expires_at", BigInteger),
     Column("last_used_at", BigInteger),
     Column("last_used_ip", String(45)),
+    Column("restrictions", Text, nullable=False, server_default="{}"),  # JSON: domain/tokens/restrictions.py
     UniqueConstraint("account_id", "name"),
     Index(None, "account_id", "created_at", "name"),
 )

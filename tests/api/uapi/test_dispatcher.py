@@ -166,6 +166,9 @@ def test_list_shows_review_fields_and_never_secrets(
         "features",
         "scopes",
         "whitelist_ips",
+        "fileman_paths",
+        "email_domains",
+        "read_only",
         "last_used",
         "last_used_ip",
     }
@@ -225,7 +228,7 @@ def test_a_feature_switched_off_stops_even_full_access_tokens(
     body = uapi(client.get("/execute/Tokens/list", headers=headers), status=0)
     assert body["errors"] == ["You do not have the feature “apitokens”."]
     features = uapi(client.get("/execute/Features/list_features", headers=headers), status=1)
-    assert features["data"] == {"apitokens": 0}
+    assert features["data"] == {"apitokens": 0, "backup": 1, "filemanager": 1, "forwarders": 1, "popaccts": 1}
     has = uapi(client.get("/execute/Features/has_feature?name=apitokens", headers=headers), status=1)
     assert has["data"] == 0 and has["messages"] == ["The feature “apitokens” exists but is not enabled."]
 

@@ -39,6 +39,7 @@ class UapiFunction:
     params: tuple[Param, ...]
     handler: Handler
     returns_list: bool
+    accepts_uploads: bool = False
 
     @property
     def writes(self) -> bool:
@@ -70,6 +71,7 @@ class UapiModule:
         params: Iterable[Param] = (),
         returns_list: bool = False,
         feature: Feature | None = _UNSET,
+        accepts_uploads: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.functions[name] = UapiFunction(
@@ -81,6 +83,7 @@ class UapiModule:
                 params=tuple(params),
                 handler=handler,
                 returns_list=returns_list,
+                accepts_uploads=accepts_uploads,
             )
             return handler
 

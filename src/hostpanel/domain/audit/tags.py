@@ -12,7 +12,22 @@ from enum import StrEnum
 
 class AuditAction(StrEnum):
     ACCOUNT_AUTH_FAILURE = "account:auth:failure"
+    ACCOUNT_BACKUP_CREATE = "account:backup:create"
+    ACCOUNT_BACKUP_FINISH = "account:backup:finish"
+    ACCOUNT_BACKUP_RESTORE = "account:backup:restore"
+    ACCOUNT_FILE_DELETE = "account:file:delete"
+    ACCOUNT_FILE_MKDIR = "account:file:mkdir"
+    ACCOUNT_FILE_MOVE = "account:file:move"
+    ACCOUNT_FILE_TRASH = "account:file:trash"
+    ACCOUNT_FILE_WRITE = "account:file:write"
+    ACCOUNT_FORWARDER_CREATE = "account:forwarder:create"
+    ACCOUNT_FORWARDER_DELETE = "account:forwarder:delete"
+    ACCOUNT_MAILBOX_CREATE = "account:mailbox:create"
+    ACCOUNT_MAILBOX_DELETE = "account:mailbox:delete"
+    ACCOUNT_MAILBOX_PASSWORD = "account:mailbox:password"
+    ACCOUNT_MAILBOX_QUOTA = "account:mailbox:quota"
     ACCOUNT_PERMISSION_DENIED = "account:permission:denied"
+    ACCOUNT_RESTRICTION_DENIED = "account:restriction:denied"
     ACCOUNT_TOKEN_CREATE = "account:token:create"
     ACCOUNT_TOKEN_NEW_IP = "account:token:new_ip"
     ACCOUNT_TOKEN_RENAME = "account:token:rename"
@@ -25,11 +40,30 @@ class AuditAction(StrEnum):
     ADMIN_ACCOUNT_PASSWORD = "admin:account:password"
     ADMIN_ACCOUNT_SUSPEND = "admin:account:suspend"
     ADMIN_ACCOUNT_UNSUSPEND = "admin:account:unsuspend"
+    ADMIN_BACKUP_CREATE = "admin:backup:create"
+    ADMIN_BACKUP_FINISH = "admin:backup:finish"
+    ADMIN_BACKUP_RESTORE = "admin:backup:restore"
 
 
 ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ACCOUNT_AUTH_FAILURE: "an API request's credentials were refused (the reason kept, never the secret)",
+    AuditAction.ACCOUNT_BACKUP_CREATE: "a full backup of the account was started",
+    AuditAction.ACCOUNT_BACKUP_FINISH: "a backup job ended (outcome success or failure, with the reason)",
+    AuditAction.ACCOUNT_BACKUP_RESTORE: "files were restored from a backup",
+    AuditAction.ACCOUNT_FILE_DELETE: "a file or folder was deleted for good",
+    AuditAction.ACCOUNT_FILE_MKDIR: "a folder was created",
+    AuditAction.ACCOUNT_FILE_MOVE: "a file or folder was renamed or moved",
+    AuditAction.ACCOUNT_FILE_TRASH: "a file or folder was moved to the trash, or the trash was emptied",
+    AuditAction.ACCOUNT_FILE_WRITE: "a file was saved or uploaded",
+    AuditAction.ACCOUNT_FORWARDER_CREATE: "an email forwarder was added",
+    AuditAction.ACCOUNT_FORWARDER_DELETE: "an email forwarder was deleted",
+    AuditAction.ACCOUNT_MAILBOX_CREATE: "a mailbox was created",
+    AuditAction.ACCOUNT_MAILBOX_DELETE: "a mailbox was deleted",
+    AuditAction.ACCOUNT_MAILBOX_PASSWORD: "a mailbox's password was changed",
+    AuditAction.ACCOUNT_MAILBOX_QUOTA: "a mailbox's quota was changed",
     AuditAction.ACCOUNT_PERMISSION_DENIED: "an authenticated call lacked a scope or an account feature",
+    AuditAction.ACCOUNT_RESTRICTION_DENIED: "a token restriction (read_only, fileman_paths, ...) refused a call; "
+    "the restriction is named",
     AuditAction.ACCOUNT_TOKEN_CREATE: "an API token was created",
     AuditAction.ACCOUNT_TOKEN_NEW_IP: "an API token was used from an address it had not been used from before",
     AuditAction.ACCOUNT_TOKEN_RENAME: "an API token was renamed",
@@ -41,6 +75,9 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ADMIN_ACCOUNT_PASSWORD: "the administrator set the account's password",
     AuditAction.ADMIN_ACCOUNT_SUSPEND: "the administrator suspended the account",
     AuditAction.ADMIN_ACCOUNT_UNSUSPEND: "the administrator lifted the account's suspension",
+    AuditAction.ADMIN_BACKUP_CREATE: "the administrator started a full backup of the account",
+    AuditAction.ADMIN_BACKUP_FINISH: "a backup job the administrator started ended",
+    AuditAction.ADMIN_BACKUP_RESTORE: "the administrator restored files from a backup",
 }
 
 

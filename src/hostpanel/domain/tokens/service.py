@@ -5,13 +5,21 @@ from __future__ import annotations
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction
 from hostpanel.domain.clock import Clock
-from hostpanel.domain.errors import AccountSuspended, Conflict, InvalidInput, NotFound, PermissionDenied
+from hostpanel.domain.errors import (
+    AccountSuspended,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RestrictionDenied,
+)
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.keyring import Keyring
 from hostpanel.domain.tokens.model import ApiToken, IssuedToken, TokenQuery, validate_name
+from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, EmailDomains, Restrictions
 
 
 class TokenService:
@@ -21,13 +29,21 @@ class TokenService:
         self._clock = clock
         self._audit = audit
 
-    def create(self, principal: Principal, name: str, expires_at: int | None, permissions: Permissions) -> IssuedToken:
+    def create(
+        self,
+        principal: Principal,
+        name: str,
+        expires_at: int | None,
+        permissions: Permissions,
+        restrictions: Restrictions = NO_RESTRICTIONS,
+    ) -> IssuedToken:
         """Create a token; the returned secret exists nowhere else and can never be produced again."""
         account = principal.account
         if not account.is_active:
             raise AccountSuspended(f"The account “{account.username}” is suspended, so it cannot create API tokens.")
         validate_name(name)
         _check_no_escalation(principal, permissions)
+        _check_restrictions(principal, restrictions, self._uow.accounts.domains(account.id))
         now = int(self._clock.now())
         if expires_at is not None and expires_at <= now:
             raise InvalidInput("expires_at", f"The “{expires_at}” value must be a future date.")
@@ -45,6 +61,7 @@ class TokenService:
             permissions=permissions,
             created_at=now,
             expires_at=expires_at,
+            restrictions=restrictions,
         )
         self._audit.record_by(
             principal,
@@ -54,6 +71,7 @@ class TokenService:
                 "full_access": permissions.full_access,
                 "scopes": permissions.scope_names(),
                 "expires_at": expires_at,
+                "restrictions": restrictions.describe(),
             },
         )
         return IssuedToken(token=token, secret=text)
@@ -101,3 +119,19 @@ def _check_no_escalation(principal: Principal, wanted: Permissions) -> None:
         f"An API token can only create tokens with permissions it holds itself; it lacks “{missing}”.",
         missing=missing,
     )
+
+
+def _check_restrictions(principal: Principal, wanted: Restrictions, account_domains: list[str]) -> None:
+    """A token mints only tokens at least as restricted as itself; mail domains must be the account's own."""
+    loosened = principal.restrictions.uncovered(wanted)
+    if loosened is not None:
+        raise RestrictionDenied(
+            "An API token can only create tokens at least as restricted as itself: the new token must keep the "
+            f"restriction “{loosened.key}” ({loosened.describe()}) or a narrower one.",
+            loosened.key,
+            detail=loosened.describe(),
+        )
+    domains = wanted.get(EmailDomains)
+    for domain in domains.domains if domains else ():
+        if domain not in account_domains:
+            raise InvalidInput("email_domain", f"The domain “{domain}” does not belong to this account.")

@@ -13,6 +13,7 @@ from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.errors import Conflict
 from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery
+from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
 from hostpanel.storage.repositories.accounts import ACCOUNT_COLUMNS, account_from_row
 from hostpanel.storage.repositories.errors import is_unique_violation
 from hostpanel.storage.tables import accounts, api_tokens, token_addresses
@@ -37,6 +38,7 @@ def _token_from_row(row: Any) -> ApiToken:
         expires_at=row.expires_at,
         last_used_at=row.last_used_at,
         last_used_ip=row.last_used_ip,
+        restrictions=Restrictions.from_json(row.restrictions),
     )
 
 
@@ -55,6 +57,7 @@ class SqlTokenRepository:
         permissions: Permissions,
         created_at: int,
         expires_at: int | None,
+        restrictions: Restrictions = NO_RESTRICTIONS,
     ) -> ApiToken:
         statement = (
             insert(api_tokens)
@@ -68,6 +71,7 @@ class SqlTokenRepository:
                 scopes=" ".join(permissions.scope_names()),
                 created_at=created_at,
                 expires_at=expires_at,
+                restrictions=restrictions.to_json(),
             )
             .returning(*TOKEN_COLUMNS)
         )

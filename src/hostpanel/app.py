@@ -68,6 +68,7 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(container.recover)
         flusher = UsageFlusher(container)
         flusher.start()
         try:

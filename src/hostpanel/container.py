@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 
 from sqlalchemy import Engine
@@ -25,6 +26,8 @@ from hostpanel.storage.engine import make_engine
 from hostpanel.storage.homes import FilesystemHomes
 from hostpanel.storage.migrate import check_schema
 from hostpanel.storage.unit_of_work import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
 
 
 class Container:
@@ -80,6 +83,12 @@ class Container:
         return FileService(
             self.jail(principal), self.staging, self.audit(uow), principal, self.settings.max_file_content_bytes
         )
+
+    def recover(self) -> None:
+        """After a crash: remove staged work whose process died (partial uploads, archives, restores)."""
+        removed = self.staging.sweep()
+        if removed:
+            log.warning("removed %d unfinished staged file(s) left by a stopped process", removed)
 
     def flush_usage(self) -> int:
         return self.usage.flush(self.uow)

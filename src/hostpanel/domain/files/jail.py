@@ -160,6 +160,8 @@ class Jail:
                     os.close(child)
                     raise
         except OSError as error:
+            if error.errno == errno.ENOTDIR and _is_link(fd, name):
+                error = OSError(errno.ELOOP, "symbolic link")  # O_DIRECTORY reports a link as "not a directory"
             raise os_error(error, str(shown)) from None
         os.close(fd)
         return child
@@ -277,3 +279,8 @@ def _lstat_or_none(dir_fd: int, name: str) -> os.stat_result | None:
         return os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:
         return None
+
+
+def _is_link(dir_fd: int, name: str) -> bool:
+    info = _lstat_or_none(dir_fd, name)
+    return info is not None and stat.S_ISLNK(info.st_mode)

@@ -114,19 +114,19 @@ class Staging:
     def create_file(self, username: str, prefix: str) -> StagedFile:
         with self._creating(username) as dir_fd:
             name, fd = self._new_name(dir_fd, prefix, directory=False)
-            return StagedFile(dir_fd=os.dup(dir_fd), name=name, fd=fd)
+            return StagedFile(dir_fd=self._reopen(username), name=name, fd=fd)
 
     def create_named_file(self, username: str, name: str) -> StagedFile:
         """A staged file with a chosen name (a backup's `<archive>.partial`); FileExistsError if it exists."""
         with self._creating(username) as dir_fd:
             fd = os.open(name, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dir_fd)
             fcntl.flock(fd, fcntl.LOCK_EX)
-            return StagedFile(dir_fd=os.dup(dir_fd), name=name, fd=fd)
+            return StagedFile(dir_fd=self._reopen(username), name=name, fd=fd)
 
     def create_dir(self, username: str, prefix: str) -> StagedDir:
         with self._creating(username) as dir_fd:
             name, fd = self._new_name(dir_fd, prefix, directory=True)
-            return StagedDir(parent_fd=os.dup(dir_fd), name=name, fd=fd)
+            return StagedDir(parent_fd=self._reopen(username), name=name, fd=fd)
 
     def is_in_use(self, username: str, name: str) -> bool:
         """True when a living process holds the staged item `name`."""
@@ -166,7 +166,7 @@ class Staging:
 
     @contextmanager
     def _creating(self, username: str) -> Iterator[int]:
-        self.root.mkdir(mode=0o700, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         with contextlib.suppress(FileExistsError):
             os.mkdir(self.user_dir(username), 0o700)
         dir_fd = os.open(self.user_dir(username), _DIR_FLAGS)
@@ -175,6 +175,10 @@ class Staging:
             yield dir_fd
         finally:
             os.close(dir_fd)  # also drops the shared lock
+
+    def _reopen(self, username: str) -> int:
+        """A descriptor of the user's folder of its own: a dup would share, and so keep, the creation lock."""
+        return os.open(self.user_dir(username), _DIR_FLAGS)
 
     @staticmethod
     def _new_name(dir_fd: int, prefix: str, directory: bool) -> tuple[str, int]:

@@ -15,6 +15,8 @@ from hostpanel.domain.clock import Clock, SystemClock
 from hostpanel.domain.files.jail import Jail
 from hostpanel.domain.files.service import FileService
 from hostpanel.domain.files.staging import STAGING_DIR, Staging
+from hostpanel.domain.mail.server import MailServerFiles
+from hostpanel.domain.mail.service import MailService
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
@@ -54,6 +56,20 @@ class Container:
         )
 
     @cached_property
+    def mail_hasher(self) -> PasswordHasher:
+        """argon2id for mailbox passwords, with one lane: the form Dovecot (libsodium) verifies."""
+        settings = self.settings
+        return PasswordHasher(HashingCost(settings.password_time_cost, settings.password_memory_kib, 1))
+
+    @cached_property
+    def mail_files(self) -> MailServerFiles:
+        return MailServerFiles(self.settings.mail_path, self.settings.homes_dir)
+
+    def publish_mail(self) -> None:
+        """Rewrite the mail server's files from the committed state (after each mail or account change)."""
+        self.mail_files.publish(lambda: self.uow(write=False))
+
+    @cached_property
     def authenticator(self) -> TokenAuthenticator:
         return TokenAuthenticator(self.keys.keyring, self.clock)
 
@@ -72,7 +88,7 @@ class Container:
         return TokenService(uow, self.keys.keyring, self.clock, self.audit(uow))
 
     def accounts(self, uow: UnitOfWork) -> AccountService:
-        return AccountService(uow, self.hasher, self.clock, self.homes, self.audit(uow))
+        return AccountService(uow, self.hasher, self.clock, self.homes, self.audit(uow), after_change=self.publish_mail)
 
     def jail(self, principal: Principal) -> Jail:
         """The account's home as the principal may see it (a token's `fileman_paths` apply)."""
@@ -89,6 +105,19 @@ class Container:
         removed = self.staging.sweep()
         if removed:
             log.warning("removed %d unfinished staged file(s) left by a stopped process", removed)
+        self.publish_mail()  # in case a process stopped between a commit and its rewrite of the mail files
+
+    def mail(self, principal: Principal, uow: UnitOfWork) -> MailService:
+        home = self.homes.path_for(principal.account.username)
+        return MailService(
+            uow,
+            principal,
+            jail=Jail(home, principal.account.username),  # Maildirs are the mail module's, whatever fileman_paths say
+            hasher=self.mail_hasher,
+            clock=self.clock,
+            audit=self.audit(uow),
+            publish=self.publish_mail,
+        )
 
     def flush_usage(self) -> int:
         return self.usage.flush(self.uow)

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from hostpanel.domain.accounts.model import Account, AccountStatus
 from hostpanel.domain.audit.model import AuditEvent, AuditQuery
+from hostpanel.domain.mail.model import Forwarder, Mailbox, PublishedMailbox
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.tokens.model import ApiToken, TokenQuery
 from hostpanel.domain.tokens.restrictions import Restrictions
@@ -84,6 +85,36 @@ class TokenRepository(Protocol):
         ...
 
 
+class MailRepository(Protocol):
+    def add_mailbox(
+        self, *, account_id: int, domain: str, local_part: str, password_hash: str, quota_mb: int, created_at: int
+    ) -> Mailbox:
+        """Insert a mailbox; raises Conflict if the address exists (on any account)."""
+        ...
+
+    def get_mailbox(self, account_id: int, domain: str, local_part: str) -> Mailbox | None: ...
+
+    def mailboxes(self, account_id: int) -> list[Mailbox]: ...
+
+    def set_mailbox_password(self, mailbox_id: int, password_hash: str) -> None: ...
+
+    def set_mailbox_quota(self, mailbox_id: int, quota_mb: int) -> None: ...
+
+    def delete_mailbox(self, mailbox_id: int) -> bool: ...
+
+    def add_forwarder(self, account_id: int, domain: str, address: str, destination: str, created_at: int) -> Forwarder:
+        """Insert a forwarder; raises Conflict if the same address already forwards to the same destination."""
+        ...
+
+    def forwarders(self, account_id: int) -> list[Forwarder]: ...
+
+    def delete_forwarder(self, account_id: int, address: str, destination: str) -> bool: ...
+
+    def published(self) -> tuple[list[PublishedMailbox], list[Forwarder]]:
+        """Every mailbox and forwarder of every active account: what the mail server should serve."""
+        ...
+
+
 class AuditRepository(Protocol):
     def add(self, event: AuditEvent) -> None: ...
 
@@ -96,6 +127,7 @@ class UnitOfWork(Protocol):
     accounts: AccountRepository
     tokens: TokenRepository
     audit: AuditRepository
+    mail: MailRepository
 
     def commit(self) -> None: ...
 

@@ -81,6 +81,31 @@ token_addresses = Table(
     Column("first_seen", BigInteger, nullable=False),
 )
 
+mailboxes = Table(
+    "mailboxes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("domain", String(253), nullable=False),
+    Column("local_part", String(64), nullable=False),
+    Column("password_hash", String(255), nullable=False),  # argon2id, in the form Dovecot verifies
+    Column("quota_mb", BigInteger, nullable=False),  # 0: unlimited
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("domain", "local_part"),
+)
+
+forwarders = Table(
+    "forwarders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("domain", String(253), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("destination", String(320), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("address", "destination"),
+)
+
 # Append-only: no foreign key to accounts (events outlive the account) and triggers refuse UPDATE and DELETE.
 audit_events = Table(
     "audit_events",

@@ -9,10 +9,11 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection, RootTransaction
 
-from hostpanel.domain.ports import AccountRepository, AuditRepository, TokenRepository
+from hostpanel.domain.ports import AccountRepository, AuditRepository, MailRepository, TokenRepository
 from hostpanel.storage.engine import WRITE_OPTION
 from hostpanel.storage.repositories.accounts import SqlAccountRepository
 from hostpanel.storage.repositories.audit import SqlAuditRepository
+from hostpanel.storage.repositories.mail import SqlMailRepository
 from hostpanel.storage.repositories.tokens import SqlTokenRepository
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ class SqlUnitOfWork:
     accounts: AccountRepository
     tokens: TokenRepository
     audit: AuditRepository
+    mail: MailRepository
 
     def __init__(self, engine: Engine, write: bool = True) -> None:
         self._engine = engine
@@ -43,6 +45,7 @@ class SqlUnitOfWork:
         self.accounts = SqlAccountRepository(connection)
         self.tokens = SqlTokenRepository(connection)
         self.audit = SqlAuditRepository(connection)
+        self.mail = SqlMailRepository(connection)
         return self
 
     @property

@@ -10,6 +10,7 @@ from hostpanel.api.uapi.listing import ListOptions
 from hostpanel.container import Container
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.files.service import FileService, Upload
+from hostpanel.domain.mail.service import MailService
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.service import TokenService
@@ -42,3 +43,7 @@ class Call:
     @property
     def files(self) -> FileService:
         return self.container.files(self.principal, self.uow)
+
+    @property
+    def mail(self) -> MailService:
+        return self.container.mail(self.principal, self.uow)

@@ -18,6 +18,7 @@ import shutil
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from hostpanel.domain.errors import InvalidInput, NotFound, RestrictionDenied
@@ -129,8 +130,9 @@ class Jail:
     # Walking ---------------------------------------------------------------------------------------------------
 
     @contextmanager
-    def directory(self, path: HomePath, *, create: bool = False) -> Iterator[int]:
-        """A descriptor of the directory `path`, reached without following any link; `create` makes missing ones."""
+    def directory(self, path: HomePath, *, create: bool = False, mode: int = 0o755) -> Iterator[int]:
+        """A descriptor of the directory `path`, reached without following any link; `create` makes missing ones
+        (with `mode`)."""
         self.check(path)
         try:
             fd = os.open(self.home, DIR_FLAGS)
@@ -138,23 +140,24 @@ class Jail:
             raise NotFound(f"The home directory of “{self.username}” does not exist.") from None
         try:
             for depth, name in enumerate(path.parts, start=1):
-                fd = self._step(fd, name, HomePath(path.parts[:depth]), create)
+                fd = self._step(fd, name, HomePath(path.parts[:depth]), mode if create else None)
             yield fd
         finally:
             os.close(fd)
 
-    def _step(self, fd: int, name: str, shown: HomePath, create: bool) -> int:
+    def _step(self, fd: int, name: str, shown: HomePath, create_mode: int | None) -> int:
         """Open one level down; closes `fd` only on success (on failure the caller still owns it)."""
         try:
             try:
                 child = os.open(name, DIR_FLAGS, dir_fd=fd)
             except FileNotFoundError:
-                if not create:
+                if create_mode is None:
                     raise
                 with contextlib.suppress(FileExistsError):
-                    os.mkdir(name, 0o755, dir_fd=fd)
+                    os.mkdir(name, create_mode, dir_fd=fd)
                 child = os.open(name, DIR_FLAGS, dir_fd=fd)
                 try:
+                    os.fchmod(child, create_mode)  # mkdir's mode is filtered by the umask
                     self.adopt(child)
                 except OSError:
                     os.close(child)
@@ -253,6 +256,15 @@ class Jail:
             except OSError as error:
                 raise os_error(error, str(path)) from None
 
+    def walk(self, path: HomePath) -> Iterator[WalkEntry]:
+        """Everything below the directory `path`, depth first, names sorted, links reported and never entered.
+
+        Each entry comes with a descriptor of its directory, valid until the next entry is asked for, so the caller
+        opens what it reads relative to it (never by path).
+        """
+        with self.directory(path) as fd:
+            yield from _walk_at(fd, path, 0)
+
     def entries(self, path: HomePath) -> list[tuple[str, os.stat_result]]:
         """The names in a directory with their lstat, unsorted."""
         with self.directory(path) as fd:
@@ -272,6 +284,37 @@ class Jail:
         uid, gid = self._owner
         if uid != 0:
             os.fchown(fd, uid, gid)
+
+
+MAX_DEPTH = 256  # folders deeper than this are not descended into (each level holds a descriptor open)
+
+
+@dataclass(frozen=True)
+class WalkEntry:
+    path: HomePath
+    dir_fd: int
+    name: str
+    stat: os.stat_result
+    too_deep: bool = False  # a directory not descended into (MAX_DEPTH)
+
+
+def _walk_at(fd: int, path: HomePath, depth: int) -> Iterator[WalkEntry]:
+    for name in sorted(os.listdir(fd)):
+        info = _lstat_or_none(fd, name)
+        if info is None:
+            continue  # gone since the listing
+        is_dir = stat.S_ISDIR(info.st_mode)
+        yield WalkEntry(path.join(name), fd, name, info, too_deep=is_dir and depth >= MAX_DEPTH)
+        if not is_dir or depth >= MAX_DEPTH:
+            continue
+        try:
+            child = os.open(name, DIR_FLAGS, dir_fd=fd)
+        except OSError:
+            continue  # replaced by a link or removed meanwhile: not followed
+        try:
+            yield from _walk_at(child, path.join(name), depth + 1)
+        finally:
+            os.close(child)
 
 
 def _lstat_or_none(dir_fd: int, name: str) -> os.stat_result | None:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from hostpanel.domain.accounts.model import Account, AccountStatus
 from hostpanel.domain.errors import Conflict
 from hostpanel.storage.repositories.errors import is_unique_violation
-from hostpanel.storage.tables import accounts, api_tokens, domains
+from hostpanel.storage.tables import accounts, api_tokens, domains, forwarders, mailboxes
 
 ACCOUNT_COLUMNS = (
     accounts.c.id,
@@ -94,6 +94,8 @@ class SqlAccountRepository:
 
     def delete(self, account_id: int) -> None:
         # Explicit deletes, so the outcome does not depend on the backend enforcing ON DELETE CASCADE.
+        for owned in (mailboxes, forwarders):
+            self._c.execute(delete(owned).where(owned.c.account_id == account_id))
         self._c.execute(delete(api_tokens).where(api_tokens.c.account_id == account_id))
         self._c.execute(delete(domains).where(domains.c.account_id == account_id))
         self._c.execute(delete(accounts).where(accounts.c.id == account_id))

@@ -19,8 +19,41 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("api_tokens") as batch:
         batch.add_column(sa.Column("restrictions", sa.Text(), nullable=False, server_default="{}"))
+    op.create_table(
+        "mailboxes",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("domain", sa.String(253), nullable=False),
+        sa.Column("local_part", sa.String(64), nullable=False),
+        sa.Column("password_hash", sa.String(255), nullable=False),
+        sa.Column("quota_mb", sa.BigInteger(), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_mailboxes"),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name="fk_mailboxes_account_id_accounts", ondelete="CASCADE"
+        ),
+        sa.UniqueConstraint("domain", "local_part", name="uq_mailboxes_domain_local_part"),
+    )
+    op.create_index("ix_mailboxes_account_id", "mailboxes", ["account_id"])
+    op.create_table(
+        "forwarders",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("domain", sa.String(253), nullable=False),
+        sa.Column("address", sa.String(320), nullable=False),
+        sa.Column("destination", sa.String(320), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_forwarders"),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name="fk_forwarders_account_id_accounts", ondelete="CASCADE"
+        ),
+        sa.UniqueConstraint("address", "destination", name="uq_forwarders_address_destination"),
+    )
+    op.create_index("ix_forwarders_account_id", "forwarders", ["account_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("forwarders")
+    op.drop_table("mailboxes")
     with op.batch_alter_table("api_tokens") as batch:
         batch.drop_column("restrictions")

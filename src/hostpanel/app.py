@@ -74,6 +74,7 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
         try:
             yield
         finally:
+            await run_in_threadpool(container.jobs.stop)
             await run_in_threadpool(flusher.stop)
 
     app = FastAPI(

@@ -10,7 +10,11 @@ from sqlalchemy import Engine
 from hostpanel.config import Settings
 from hostpanel.domain.accounts.passwords import HashingCost, PasswordHasher
 from hostpanel.domain.accounts.service import AccountService
+from hostpanel.domain.audit.model import DetailValue
 from hostpanel.domain.audit.service import AuditLog
+from hostpanel.domain.audit.tags import AuditAction, Outcome
+from hostpanel.domain.backups.runner import BackgroundJobs, BackupRunner
+from hostpanel.domain.backups.service import BackupService, PreparedBackup
 from hostpanel.domain.clock import Clock, SystemClock
 from hostpanel.domain.files.jail import Jail
 from hostpanel.domain.files.service import FileService
@@ -39,6 +43,7 @@ class Container:
         self.homes = FilesystemHomes(settings.homes_dir)
         self.staging = Staging(settings.homes_dir / STAGING_DIR)
         self.usage = UsageRecorder(self.clock)
+        self.jobs = BackgroundJobs()
 
     @cached_property
     def engine(self) -> Engine:
@@ -95,13 +100,56 @@ class Container:
         account = principal.account.username
         return Jail(self.homes.path_for(account), account, principal.restrictions.get(FilemanPaths))
 
+    def home_jail(self, username: str) -> Jail:
+        """The whole home, for the modules' own files (Maildirs, backup archives), whatever a token's paths."""
+        return Jail(self.homes.path_for(username), username)
+
+    @cached_property
+    def backup_runner(self) -> BackupRunner:
+        return BackupRunner(self.uow, self.staging, self.home_jail, self.clock)
+
+    def backups(self, principal: Principal, uow: UnitOfWork) -> BackupService:
+        return BackupService(
+            uow,
+            principal,
+            home=self.home_jail(principal.account.username),
+            target=self.jail(principal),
+            staging=self.staging,
+            clock=self.clock,
+            audit=self.audit(uow),
+            audit_now=self.audit_now,
+        )
+
+    def start_backup(self, prepared: PreparedBackup) -> None:
+        """Run a committed backup job on a thread of this process."""
+        self.jobs.start(
+            f"backup-{prepared.job.id}", lambda cancelled: self.backup_runner.run(prepared, cancelled=cancelled)
+        )
+
+    def audit_now(
+        self,
+        principal: Principal,
+        action: AuditAction,
+        target: str,
+        outcome: Outcome,
+        details: dict[str, DetailValue],
+    ) -> None:
+        """Record an event in a transaction of its own (one that must survive the caller's rollback)."""
+        with self.uow() as uow:
+            self.audit(uow).record_by(principal, action, target=target, outcome=outcome, details=dict(details))
+            uow.commit()
+
     def files(self, principal: Principal, uow: UnitOfWork) -> FileService:
         return FileService(
             self.jail(principal), self.staging, self.audit(uow), principal, self.settings.max_file_content_bytes
         )
 
     def recover(self) -> None:
-        """After a crash: remove staged work whose process died (partial uploads, archives, restores)."""
+        """After a crash: end the backup jobs whose process died, remove the staged work those processes left
+        (partial uploads, archives, restores), and rewrite the mail server's files."""
+        ended = self.backup_runner.recover(self.settings.homes_dir)
+        if ended:
+            log.warning("ended %d backup job(s) left running by a stopped process", ended)
         removed = self.staging.sweep()
         if removed:
             log.warning("removed %d unfinished staged file(s) left by a stopped process", removed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hostpanel.api.uapi.registry import Registry
 from hostpanel.modules.activitylog.uapi import module as activitylog
+from hostpanel.modules.backup.uapi import module as backup
 from hostpanel.modules.email.uapi import module as email
 from hostpanel.modules.features.uapi import module as features
 from hostpanel.modules.fileman.uapi import module as fileman
@@ -11,4 +12,4 @@ from hostpanel.modules.tokens.uapi import module as tokens
 
 
 def default_registry() -> Registry:
-    return Registry([activitylog, email, features, fileman, tokens])
+    return Registry([activitylog, backup, email, features, fileman, tokens])

@@ -1,4 +1,4 @@
-"""The administrator's command line: `hostpanel init|serve|demo|account|token|audit`."""
+"""The administrator's command line: `hostpanel init|serve|demo|account|token|backup|audit`."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import typer
 from sqlalchemy.exc import OperationalError
 from typer.exceptions import TyperException
 
-from hostpanel.cli import accounts, audit, server, tokens
+from hostpanel.cli import accounts, audit, backup, server, tokens
 from hostpanel.cli.common import CliError
 from hostpanel.domain.errors import HostpanelError
 from hostpanel.keys import KeyFileError
@@ -24,6 +24,7 @@ app = typer.Typer(
 server.register(app)
 app.add_typer(accounts.app, name="account")
 app.add_typer(tokens.app, name="token")
+app.add_typer(backup.app, name="backup")
 audit.register(app)
 
 

@@ -9,6 +9,7 @@ from typing import Protocol
 
 from hostpanel.domain.accounts.model import Account, AccountStatus
 from hostpanel.domain.audit.model import AuditEvent, AuditQuery
+from hostpanel.domain.backups.model import BackupJob, BackupStatus, Progress
 from hostpanel.domain.mail.model import Forwarder, Mailbox, PublishedMailbox
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.tokens.model import ApiToken, TokenQuery
@@ -115,6 +116,28 @@ class MailRepository(Protocol):
         ...
 
 
+class BackupJobRepository(Protocol):
+    def add(self, account_id: int, file: str, actor: str, started_at: int) -> BackupJob:
+        """Insert a running job; raises Conflict if the account already has one running."""
+        ...
+
+    def get(self, account_id: int, job_id: int) -> BackupJob | None: ...
+
+    def all(self, account_id: int) -> list[BackupJob]:
+        """Newest first."""
+        ...
+
+    def progress(self, job_id: int, progress: Progress) -> None: ...
+
+    def finish(self, job_id: int, status: BackupStatus, finished_at: int, size: int | None, error: str | None) -> None:
+        """End a running job (a job already ended is left as it is)."""
+        ...
+
+    def running(self) -> list[tuple[BackupJob, str]]:
+        """Every running job of every account, with the account's username."""
+        ...
+
+
 class AuditRepository(Protocol):
     def add(self, event: AuditEvent) -> None: ...
 
@@ -128,6 +151,7 @@ class UnitOfWork(Protocol):
     tokens: TokenRepository
     audit: AuditRepository
     mail: MailRepository
+    backups: BackupJobRepository
 
     def commit(self) -> None: ...
 

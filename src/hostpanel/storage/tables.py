@@ -16,6 +16,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 metadata = MetaData(
@@ -104,6 +105,33 @@ forwarders = Table(
     Column("destination", String(320), nullable=False),
     Column("created_at", BigInteger, nullable=False),
     UniqueConstraint("address", "destination"),
+)
+
+backup_jobs = Table(
+    "backup_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("file", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    Column("bytes_total", BigInteger, nullable=False),
+    Column("bytes_done", BigInteger, nullable=False),
+    Column("files_total", BigInteger, nullable=False),
+    Column("files_done", BigInteger, nullable=False),
+    Column("size", BigInteger),
+    Column("error", Text),
+    Index(None, "account_id", "id"),
+    # At most one running backup per account, whichever worker process started it.
+    Index(
+        "uq_backup_jobs_account_id_running",
+        "account_id",
+        unique=True,
+        sqlite_where=text("status = 'running'"),
+        postgresql_where=text("status = 'running'"),
+    ),
 )
 
 # Append-only: no foreign key to accounts (events outlive the account) and triggers refuse UPDATE and DELETE.

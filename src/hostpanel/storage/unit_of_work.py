@@ -9,10 +9,17 @@ from types import TracebackType
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection, RootTransaction
 
-from hostpanel.domain.ports import AccountRepository, AuditRepository, MailRepository, TokenRepository
+from hostpanel.domain.ports import (
+    AccountRepository,
+    AuditRepository,
+    BackupJobRepository,
+    MailRepository,
+    TokenRepository,
+)
 from hostpanel.storage.engine import WRITE_OPTION
 from hostpanel.storage.repositories.accounts import SqlAccountRepository
 from hostpanel.storage.repositories.audit import SqlAuditRepository
+from hostpanel.storage.repositories.backups import SqlBackupJobRepository
 from hostpanel.storage.repositories.mail import SqlMailRepository
 from hostpanel.storage.repositories.tokens import SqlTokenRepository
 
@@ -26,6 +33,7 @@ class SqlUnitOfWork:
     tokens: TokenRepository
     audit: AuditRepository
     mail: MailRepository
+    backups: BackupJobRepository
 
     def __init__(self, engine: Engine, write: bool = True) -> None:
         self._engine = engine
@@ -46,6 +54,7 @@ class SqlUnitOfWork:
         self.tokens = SqlTokenRepository(connection)
         self.audit = SqlAuditRepository(connection)
         self.mail = SqlMailRepository(connection)
+        self.backups = SqlBackupJobRepository(connection)
         return self
 
     @property

@@ -225,6 +225,7 @@ def test_imap_login_follows_the_panel(
 ) -> None:
     secret = alice_token.secret
     email(client, secret, "add_pop", email="info", password=PASSWORD, quota="100")
+    assert dovecot.accepts("info@alice.test", PASSWORD)
     imap = dovecot.login("info@alice.test", PASSWORD)
     try:
         assert imap.getquotaroot("INBOX")[1][1] == [b'"User quota" (STORAGE 0 102400)']

@@ -9,6 +9,7 @@ from hostpanel.api.uapi.args import Args
 from hostpanel.api.uapi.listing import ListOptions
 from hostpanel.container import Container
 from hostpanel.domain.audit.service import AuditLog
+from hostpanel.domain.backups.service import BackupService
 from hostpanel.domain.files.service import FileService, Upload
 from hostpanel.domain.mail.service import MailService
 from hostpanel.domain.ports import UnitOfWork
@@ -43,6 +44,10 @@ class Call:
     @property
     def files(self) -> FileService:
         return self.container.files(self.principal, self.uow)
+
+    @property
+    def backups(self) -> BackupService:
+        return self.container.backups(self.principal, self.uow)
 
     @property
     def mail(self) -> MailService:

@@ -40,10 +40,13 @@ class UapiFunction:
     handler: Handler
     returns_list: bool
     accepts_uploads: bool = False
+    # Long work (a restore) must not hold the database's write lock: such a function gets a read-only unit of work
+    # and records what it did through short transactions of its own.
+    own_transactions: bool = False
 
     @property
     def writes(self) -> bool:
-        return self.scope.access == Access.WRITE
+        return self.scope.access == Access.WRITE and not self.own_transactions
 
 
 _UNSET: Any = object()
@@ -72,6 +75,7 @@ class UapiModule:
         returns_list: bool = False,
         feature: Feature | None = _UNSET,
         accepts_uploads: bool = False,
+        own_transactions: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.functions[name] = UapiFunction(
@@ -84,6 +88,7 @@ class UapiModule:
                 handler=handler,
                 returns_list=returns_list,
                 accepts_uploads=accepts_uploads,
+                own_transactions=own_transactions,
             )
             return handler
 

@@ -263,7 +263,7 @@ class Jail:
         opens what it reads relative to it (never by path).
         """
         with self.directory(path) as fd:
-            yield from _walk_at(fd, path, 0)
+            yield from walk_at(fd, path)
 
     def entries(self, path: HomePath) -> list[tuple[str, os.stat_result]]:
         """The names in a directory with their lstat, unsorted."""
@@ -285,6 +285,14 @@ class Jail:
         if uid != 0:
             os.fchown(fd, uid, gid)
 
+    def adopt_link(self, dir_fd: int, name: str) -> None:
+        """`adopt` for a symbolic link (which has no descriptor of its own to change)."""
+        if os.geteuid() != 0:
+            return
+        info = os.stat(self.home)
+        if info.st_uid != 0:
+            os.chown(name, info.st_uid, info.st_gid, dir_fd=dir_fd, follow_symlinks=False)
+
 
 MAX_DEPTH = 256  # folders deeper than this are not descended into (each level holds a descriptor open)
 
@@ -298,7 +306,8 @@ class WalkEntry:
     too_deep: bool = False  # a directory not descended into (MAX_DEPTH)
 
 
-def _walk_at(fd: int, path: HomePath, depth: int) -> Iterator[WalkEntry]:
+def walk_at(fd: int, path: HomePath, depth: int = 0) -> Iterator[WalkEntry]:
+    """The descriptor walk below an open directory (see `Jail.walk`)."""
     for name in sorted(os.listdir(fd)):
         info = _lstat_or_none(fd, name)
         if info is None:
@@ -312,7 +321,7 @@ def _walk_at(fd: int, path: HomePath, depth: int) -> Iterator[WalkEntry]:
         except OSError:
             continue  # replaced by a link or removed meanwhile: not followed
         try:
-            yield from _walk_at(child, path.join(name), depth + 1)
+            yield from walk_at(child, path.join(name), depth + 1)
         finally:
             os.close(child)
 

@@ -50,9 +50,39 @@ def upgrade() -> None:
         sa.UniqueConstraint("address", "destination", name="uq_forwarders_address_destination"),
     )
     op.create_index("ix_forwarders_account_id", "forwarders", ["account_id"])
+    op.create_table(
+        "backup_jobs",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("file", sa.String(255), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("actor", sa.String(200), nullable=False),
+        sa.Column("started_at", sa.BigInteger(), nullable=False),
+        sa.Column("finished_at", sa.BigInteger()),
+        sa.Column("bytes_total", sa.BigInteger(), nullable=False),
+        sa.Column("bytes_done", sa.BigInteger(), nullable=False),
+        sa.Column("files_total", sa.BigInteger(), nullable=False),
+        sa.Column("files_done", sa.BigInteger(), nullable=False),
+        sa.Column("size", sa.BigInteger()),
+        sa.Column("error", sa.Text()),
+        sa.PrimaryKeyConstraint("id", name="pk_backup_jobs"),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["accounts.id"], name="fk_backup_jobs_account_id_accounts", ondelete="CASCADE"
+        ),
+    )
+    op.create_index("ix_backup_jobs_account_id_id", "backup_jobs", ["account_id", "id"])
+    op.create_index(
+        "uq_backup_jobs_account_id_running",
+        "backup_jobs",
+        ["account_id"],
+        unique=True,
+        sqlite_where=sa.text("status = 'running'"),
+        postgresql_where=sa.text("status = 'running'"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("backup_jobs")
     op.drop_table("forwarders")
     op.drop_table("mailboxes")
     with op.batch_alter_table("api_tokens") as batch:

@@ -147,13 +147,19 @@ class Container:
     def recover(self) -> None:
         """After a crash: end the backup jobs whose process died, remove the staged work those processes left
         (partial uploads, archives, restores), and rewrite the mail server's files."""
-        ended = self.backup_runner.recover(self.settings.homes_dir)
-        if ended:
+        for step in (self._end_orphaned_jobs, self._sweep_staging, self.publish_mail):
+            try:
+                step()
+            except Exception:  # one failing step must neither stop the others nor the server from starting
+                log.exception("recovery step %s failed", step.__name__)
+
+    def _end_orphaned_jobs(self) -> None:
+        if ended := self.backup_runner.recover(self.settings.homes_dir):
             log.warning("ended %d backup job(s) left running by a stopped process", ended)
-        removed = self.staging.sweep()
-        if removed:
+
+    def _sweep_staging(self) -> None:
+        if removed := self.staging.sweep():
             log.warning("removed %d unfinished staged file(s) left by a stopped process", removed)
-        self.publish_mail()  # in case a process stopped between a commit and its rewrite of the mail files
 
     def mail(self, principal: Principal, uow: UnitOfWork) -> MailService:
         home = self.homes.path_for(principal.account.username)

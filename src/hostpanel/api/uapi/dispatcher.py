@@ -66,7 +66,8 @@ class UapiDispatcher:
         self, request: Request, module: str, function: str, authorization: str | None, ip: str | None
     ) -> Response:
         """Admit first, then stream the body: fields to memory, files to the account's staging area."""
-        admitted = await run_in_threadpool(self._guarded, self._admit, module, function, authorization, ip)
+        label = f"{module}::{function}"
+        admitted = await run_in_threadpool(self._guarded, label, self._admit, module, function, authorization, ip)
         if isinstance(admitted, Response):
             return admitted
         principal, target = admitted
@@ -95,7 +96,8 @@ class UapiDispatcher:
             except HostpanelError as error:
                 return _json(envelope.from_error(error))
             pairs = _query_pairs(request) + receiver.fields
-            return await run_in_threadpool(self._guarded, self._call, principal, target, Args(pairs), receiver.uploads)
+            uploads = receiver.uploads
+            return await run_in_threadpool(self._guarded, label, self._call, principal, target, Args(pairs), uploads)
         finally:
             await run_in_threadpool(receiver.discard)
 
@@ -110,15 +112,16 @@ class UapiDispatcher:
     def dispatch(
         self, module: str, function: str, authorization: str | None, pairs: list[tuple[str, str]], ip: str | None
     ) -> Response:
-        response: Response = self._guarded(self._dispatch, module, function, authorization, pairs, ip)
+        label = f"{module}::{function}"
+        response: Response = self._guarded(label, self._dispatch, module, function, authorization, pairs, ip)
         return response
 
-    def _guarded(self, step: Any, *args: Any) -> Any:
+    def _guarded(self, label: str, step: Any, *args: Any) -> Any:
         """Run a step of a request; an unexpected error is logged and answered as cPanel's internal error."""
         try:
             return step(*args)
         except Exception:
-            log.exception("UAPI call failed")
+            log.exception("UAPI %s failed", label[:200])
             return _json(envelope.failure("The system encountered an internal error."), status=500)
 
     def _dispatch(

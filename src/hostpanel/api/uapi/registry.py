@@ -40,6 +40,7 @@ class UapiFunction:
     handler: Handler
     returns_list: bool
     accepts_uploads: bool = False
+    returns_file: bool = False  # answers with raw bytes (a download) instead of the result object
     # Long work (a restore) must not hold the database's write lock: such a function gets a read-only unit of work
     # and records what it did through short transactions of its own.
     own_transactions: bool = False
@@ -75,6 +76,7 @@ class UapiModule:
         returns_list: bool = False,
         feature: Feature | None = _UNSET,
         accepts_uploads: bool = False,
+        returns_file: bool = False,
         own_transactions: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -88,6 +90,7 @@ class UapiModule:
                 handler=handler,
                 returns_list=returns_list,
                 accepts_uploads=accepts_uploads,
+                returns_file=returns_file,
                 own_transactions=own_transactions,
             )
             return handler

@@ -196,7 +196,7 @@ class FileService:
         if path.is_within(trash):
             raise InvalidInput("path", f"“{path}” is already in the trash.")
         self.jail.lstat(path)  # a clear "does not exist" before the trash folder is made
-        with self.jail.directory(trash, create=True):
+        with self.jail.directory(trash, create=True, mode=0o700):
             pass
         taken = {name for name, _ in self.jail.entries(trash)}
         name, n = path.name, 1

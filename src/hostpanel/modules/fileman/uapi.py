@@ -195,6 +195,7 @@ def upload_files(call: Call) -> dict[str, Any]:
     "download",
     Access.READ,
     "A file's raw bytes (Content-Disposition: attachment), not a JSON result; errors are JSON as usual.",
+    returns_file=True,
     params=(DIR, FILE),
 )
 def download(call: Call) -> Download:

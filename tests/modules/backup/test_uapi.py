@@ -26,33 +26,22 @@ from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.restrictions import Restrictions
-from tests.api.uapi.envelope_check import uapi
-from tests.conftest import PASSWORD, auth, make_token
+from tests.conftest import PASSWORD, make_token
+from tests.modules.calls import Calls
 
 NAME = re.compile(r"backup-\d{1,2}\.\d{1,2}\.\d{4}_\d{2}-\d{2}-\d{2}_alice\.tar\.gz")
 
 
-class Api:
+class Api(Calls):
     def __init__(self, client: TestClient, secret: str) -> None:
-        self.client = client
-        self.headers = auth("alice", secret)
-
-    def call(self, module: str, function: str, status: int | None = 1, **args: str) -> dict[str, Any]:
-        response = self.client.post(f"/execute/{module}/{function}", data=args, headers=self.headers)
-        return uapi(response, status=status)
-
-    def backup(self, function: str, status: int | None = 1, **args: str) -> dict[str, Any]:
-        return self.call("Backup", function, status, **args)
-
-    def error(self, function: str, **args: str) -> str:
-        body = self.backup(function, status=0, **args)
-        assert body["data"] is None
-        return str(body["errors"][0])
+        super().__init__(client, secret, "Backup")
+        self.fileman = Calls(client, secret, "Fileman")
 
     def wait(self, pid: str) -> dict[str, Any]:
+        """The job's status once it is no longer running."""
         deadline = time.monotonic() + 30
         while True:
-            status: dict[str, Any] = self.backup("backup_status", pid=pid)["data"]
+            status: dict[str, Any] = self.post("backup_status", pid=pid)["data"]
             if status["status"] != "running" or time.monotonic() > deadline:
                 return status
             time.sleep(0.05)
@@ -107,7 +96,7 @@ def test_a_backup_runs_in_the_background_and_lands_in_the_home(
     outside.write_text("never in a backup")
     (home / "public_html" / "planted").symlink_to(outside)
     os.mkfifo(home / "tmp" / "pipe")
-    started = api.backup("fullbackup_to_homedir")["data"]
+    started = api.post("fullbackup_to_homedir")["data"]
     assert NAME.fullmatch(started["file"]) and started["pid"].isdigit()
     status = api.wait(started["pid"])
     assert status["status"] == "complete", status
@@ -115,7 +104,7 @@ def test_a_backup_runs_in_the_background_and_lands_in_the_home(
     assert status["bytes_done"] == status["bytes_total"] == 300_000 + 13 + 9
     archive = home / started["file"]
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600 and status["size"] == archive.stat().st_size
-    listed = api.backup("list_backups")
+    listed = api.post("list_backups")
     assert listed["metadata"]["cnt"] == 1
     assert listed["data"][0] == {
         "id": int(started["pid"]),
@@ -147,7 +136,7 @@ def test_a_backup_runs_in_the_background_and_lands_in_the_home(
     logo = next(json.loads(line) for line in manifest if '"homedir/public_html/img/logo.bin"' in line)
     assert logo["sha256"] == hashlib.sha256((home / "public_html" / "img" / "logo.bin").read_bytes()).hexdigest()
     container.clock.advance(1)  # type: ignore[attr-defined]
-    second = api.backup("fullbackup_to_homedir")["data"]
+    second = api.post("fullbackup_to_homedir")["data"]
     api.wait(second["pid"])
     assert started["file"] not in [m.name.split("/")[-1] for m in archive_members(home / second["file"])]
 
@@ -155,19 +144,19 @@ def test_a_backup_runs_in_the_background_and_lands_in_the_home(
 def test_backup_delete_restore_round_trip(api: Api, home: Path, container: Container) -> None:
     fill(home)
     before = checksums(home)
-    started = api.backup("fullbackup_to_homedir")["data"]
+    started = api.post("fullbackup_to_homedir")["data"]
     assert api.wait(started["pid"])["status"] == "complete"
     for path in ("public_html", "etc/app.conf"):
-        api.call("Fileman", "delete", path=path)
+        api.fileman.post("delete", path=path)
     (home / "etc" / "new.conf").write_text("made after the backup")
     assert checksums(home) != before
-    restored = api.backup("restore_files", backup=started["file"])["data"]
+    restored = api.post("restore_files", backup=started["file"])["data"]
     assert restored["files"] == 4 and restored["links"] == 1 and restored["bytes"] == 300_022
     after = checksums(home)
     assert after.pop("etc/new.conf") is not None  # a restore adds back; it does not delete newer files
     assert after == before
     (home / "public_html" / "index.html").write_text("changed")
-    partial = api.backup("restore_files", backup=started["file"], path="public_html/index.html")["data"]
+    partial = api.post("restore_files", backup=started["file"], path="public_html/index.html")["data"]
     assert partial["files"] == 1 and (home / "public_html" / "index.html").read_text() == "<h1>site</h1>"
     with container.uow(write=False) as uow:
         events = uow.audit.query(AuditQuery(actions=("account:backup:restore",)))
@@ -175,7 +164,7 @@ def test_backup_delete_restore_round_trip(api: Api, home: Path, container: Conta
 
 
 def test_the_home_folder_skip_and_validation(api: Api, home: Path) -> None:
-    started = api.backup("fullbackup_to_homedir", homedir="skip", email="alice@alice.test")
+    started = api.post("fullbackup_to_homedir", homedir="skip", email="alice@alice.test")
     assert started["warnings"] == ["This server sends no email notification: poll Backup::backup_status instead."]
     api.wait(started["data"]["pid"])
     names = [m.name.split("/", 1)[1] for m in archive_members(home / started["data"]["file"])]
@@ -195,17 +184,17 @@ def test_the_home_folder_skip_and_validation(api: Api, home: Path) -> None:
 
 def test_an_archive_copied_into_the_home_is_listed_and_restorable(api: Api, home: Path) -> None:
     fill(home)
-    started = api.backup("fullbackup_to_homedir")["data"]
+    started = api.post("fullbackup_to_homedir")["data"]
     api.wait(started["pid"])
     copy = "backup-1.2.2020_03-04-05_alice.tar.gz"
     (home / copy).write_bytes((home / started["file"]).read_bytes())
-    listed = api.backup("list_backups")["data"]
+    listed = api.post("list_backups")["data"]
     assert [(r["file"], r["id"], r["status"]) for r in listed] == [
         (started["file"], int(started["pid"]), "complete"),
         (copy, None, "complete"),
     ]
     (home / "public_html" / "index.html").unlink()
-    api.backup("restore_files", backup=copy, path="public_html")
+    api.post("restore_files", backup=copy, path="public_html")
     assert (home / "public_html" / "index.html").read_text() == "<h1>site</h1>"
 
 
@@ -223,7 +212,7 @@ def tampered(archive: Path, change: str) -> bytes:
 
 def test_a_tampered_archive_restores_nothing_and_is_recorded(api: Api, home: Path, container: Container) -> None:
     fill(home)
-    started = api.backup("fullbackup_to_homedir")["data"]
+    started = api.post("fullbackup_to_homedir")["data"]
     api.wait(started["pid"])
     (home / started["file"]).write_bytes(tampered(home / started["file"], "img/logo.bin"))
     (home / "public_html" / "index.html").write_text("current")
@@ -260,7 +249,7 @@ def test_every_function_needs_its_scope_and_the_feature(
     reader = Api(client, make_token(container, alice, "ro", restrictions=Restrictions.parse(read_only=True)).secret)
     assert "read-only" in reader.error("fullbackup_to_homedir")
     assert "read-only" in reader.error("restore_files", backup="x")
-    reader.backup("list_backups")
+    reader.post("list_backups")
     with container.uow() as uow:
         container.accounts(uow).set_features("alice", ["backup"], [])
         uow.commit()
@@ -272,7 +261,7 @@ def test_a_path_restricted_token_restores_only_inside_its_paths(
     api: Api, client: TestClient, container: Container, alice: Account, home: Path
 ) -> None:
     fill(home)
-    started = api.backup("fullbackup_to_homedir")["data"]
+    started = api.post("fullbackup_to_homedir")["data"]
     api.wait(started["pid"])
     deploy = Api(
         client,
@@ -283,7 +272,7 @@ def test_a_path_restricted_token_restores_only_inside_its_paths(
     for path in ("", "etc", "public_html/../etc"):
         error = deploy.error("restore_files", backup=started["file"], **({"path": path} if path else {}))
         assert "(restriction “fileman_paths”)" in error, path
-    deploy.backup("restore_files", backup=started["file"], path="public_html")
+    deploy.post("restore_files", backup=started["file"], path="public_html")
     assert (home / "public_html" / "index.html").read_text() == "<h1>site</h1>"
     assert (home / "etc" / "app.conf").read_text() == "changed"
 

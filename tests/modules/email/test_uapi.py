@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
-from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -16,31 +15,16 @@ from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.restrictions import Restrictions
-from tests.api.uapi.envelope_check import uapi
-from tests.conftest import auth, make_token
+from tests.conftest import make_token
+from tests.modules.calls import Calls
 
 PASSWORD = "Str0ng-Mailbox-Pass!"
 OTHER_PASSWORD = "Another-Mailbox-Pass-42"
 
 
-class Api:
-    def __init__(self, client: TestClient, secret: str) -> None:
-        self.client = client
-        self.headers = auth("alice", secret)
-
-    def call(self, function: str, status: int | None = 1, **args: str) -> dict[str, Any]:
-        response = self.client.post(f"/execute/Email/{function}", data=args, headers=self.headers)
-        return uapi(response, status=status)
-
-    def error(self, function: str, **args: str) -> str:
-        body = self.call(function, status=0, **args)
-        assert body["data"] is None
-        return str(body["errors"][0])
-
-
 @pytest.fixture
-def api(client: TestClient, alice_token: IssuedToken) -> Api:
-    return Api(client, alice_token.secret)
+def api(client: TestClient, alice_token: IssuedToken) -> Calls:
+    return Calls(client, alice_token.secret, "Email")
 
 
 @pytest.fixture
@@ -64,8 +48,8 @@ def add_domain(container: Container, domain: str) -> None:
         uow.commit()
 
 
-def test_add_pop_makes_a_maildir_and_a_dovecot_login(api: Api, container: Container, home: Path) -> None:
-    assert api.call("add_pop", email="Info", password=PASSWORD, quota="100")["data"] == "info+alice.test"
+def test_add_pop_makes_a_maildir_and_a_dovecot_login(api: Calls, container: Container, home: Path) -> None:
+    assert api.post("add_pop", email="Info", password=PASSWORD, quota="100")["data"] == "info+alice.test"
     maildir = home / "mail" / "alice.test" / "info"
     for sub in ("cur", "new", "tmp"):
         assert (maildir / sub).is_dir() and stat.S_IMODE((maildir / sub).stat().st_mode) == 0o700
@@ -77,15 +61,15 @@ def test_add_pop_makes_a_maildir_and_a_dovecot_login(api: Api, container: Contai
     assert dovecot_home == str(maildir)
     assert extra == f"userdb_mail=maildir:{maildir} userdb_quota_rule=*:storage=100M"
     assert stat.S_IMODE(container.mail_files.passwd_path.stat().st_mode) == 0o640
-    api.call("add_pop", email="sales@alice.test", password=PASSWORD)
+    api.post("add_pop", email="sales@alice.test", password=PASSWORD)
     assert "sales@alice.test:" in passwd(container) and "storage=0\n" in passwd(container)
     with container.uow(write=False) as uow:
         [event, _] = uow.audit.query(AuditQuery(actions=("account:mailbox:create",)))
     assert (event.target, event.actor) == ("sales@alice.test", "token:bar")
 
 
-def test_add_pop_validation(api: Api, container: Container, home: Path) -> None:
-    api.call("add_pop", email="info", password=PASSWORD)
+def test_add_pop_validation(api: Calls, container: Container, home: Path) -> None:
+    api.post("add_pop", email="info", password=PASSWORD)
     cases = {
         ("bad name", PASSWORD, ""): "is not a valid email account name",
         (".dot", PASSWORD, ""): "is not a valid email account name",
@@ -109,62 +93,62 @@ def test_add_pop_validation(api: Api, container: Container, home: Path) -> None:
     assert [line.split(":")[0] for line in passwd(container).splitlines()] == ["info@alice.test"]
 
 
-def test_listing_counting_and_disk_usage(api: Api, home: Path) -> None:
-    api.call("add_pop", email="info", password=PASSWORD, quota="1")
-    api.call("add_pop", email="sales", password=PASSWORD)
+def test_listing_counting_and_disk_usage(api: Calls, home: Path) -> None:
+    api.post("add_pop", email="info", password=PASSWORD, quota="1")
+    api.post("add_pop", email="sales", password=PASSWORD)
     (home / "mail" / "alice.test" / "info" / "new" / "1.msg").write_bytes(b"x" * 262_144)
-    pops = api.call("list_pops")["data"]
+    pops = api.post("list_pops")["data"]
     assert pops == [
         {"email": "info@alice.test", "login": "info@alice.test", "suspended_incoming": 0, "suspended_login": 0},
         {"email": "sales@alice.test", "login": "sales@alice.test", "suspended_incoming": 0, "suspended_login": 0},
     ]
-    assert [p["email"] for p in api.call("list_pops", regex="^s")["data"]] == ["sales@alice.test"]
+    assert [p["email"] for p in api.post("list_pops", regex="^s")["data"]] == ["sales@alice.test"]
     assert "not a valid regular expression" in api.error("list_pops", regex="(")
-    assert api.call("count_pops")["data"] == 2
-    disk = {r["email"]: r for r in api.call("list_pops_with_disk")["data"]}
+    assert api.post("count_pops")["data"] == 2
+    disk = {r["email"]: r for r in api.post("list_pops_with_disk")["data"]}
     info = disk["info@alice.test"]
     assert info["_diskused"] == 262_144 and info["_diskquota"] == 1_048_576 and info["diskquota"] == "1"
     assert info["diskusedpercent"] == 25 and info["diskusedpercent20"] == 20 and info["diskusedpercent_float"] == 25.0
     assert info["humandiskused"] == "256 KB" and info["user"] == "info" and info["domain"] == "alice.test"
     assert disk["sales@alice.test"]["diskquota"] == "unlimited" and disk["sales@alice.test"]["diskusedpercent"] == 0
-    one = api.call("list_pops_with_disk", email="info", no_disk="1")["data"]
+    one = api.post("list_pops_with_disk", email="info", no_disk="1")["data"]
     assert [r["email"] for r in one] == ["info@alice.test"] and one[0]["_diskused"] == 0
 
 
-def test_password_quota_and_deletion(api: Api, container: Container, home: Path) -> None:
-    api.call("add_pop", email="info", password=PASSWORD, quota="50")
+def test_password_quota_and_deletion(api: Calls, container: Container, home: Path) -> None:
+    api.post("add_pop", email="info", password=PASSWORD, quota="50")
     before = passwd(container)
-    assert api.call("passwd_pop", email="info", password=OTHER_PASSWORD)["data"] is None
+    assert api.post("passwd_pop", email="info", password=OTHER_PASSWORD)["data"] is None
     after = passwd(container)
     assert after != before and after.split(":")[0] == "info@alice.test"
     assert container.mail_files.passwd_path.stat().st_mtime > 0
     assert "too weak" in api.error("passwd_pop", email="info", password="passwordpassword")
     assert "does not exist" in api.error("passwd_pop", email="nobody", password=OTHER_PASSWORD)
-    assert api.call("get_pop_quota", email="info")["data"] == 50
-    assert api.call("get_pop_quota", email="info@alice.test", as_bytes="1")["data"] == 50 * 1024 * 1024
-    api.call("edit_pop_quota", email="info", domain="alice.test", quota="unlimited")
-    assert api.call("get_pop_quota", email="info")["data"] == 0 and "storage=0" in passwd(container)
+    assert api.post("get_pop_quota", email="info")["data"] == 50
+    assert api.post("get_pop_quota", email="info@alice.test", as_bytes="1")["data"] == 50 * 1024 * 1024
+    api.post("edit_pop_quota", email="info", domain="alice.test", quota="unlimited")
+    assert api.post("get_pop_quota", email="info")["data"] == 0 and "storage=0" in passwd(container)
     assert "whole number" in api.error("edit_pop_quota", email="info", quota="x")
     assert api.error("edit_pop_quota", email="info") == "Provide the “quota” argument."
     (home / "mail" / "alice.test" / "info" / "new" / "1.msg").write_text("mail")
-    assert api.call("delete_pop", email="info")["data"] is None
+    assert api.post("delete_pop", email="info")["data"] is None
     assert passwd(container) == "" and not (home / "mail" / "alice.test" / "info").exists()
     assert "does not exist" in api.error("delete_pop", email="info")
 
 
-def test_forwarders_become_a_virtual_alias_map(api: Api, container: Container) -> None:
-    added = api.call(
+def test_forwarders_become_a_virtual_alias_map(api: Calls, container: Container) -> None:
+    added = api.post(
         "add_forwarder", domain="alice.test", email="sales", fwdopt="fwd", fwdemail="bob@example.com, Carol@Example.NET"
     )["data"]
     assert added == [
         {"domain": "alice.test", "email": "sales@alice.test", "forward": "bob@example.com"},
         {"domain": "alice.test", "email": "sales@alice.test", "forward": "carol@example.net"},
     ]
-    api.call("add_forwarder", domain="alice.test", email="info@alice.test", fwdopt="fwd", fwdemail="bob@example.com")
+    api.post("add_forwarder", domain="alice.test", email="info@alice.test", fwdopt="fwd", fwdemail="bob@example.com")
     assert (
         aliases(container) == "info@alice.test  bob@example.com\nsales@alice.test  bob@example.com, carol@example.net\n"
     )
-    listed = api.call("list_forwarders", domain="alice.test")["data"]
+    listed = api.post("list_forwarders", domain="alice.test")["data"]
     assert listed[0] == {
         "dest": "info@alice.test",
         "forward": "bob@example.com",
@@ -173,7 +157,7 @@ def test_forwarders_become_a_virtual_alias_map(api: Api, container: Container) -
         "uri_dest": "info%40alice.test",
         "uri_forward": "bob%40example.com",
     }
-    assert [f["dest"] for f in api.call("list_forwarders", regex="^sales")["data"]] == ["sales@alice.test"] * 2
+    assert [f["dest"] for f in api.post("list_forwarders", regex="^sales")["data"]] == ["sales@alice.test"] * 2
     errors = {
         ("fail", "bob@example.com"): "“fail” forwarders are not supported",
         ("fwd", "not an address"): "is not valid",
@@ -184,7 +168,7 @@ def test_forwarders_become_a_virtual_alias_map(api: Api, container: Container) -
     for (option, target), message in errors.items():
         error = api.error("add_forwarder", domain="alice.test", email="sales", fwdopt=option, fwdemail=target)
         assert message in error, (option, target, error)
-    assert api.call("delete_forwarder", address="sales@alice.test", forwarder="bob@example.com")["data"] is None
+    assert api.post("delete_forwarder", address="sales@alice.test", forwarder="bob@example.com")["data"] is None
     assert aliases(container) == "info@alice.test  bob@example.com\nsales@alice.test  carol@example.net\n"
     assert "There is no forwarder" in api.error("delete_forwarder", address="sales@alice.test", forwarder="x@y.test")
 
@@ -209,26 +193,27 @@ def test_every_function_is_listed_here() -> None:
 
 
 def test_every_function_needs_its_scope(client: TestClient, container: Container, alice: Account) -> None:
-    api = Api(client, make_token(container, alice, "other", Permissions.of([Scope.parse("fileman:write")])).secret)
+    other = make_token(container, alice, "other", Permissions.of([Scope.parse("fileman:write")]))
+    api = Calls(client, other.secret, "Email")
     for function, (access, args) in FUNCTIONS.items():
         assert api.error(function, **args) == f"This API token does not have the “email:{access}” scope.", function
 
 
 def test_a_domain_restricted_token_sees_and_touches_only_its_domains(
-    client: TestClient, container: Container, alice: Account, api: Api
+    client: TestClient, container: Container, alice: Account, api: Calls
 ) -> None:
     add_domain(container, "other.test")
-    api.call("add_pop", email="x@other.test", password=PASSWORD)
-    api.call("add_forwarder", domain="other.test", email="x", fwdopt="fwd", fwdemail="a@b.test")
-    api.call("add_pop", email="info", password=PASSWORD)
+    api.post("add_pop", email="x@other.test", password=PASSWORD)
+    api.post("add_forwarder", domain="other.test", email="x", fwdopt="fwd", fwdemail="a@b.test")
+    api.post("add_pop", email="info", password=PASSWORD)
     token = make_token(container, alice, "mail", restrictions=Restrictions.parse(email_domains=["alice.test"]))
-    scoped = Api(client, token.secret)
+    scoped = Calls(client, token.secret, "Email")
     for function, (_, args) in FUNCTIONS.items():
         message = scoped.error(function, **args)
         assert "(restriction “email_domains”); “other.test” is not one of them." in message, (function, message)
-    assert [p["email"] for p in scoped.call("list_pops")["data"]] == ["info@alice.test"]
-    assert scoped.call("count_pops")["data"] == 1 and scoped.call("list_forwarders")["data"] == []
-    scoped.call("add_pop", email="new", password=PASSWORD)
+    assert [p["email"] for p in scoped.post("list_pops")["data"]] == ["info@alice.test"]
+    assert scoped.post("count_pops")["data"] == 1 and scoped.post("list_forwarders")["data"] == []
+    scoped.post("add_pop", email="new", password=PASSWORD)
     assert "x@other.test:" in passwd(container)  # untouched
     with container.uow(write=False) as uow:
         denials = uow.audit.query(AuditQuery(actions=("account:restriction:denied",), limit=50))
@@ -236,21 +221,21 @@ def test_a_domain_restricted_token_sees_and_touches_only_its_domains(
     assert {(e.details["restriction"], e.details["detail"]) for e in denials} == {("email_domains", "other.test")}
 
 
-def test_feature_gates_follow_cpanel(api: Api, container: Container) -> None:
-    api.call("add_pop", email="info", password=PASSWORD)
+def test_feature_gates_follow_cpanel(api: Calls, container: Container) -> None:
+    api.post("add_pop", email="info", password=PASSWORD)
     with container.uow() as uow:
         container.accounts(uow).set_features("alice", ["popaccts", "forwarders"], [])
         uow.commit()
     assert api.error("add_pop", email="x", password=PASSWORD) == "You do not have the feature “popaccts”."
     assert api.error("delete_pop", email="info") == "You do not have the feature “popaccts”."
     assert "“forwarders”" in api.error("add_forwarder", domain="alice.test", email="x", fwdopt="fwd", fwdemail="a@b.c")
-    assert api.call("list_pops")["data"][0]["email"] == "info@alice.test"
-    api.call("list_forwarders")
+    assert api.post("list_pops")["data"][0]["email"] == "info@alice.test"
+    api.post("list_forwarders")
 
 
-def test_suspension_and_deletion_take_the_mailboxes_offline(api: Api, container: Container) -> None:
-    api.call("add_pop", email="info", password=PASSWORD)
-    api.call("add_forwarder", domain="alice.test", email="info", fwdopt="fwd", fwdemail="a@b.test")
+def test_suspension_and_deletion_take_the_mailboxes_offline(api: Calls, container: Container) -> None:
+    api.post("add_pop", email="info", password=PASSWORD)
+    api.post("add_forwarder", domain="alice.test", email="info", fwdopt="fwd", fwdemail="a@b.test")
     with container.uow() as uow:
         container.accounts(uow).set_suspended("alice", True)
         uow.commit()

@@ -18,7 +18,8 @@ from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.restrictions import Restrictions
 from tests.api.uapi.envelope_check import uapi
-from tests.conftest import auth, make_token
+from tests.conftest import make_token
+from tests.modules.calls import Calls
 
 SECRET = "root:x:0:0:outside the home\n"
 
@@ -36,28 +37,14 @@ def outside(tmp_path: Path) -> Path:
     return path
 
 
-class Api:
-    """Calls as alice with one token."""
-
+class Api(Calls):
     def __init__(self, client: TestClient, secret: str) -> None:
-        self.client = client
-        self.headers = auth("alice", secret)
-
-    def get(self, function: str, status: int | None = 1, **args: str) -> dict[str, Any]:
-        return uapi(self.client.get(f"/execute/Fileman/{function}", params=args, headers=self.headers), status=status)
-
-    def post(self, function: str, status: int | None = 1, **args: str) -> dict[str, Any]:
-        return uapi(self.client.post(f"/execute/Fileman/{function}", data=args, headers=self.headers), status=status)
+        super().__init__(client, secret, "Fileman")
 
     def upload(self, files: list[tuple[str, bytes]], status: int | None = 1, **args: str) -> dict[str, Any]:
         parts = [(f"file-{n}", (name, data, "application/octet-stream")) for n, (name, data) in enumerate(files)]
         response = self.client.post("/execute/Fileman/upload_files", data=args, files=parts, headers=self.headers)
         return uapi(response, status=status)
-
-    def error(self, function: str, **args: str) -> str:
-        body = self.post(function, status=0, **args)
-        assert body["data"] is None or function == "upload_files"
-        return str(body["errors"][0])
 
 
 @pytest.fixture

@@ -108,7 +108,13 @@ def test_an_address_outside_the_allowlist_is_an_ordinary_401_and_the_reason_is_a
         assert {k: v for k, v in refused.headers.items() if k != "date"} == {
             k: v for k, v in unknown.headers.items() if k != "date"
         }
+    with client_from(container, "2001:db8::5") as inside6, client_from(container, "2001:db9::5") as outside6:
+        token = create(inside6, alice_token.secret, name="office6", full_access="1", whitelist_ip="2001:db8::/32")
+        secret = str(token["data"]["token"])  # type: ignore[index]
+        uapi(inside6.get("/execute/Tokens/list", headers=auth("alice", secret)), status=1)
+        assert outside6.get("/execute/Tokens/list", headers=auth("alice", secret)).content == unknown.content
     failures = events(container, "account:auth:failure")
+    assert failures[2].details["restriction"] == "whitelist_ips" and failures[2].ip == "2001:db9::5"
     assert failures[0].details["restriction"] == "whitelist_ips"
     assert "198.51.100.1" in str(failures[0].details["reason"]) and failures[0].ip == "198.51.100.1"
     assert "restriction" not in failures[1].details

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hostpanel.domain.errors import InvalidInput, NotFound, RestrictionDenied
-from hostpanel.domain.files.paths import HomePath, parse_in_home, validate_existing_name, validate_name
+from hostpanel.domain.files.paths import HomePath, parse_in_home, validate_name
 from hostpanel.domain.files.staging import StagedFile, rename_noreplace
 from hostpanel.domain.tokens.restrictions import FilemanPaths
 
@@ -109,8 +109,7 @@ class Jail:
     def child(self, parent: HomePath, name: str, field: str, *, existing: bool = False) -> HomePath:
         """`parent/name`: a name to create follows cPanel's rules; one to look up (`existing`) need only be one
         level."""
-        checked = validate_existing_name(name, field) if existing else validate_name(name, field)
-        return self.check(parent.join(checked))
+        return self.check(parent.join(validate_name(name, field, existing=existing)))
 
     def check(self, path: HomePath) -> HomePath:
         if self._allowed is not None and not self._allowed.allows(path):

@@ -65,7 +65,7 @@ def _byte_length(text: str) -> int:
 
 def parse_relative(text: str, field: str) -> HomePath:
     """A path relative to the home; `..` may step back but never above the home."""
-    if "\0" in text or has_control_characters(text):
+    if has_control_characters(text):
         raise InvalidInput(field, _control_characters(field, "paths"))
     if _byte_length(text) > PATH_MAX:
         raise InvalidInput(field, f"The parameter ‘{field}’ is longer than {PATH_MAX} bytes.")
@@ -90,43 +90,26 @@ def parse_in_home(text: str, field: str, home: str, username: str) -> HomePath:
         for prefix in (home.rstrip("/"), CPANEL_HOME_PREFIX + username):
             if text == prefix or text.startswith(prefix + "/"):
                 return parse_relative(text[len(prefix) :], field)
-        if "\0" in text or has_control_characters(text):
-            raise InvalidInput(
-                field, f"The parameter ‘{field}’ contains control characters, which paths may not contain."
-            )
+        if has_control_characters(text):
+            raise InvalidInput(field, _control_characters(field, "paths"))
         raise InvalidInput(field, f"The path “{text}” is outside your home directory.")
     if text == "~" or text.startswith("~/"):
         text = text[1:]
     return parse_relative(text, field)
 
 
-def validate_name(name: str, field: str) -> str:
-    """A single name to create (a file, a folder, an upload): cPanel's rules, plus no control characters."""
-    if name in ("", ".", "..") or any(character in FORBIDDEN_NAME_CHARACTERS for character in name):
+def validate_name(name: str, field: str, *, existing: bool = False) -> str:
+    """A single name. One to create (a file, a folder, an upload) follows cPanel's rules; one to look up
+    (`existing`) may be anything a file can be called, but one level only (no `/`, `.` or `..`)."""
+    forbidden = frozenset("/") if existing else FORBIDDEN_NAME_CHARACTERS
+    if name in ("", ".", "..") or any(character in forbidden for character in name):
         raise InvalidInput(
             field,
             f"The parameter ‘{field}’ contains invalid characters for a filename. "
             "Do not include ,/\\<>; characters in a filename.",
         )
-    if "\0" in name or has_control_characters(name):
-        raise InvalidInput(
-            field, f"The parameter ‘{field}’ contains control characters, which file names may not contain."
-        )
+    if has_control_characters(name):
+        raise InvalidInput(field, _control_characters(field, "file names"))
     if _byte_length(name) > NAME_MAX:
         raise InvalidInput(field, f"The parameter ‘{field}’ is longer than {NAME_MAX} bytes.")
-    return name
-
-
-def validate_existing_name(name: str, field: str) -> str:
-    """A single name to look up: anything a file can be called, but one level only (no `/`, `.` or `..`)."""
-    if name in ("", ".", "..") or "/" in name:
-        raise InvalidInput(
-            field,
-            f"The parameter ‘{field}’ contains invalid characters for a filename. "
-            "Do not include ,/\\<>; characters in a filename.",
-        )
-    if "\0" in name or has_control_characters(name):
-        raise InvalidInput(
-            field, f"The parameter ‘{field}’ contains control characters, which file names may not contain."
-        )
     return name

@@ -33,6 +33,7 @@ from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.model import IssuedToken
+from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
 from hostpanel.keys import create_key_file
 from hostpanel.storage.engine import make_engine, normalise_url
 from hostpanel.storage.migrate import upgrade
@@ -178,10 +179,11 @@ def make_token(
     name: str = "script",
     permissions: Permissions | None = None,
     expires_at: int | None = None,
+    restrictions: Restrictions = NO_RESTRICTIONS,
 ) -> IssuedToken:
     with container.uow() as uow:
         issued = container.tokens(uow).create(
-            Principal.admin(account), name, expires_at, permissions or Permissions.full()
+            Principal.admin(account), name, expires_at, permissions or Permissions.full(), restrictions
         )
         uow.commit()
     return issued

@@ -54,11 +54,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextmanager
-def running_server(env: dict[str, str], *args: str, log: Path) -> Iterator[str]:
-    """Start `hostpanel serve` on a free port (HTTPS unless `--http`); yield its base URL; stop it with SIGTERM."""
-    port = free_port()
-    with log.open("w") as output:
+def start_server(
+    env: dict[str, str], *args: str, log: Path, port: int | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start `hostpanel serve` (HTTPS unless `--http`) and wait until it answers; the caller stops it."""
+    port = port or free_port()
+    with log.open("a") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "hostpanel", "serve", "--port", str(port), *args],
             env=env,
@@ -66,17 +67,24 @@ def running_server(env: dict[str, str], *args: str, log: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     base = f"{'http' if '--http' in args else 'https'}://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz", verify=False, timeout=2).status_code == 200:
+                return process, base
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"server did not start: {log.read_text()[-2000:]}")
+        time.sleep(0.2)
+
+
+@contextmanager
+def running_server(env: dict[str, str], *args: str, log: Path) -> Iterator[str]:
+    """Start `hostpanel serve` on a free port (HTTPS unless `--http`); yield its base URL; stop it with SIGTERM."""
+    process, base = start_server(env, *args, log=log)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz", verify=False, timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"server did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.2)
         yield base
     finally:
         process.terminate()

@@ -98,6 +98,7 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(container.recover)
         settings = container.settings
         flusher = Periodic("writing token usage", settings.last_used_flush_seconds, container.flush_usage, final=True)
         reminder = Periodic(
@@ -109,6 +110,7 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
             yield
         finally:
             await run_in_threadpool(reminder.stop)
+            await run_in_threadpool(container.jobs.stop)
             await run_in_threadpool(flusher.stop)
 
     app = FastAPI(

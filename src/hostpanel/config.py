@@ -37,6 +37,15 @@ class Settings(BaseSettings):
     totp_issuer: str = Field(
         default="hostpanel", min_length=1, max_length=64, description="The name authenticator apps show for codes."
     )
+    max_upload_bytes: int = Field(
+        default=104_857_600, ge=1024, description="Largest multipart upload request (all its files together)."
+    )
+    max_file_content_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest file Fileman's get_file_content and save_file_content handle."
+    )
+    mail_dir: Path | None = Field(
+        default=None, description="Where the Dovecot passwd-file and the virtual alias map are written."
+    )
     forwarded_allow_ips: str | None = Field(
         default=None, description="Proxies whose X-Forwarded-For is trusted (comma-separated), as in uvicorn."
     )
@@ -99,3 +108,7 @@ class Settings(BaseSettings):
     @property
     def homes_dir(self) -> Path:
         return self.home_dir / "homes"
+
+    @property
+    def mail_path(self) -> Path:
+        return (self.mail_dir or self.home_dir / "mail").expanduser().resolve()

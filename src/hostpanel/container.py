@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import cached_property
 
 from redis import Redis
@@ -10,11 +11,21 @@ from sqlalchemy import Engine
 from hostpanel.config import Settings
 from hostpanel.domain.accounts.passwords import HashingCost, PasswordHasher
 from hostpanel.domain.accounts.service import AccountService
+from hostpanel.domain.audit.model import DetailValue
 from hostpanel.domain.audit.service import AuditLog
+from hostpanel.domain.audit.tags import AuditAction, Outcome
+from hostpanel.domain.backups.runner import BackgroundJobs, BackupRunner
+from hostpanel.domain.backups.service import BackupService, PreparedBackup
 from hostpanel.domain.clock import Clock, SystemClock
+from hostpanel.domain.files.jail import Jail
+from hostpanel.domain.files.service import FileService
+from hostpanel.domain.files.staging import STAGING_DIR, Staging
 from hostpanel.domain.login.service import LoginService
 from hostpanel.domain.login.throttle import LoginThrottle
+from hostpanel.domain.mail.server import MailServerFiles
+from hostpanel.domain.mail.service import MailService
 from hostpanel.domain.ports import UnitOfWork
+from hostpanel.domain.principal import Principal
 from hostpanel.domain.sealing import SecretBox
 from hostpanel.domain.security.expiry import ExpiryNotices
 from hostpanel.domain.security.lockout import DAY, FailureStore, LockoutPolicy, LoginGuard, Tier
@@ -24,6 +35,7 @@ from hostpanel.domain.sessions.model import SessionPolicy
 from hostpanel.domain.sessions.service import SessionService
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
 from hostpanel.domain.tokens.leaks import LeakResponse
+from hostpanel.domain.tokens.restrictions import FilemanPaths
 from hostpanel.domain.tokens.review import ReviewPolicy
 from hostpanel.domain.tokens.service import TokenService
 from hostpanel.domain.tokens.usage import NewAddress, UsageRecorder
@@ -37,6 +49,8 @@ from hostpanel.storage.migrate import check_schema
 from hostpanel.storage.throttle import SqlFailureStore, SqlTrustedNetworks
 from hostpanel.storage.unit_of_work import SqlUnitOfWork
 
+log = logging.getLogger(__name__)
+
 
 class Container:
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
@@ -48,6 +62,8 @@ class Container:
             idle_seconds=settings.session_idle_seconds, lifetime_seconds=settings.session_lifetime_seconds
         )
         self.usage = UsageRecorder(self.clock, on_new_addresses=self._notify_new_addresses)
+        self.staging = Staging(settings.homes_dir / STAGING_DIR)
+        self.jobs = BackgroundJobs()
 
     @cached_property
     def engine(self) -> Engine:
@@ -63,6 +79,20 @@ class Container:
         return PasswordHasher(
             HashingCost(settings.password_time_cost, settings.password_memory_kib, settings.password_parallelism)
         )
+
+    @cached_property
+    def mail_hasher(self) -> PasswordHasher:
+        """argon2id for mailbox passwords, with one lane: the form Dovecot (libsodium) verifies."""
+        settings = self.settings
+        return PasswordHasher(HashingCost(settings.password_time_cost, settings.password_memory_kib, 1))
+
+    @cached_property
+    def mail_files(self) -> MailServerFiles:
+        return MailServerFiles(self.settings.mail_path, self.settings.homes_dir)
+
+    def publish_mail(self) -> None:
+        """Rewrite the mail server's files from the committed state (after each mail or account change)."""
+        self.mail_files.publish(lambda: self.uow(write=False))
 
     @cached_property
     def authenticator(self) -> TokenAuthenticator:
@@ -116,7 +146,85 @@ class Container:
         return TokenService(uow, self.keys.keyring, self.clock, self.audit(uow))
 
     def accounts(self, uow: UnitOfWork) -> AccountService:
-        return AccountService(uow, self.hasher, self.clock, self.homes, self.audit(uow))
+        return AccountService(uow, self.hasher, self.clock, self.homes, self.audit(uow), after_change=self.publish_mail)
+
+    def jail(self, principal: Principal) -> Jail:
+        """The account's home as the principal may see it (a token's `fileman_paths` apply)."""
+        account = principal.account.username
+        return Jail(self.homes.path_for(account), account, principal.restrictions.get(FilemanPaths))
+
+    def home_jail(self, username: str) -> Jail:
+        """The whole home, for the modules' own files (Maildirs, backup archives), whatever a token's paths."""
+        return Jail(self.homes.path_for(username), username)
+
+    @cached_property
+    def backup_runner(self) -> BackupRunner:
+        return BackupRunner(self.uow, self.staging, self.home_jail, self.clock)
+
+    def backups(self, principal: Principal, uow: UnitOfWork) -> BackupService:
+        return BackupService(
+            uow,
+            principal,
+            home=self.home_jail(principal.account.username),
+            target=self.jail(principal),
+            staging=self.staging,
+            clock=self.clock,
+            audit=self.audit(uow),
+            audit_now=self.audit_now,
+        )
+
+    def start_backup(self, prepared: PreparedBackup) -> None:
+        """Run a committed backup job on a thread of this process."""
+        self.jobs.start(
+            f"backup-{prepared.job.id}", lambda cancelled: self.backup_runner.run(prepared, cancelled=cancelled)
+        )
+
+    def audit_now(
+        self,
+        principal: Principal,
+        action: AuditAction,
+        target: str,
+        outcome: Outcome,
+        details: dict[str, DetailValue],
+    ) -> None:
+        """Record an event in a transaction of its own (one that must survive the caller's rollback)."""
+        with self.uow() as uow:
+            self.audit(uow).record_by(principal, action, target=target, outcome=outcome, details=dict(details))
+            uow.commit()
+
+    def files(self, principal: Principal, uow: UnitOfWork) -> FileService:
+        return FileService(
+            self.jail(principal), self.staging, self.audit(uow), principal, self.settings.max_file_content_bytes
+        )
+
+    def recover(self) -> None:
+        """After a crash: end the backup jobs whose process died, remove the staged work those processes left
+        (partial uploads, archives, restores), and rewrite the mail server's files."""
+        for step in (self._end_orphaned_jobs, self._sweep_staging, self.publish_mail):
+            try:
+                step()
+            except Exception:  # one failing step must neither stop the others nor the server from starting
+                log.exception("recovery step %s failed", step.__name__)
+
+    def _end_orphaned_jobs(self) -> None:
+        if ended := self.backup_runner.recover(self.settings.homes_dir):
+            log.warning("ended %d backup job(s) left running by a stopped process", ended)
+
+    def _sweep_staging(self) -> None:
+        if removed := self.staging.sweep():
+            log.warning("removed %d unfinished staged file(s) left by a stopped process", removed)
+
+    def mail(self, principal: Principal, uow: UnitOfWork) -> MailService:
+        home = self.homes.path_for(principal.account.username)
+        return MailService(
+            uow,
+            principal,
+            jail=Jail(home, principal.account.username),  # Maildirs are the mail module's, whatever fileman_paths say
+            hasher=self.mail_hasher,
+            clock=self.clock,
+            audit=self.audit(uow),
+            publish=self.publish_mail,
+        )
 
     @cached_property
     def _totp_box(self) -> SecretBox:

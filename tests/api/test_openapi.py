@@ -19,3 +19,11 @@ def test_every_function_is_described(client: TestClient) -> None:
         assert function.summary
         assert all(param.description for param in function.params)
     assert document["components"]["securitySchemes"]["cpanelToken"]["name"] == "Authorization"
+
+
+def test_uploads_and_downloads_are_described(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    upload = paths["/execute/Fileman/upload_files"]["post"]["requestBody"]["content"]
+    assert upload["multipart/form-data"]["schema"]["properties"]["file-0"]["format"] == "binary"
+    download = paths["/execute/Fileman/download"]["get"]["responses"]["200"]["content"]
+    assert "application/octet-stream" in download

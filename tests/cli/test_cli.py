@@ -145,6 +145,9 @@ def test_token_lifecycle_and_the_json_contract(env: dict[str, str]) -> None:
         "features",
         "scopes",
         "whitelist_ips",
+        "fileman_paths",
+        "email_domains",
+        "read_only",
         "last_used",
         "last_used_ip",
         "rate_limit",
@@ -255,3 +258,29 @@ def test_only_token_create_prints_a_secret_and_nothing_prints_the_password(env: 
         if path.is_file():
             content = path.read_bytes()
             assert token.encode() not in content and b"Another-Long-Passphrase-7" not in content, path
+
+
+def test_token_restrictions_on_the_command_line(env: dict[str, str]) -> None:
+    created = json.loads(
+        hostpanel(
+            env,
+            *("token", "create", "alice", "deploy", "--scope", "fileman:write", "--path", "public_html/app/"),
+            *("--mail-domain", "alice.test", "--allow-ip", "192.0.2.0/24", "--allow-ip", "2001:db8::1", "--read-only"),
+            "--json",
+        ).stdout
+    )
+    expected = {
+        "fileman_paths": ["public_html/app"],
+        "email_domains": ["alice.test"],
+        "whitelist_ips": ["192.0.2.0/24", "2001:0db8:0000:0000:0000:0000:0000:0001"],
+        "read_only": 1,
+    }
+    assert {key: created[key] for key in expected} == expected
+    [listed] = json.loads(hostpanel(env, "token", "list", "alice", "--json").stdout)
+    assert {key: listed[key] for key in expected} == expected
+    table = hostpanel({**env, "COLUMNS": "250"}, "token", "list", "alice").stdout
+    assert "fileman_paths=public_html/app" in table and "read_only" in table
+    bad = error_line(hostpanel(env, "token", "create", "alice", "x", "--allow-ip", "nope", check=False))
+    assert bad == "Invalid IP address or CIDR range specified: nope"
+    foreign = error_line(hostpanel(env, "token", "create", "alice", "x", "--mail-domain", "bob.test", check=False))
+    assert foreign == "The domain “bob.test” does not belong to this account."

@@ -80,17 +80,16 @@ def _operation(function: UapiFunction, method: str) -> dict[str, Any]:
     else:
         properties = {param.name: {**_TYPES[param.type], "description": param.description} for param in params}
         required = [param.name for param in params if param.required]
-        operation["requestBody"] = {
-            "required": bool(required),
-            "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "properties": properties,
-                        **({"required": required} if required else {}),
-                    }
-                }
-            },
+        schema = {"type": "object", "properties": properties, **({"required": required} if required else {})}
+        content: dict[str, Any] = {"application/x-www-form-urlencoded": {"schema": schema}}
+        if function.accepts_uploads:
+            files = {"type": "string", "format": "binary", "description": "Any number of file parts (any field name)."}
+            content["multipart/form-data"] = {"schema": {**schema, "properties": {**properties, "file-0": files}}}
+        operation["requestBody"] = {"required": bool(required) or function.accepts_uploads, "content": content}
+    if function.returns_file:
+        operation["responses"]["200"] = {
+            "description": "The file's bytes; a failure is the usual JSON result.",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
         }
     return operation
 

@@ -21,6 +21,7 @@ from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.leaks import Sighting, by_account
 from hostpanel.domain.tokens.model import ApiToken, TokenQuery
+from hostpanel.domain.tokens.restrictions import Restrictions
 from hostpanel.domain.tokens.review import ReviewPolicy, flags, is_unused
 from hostpanel.modules.tokens.uapi import token_record
 
@@ -42,16 +43,29 @@ def create(
     rate_limit: int | None = typer.Option(
         None, "--rate-limit", min=0, help="Requests per rate window (default: the server's; 0: unlimited)."
     ),
+    path: list[str] = typer.Option(
+        [], "--path", help="Restrict Fileman to this folder of the home, e.g. public_html/app (repeatable)."
+    ),
+    mail_domain: list[str] = typer.Option(
+        [], "--mail-domain", help="Restrict Email functions to this domain of the account (repeatable)."
+    ),
+    allow_ip: list[str] = typer.Option(
+        [], "--allow-ip", help="Accept the token only from this address or CIDR range, IPv4 or IPv6 (repeatable)."
+    ),
+    read_only: bool = typer.Option(False, "--read-only", help="Refuse every function that needs a :write scope."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output (includes the secret)."),
 ) -> None:
     """Create a token; its secret is printed once and can never be shown again."""
     permissions = Permissions.of([Scope.parse(text) for text in scope]) if scope else Permissions.full()
+    restrictions = Restrictions.parse(
+        fileman_paths=path, email_domains=mail_domain, whitelist_ips=allow_ip, read_only=read_only
+    )
     with transaction() as (built, uow):
         now = built.clock.now()
         expires_at = parse_when(expires, now, future=True) if expires else None
         account = find_account(built, uow, username)
         issued = built.tokens(uow).create(
-            Principal.admin(account), name, expires_at, permissions, rate_limit=rate_limit
+            Principal.admin(account), name, expires_at, permissions, restrictions, rate_limit=rate_limit
         )
         uow.commit()
         review = built.review_policy
@@ -84,7 +98,7 @@ def list_tokens(username: str, as_json: bool = typer.Option(False, "--json", hel
 
 
 def _table(tokens: list[ApiToken], now: float) -> Table:
-    table = Table("name", "status", "created", "expires", "last used", "from", "permissions")
+    table = Table("name", "status", "created", "expires", "last used", "from", "permissions", "restrictions")
     for token in tokens:
         record: dict[str, Any] = token_record(token, now)
         table.add_row(
@@ -95,6 +109,7 @@ def _table(tokens: list[ApiToken], now: float) -> Table:
             format_time(token.last_used_at) if token.last_used_at else "never",
             token.last_used_ip or "-",
             "full access" if token.permissions.full_access else " ".join(token.permissions.scope_names()),
+            " ".join(token.restrictions.describe()) or "-",
         )
     return table
 

@@ -28,12 +28,14 @@ class Conflict(HostpanelError):
 
 
 class AuthenticationFailed(HostpanelError):
-    """Credentials were refused. `reason` is for the audit trail only: callers all see the same answer."""
+    """Credentials were refused. `reason` (and `restriction`, when a token restriction refused the caller) are for
+    the audit trail only: callers all see the same answer."""
 
-    def __init__(self, reason: str, username: str | None = None) -> None:
+    def __init__(self, reason: str, username: str | None = None, restriction: str | None = None) -> None:
         super().__init__("Access denied")
         self.reason = reason
         self.username = username
+        self.restriction = restriction
 
 
 class PermissionDenied(HostpanelError):
@@ -46,6 +48,15 @@ class PermissionDenied(HostpanelError):
 
 class Unavailable(HostpanelError):
     """A service the request needs (the counters' store, say) cannot be reached; the caller may retry."""
+
+
+class RestrictionDenied(PermissionDenied):
+    """A token restriction refused the call; `restriction` names it (e.g. `read_only`, `fileman_paths`)."""
+
+    def __init__(self, message: str, restriction: str, detail: str | None = None) -> None:
+        super().__init__(message, missing=restriction)
+        self.restriction = restriction
+        self.detail = detail
 
 
 class AccountSuspended(HostpanelError):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hostpanel.domain.errors import InvalidInput, PermissionDenied
+from hostpanel.domain.errors import InvalidInput, PermissionDenied, RestrictionDenied
+from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, ReadOnly, Restrictions
 
 
 class Access(StrEnum):
@@ -22,7 +23,10 @@ class ScopeModule(StrEnum):
     """Modules a scope can name; keep alphabetised."""
 
     ACTIVITYLOG = "activitylog"
+    BACKUP = "backup"
+    EMAIL = "email"
     FEATURES = "features"
+    FILEMAN = "fileman"
     TOKENS = "tokens"
     TWOFACTORAUTH = "twofactorauth"
 
@@ -31,25 +35,39 @@ class Feature(StrEnum):
     """Account features the administrator can switch off (cPanel's names); keep alphabetised."""
 
     APITOKENS = "apitokens"
+    BACKUP = "backup"
+    FILEMANAGER = "filemanager"
+    FORWARDERS = "forwarders"
+    POPACCTS = "popaccts"
     TWOFACTORAUTH = "twofactorauth"
 
 
 FEATURE_DESCRIPTIONS: dict[Feature, str] = {
     Feature.APITOKENS: "API Tokens: create, list, rename and revoke API tokens",
+    Feature.BACKUP: "Backup: full backups of the account into its home, and restoring files from them",
+    Feature.FILEMANAGER: "File Manager: list, read, write, upload, move, trash and delete files in the home",
+    Feature.FORWARDERS: "Forwarders: add and delete email forwarders",
+    Feature.POPACCTS: "Email Accounts: add and delete mailboxes, change their passwords and quotas",
     Feature.TWOFACTORAUTH: "Two-Factor Authentication: set up, review and remove TOTP sign-in codes",
 }
 
-# The feature that gates each scope module's functions (None: always on).
+# The feature that gates each scope module's functions (None: always on); a function may name another.
 SCOPE_FEATURES: dict[ScopeModule, Feature | None] = {
     ScopeModule.ACTIVITYLOG: None,
+    ScopeModule.BACKUP: Feature.BACKUP,
+    ScopeModule.EMAIL: Feature.POPACCTS,
     ScopeModule.FEATURES: None,
+    ScopeModule.FILEMAN: Feature.FILEMANAGER,
     ScopeModule.TOKENS: Feature.APITOKENS,
     ScopeModule.TWOFACTORAUTH: Feature.TWOFACTORAUTH,
 }
 
 SCOPE_DESCRIPTIONS: dict[ScopeModule, str] = {
     ScopeModule.ACTIVITYLOG: "the account's activity log (read only)",
+    ScopeModule.BACKUP: "the account's backups (read: list and progress; write: back up, restore files)",
+    ScopeModule.EMAIL: "mailboxes and forwarders (read: list, quotas; write: add, delete, password, quota)",
     ScopeModule.FEATURES: "which features the account has (read only)",
+    ScopeModule.FILEMAN: "files in the home directory (read: list, read, download; write: save, upload, move, delete)",
     ScopeModule.TOKENS: "the account's API tokens (write: create, rename, revoke)",
     ScopeModule.TWOFACTORAUTH: "the account's two-factor authentication (write: set up or remove it)",
 }
@@ -122,8 +140,10 @@ def check_access(
     disabled_features: frozenset[str],
     needed: Scope,
     feature: Feature | None,
+    restrictions: Restrictions = NO_RESTRICTIONS,
 ) -> None:
-    """The one authorisation rule: the account's feature must be on, and a token must hold the scope.
+    """The one authorisation rule: the account's feature must be on, a token must hold the scope, and a read-only
+    token (or one with a restriction this server cannot interpret) may not write.
 
     `permissions` is None for the account's own password session, which holds every scope.
     """
@@ -131,3 +151,13 @@ def check_access(
         raise PermissionDenied(f"You do not have the feature “{feature}”.", missing=feature.value)
     if permissions is not None and not permissions.allows(needed):
         raise PermissionDenied(f"This API token does not have the “{needed}” scope.", missing=str(needed))
+    for unknown in restrictions.unknown:
+        raise RestrictionDenied(
+            f"This API token carries the restriction “{unknown.key}”, which this server does not know.", unknown.key
+        )
+    if needed.access == Access.WRITE and restrictions.read_only:
+        raise RestrictionDenied(
+            f"This API token is read-only (restriction “{ReadOnly.key}”): it cannot use “{needed}” functions.",
+            ReadOnly.key,
+            detail=str(needed),
+        )

@@ -10,9 +10,12 @@ from typing import Protocol
 from hostpanel.domain.accounts.model import Account, AccountStatus
 from hostpanel.domain.audit.chain import StoredEvent
 from hostpanel.domain.audit.model import AuditEvent, AuditQuery
+from hostpanel.domain.backups.model import BackupJob, BackupStatus, Progress
+from hostpanel.domain.mail.model import Forwarder, Mailbox, PublishedMailbox
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.sessions.model import SessionStage, WebSession
 from hostpanel.domain.tokens.model import ApiToken, TokenQuery
+from hostpanel.domain.tokens.restrictions import Restrictions
 from hostpanel.domain.twofactor.model import TwoFactorRecord
 
 
@@ -59,6 +62,7 @@ class TokenRepository(Protocol):
         created_at: int,
         expires_at: int | None,
         rate_limit: int | None = None,
+        restrictions: Restrictions = ...,
     ) -> ApiToken:
         """Insert a token; raises Conflict if the account already has one with this name."""
         ...
@@ -104,6 +108,58 @@ class TokenRepository(Protocol):
         ...
 
     def mark_expiry_noticed(self, token_id: int, at: int) -> None: ...
+
+
+class MailRepository(Protocol):
+    def add_mailbox(
+        self, *, account_id: int, domain: str, local_part: str, password_hash: str, quota_mb: int, created_at: int
+    ) -> Mailbox:
+        """Insert a mailbox; raises Conflict if the address exists (on any account)."""
+        ...
+
+    def get_mailbox(self, account_id: int, domain: str, local_part: str) -> Mailbox | None: ...
+
+    def mailboxes(self, account_id: int) -> list[Mailbox]: ...
+
+    def set_mailbox_password(self, mailbox_id: int, password_hash: str) -> None: ...
+
+    def set_mailbox_quota(self, mailbox_id: int, quota_mb: int) -> None: ...
+
+    def delete_mailbox(self, mailbox_id: int) -> bool: ...
+
+    def add_forwarder(self, account_id: int, domain: str, address: str, destination: str, created_at: int) -> Forwarder:
+        """Insert a forwarder; raises Conflict if the same address already forwards to the same destination."""
+        ...
+
+    def forwarders(self, account_id: int) -> list[Forwarder]: ...
+
+    def delete_forwarder(self, account_id: int, address: str, destination: str) -> bool: ...
+
+    def published(self) -> tuple[list[PublishedMailbox], list[Forwarder]]:
+        """Every mailbox and forwarder of every active account: what the mail server should serve."""
+        ...
+
+
+class BackupJobRepository(Protocol):
+    def add(self, account_id: int, file: str, actor: str, started_at: int) -> BackupJob:
+        """Insert a running job; raises Conflict if the account already has one running."""
+        ...
+
+    def get(self, account_id: int, job_id: int) -> BackupJob | None: ...
+
+    def all(self, account_id: int) -> list[BackupJob]:
+        """Newest first."""
+        ...
+
+    def progress(self, job_id: int, progress: Progress) -> None: ...
+
+    def finish(self, job_id: int, status: BackupStatus, finished_at: int, size: int | None, error: str | None) -> None:
+        """End a running job (a job already ended is left as it is)."""
+        ...
+
+    def running(self) -> list[tuple[BackupJob, str]]:
+        """Every running job of every account, with the account's username."""
+        ...
 
 
 class AuditRepository(Protocol):
@@ -192,6 +248,8 @@ class UnitOfWork(Protocol):
     audit: AuditRepository
     sessions: SessionRepository
     twofactor: TwoFactorRepository
+    mail: MailRepository
+    backups: BackupJobRepository
 
     def commit(self) -> None: ...
 

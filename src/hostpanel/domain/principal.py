@@ -8,6 +8,7 @@ from enum import StrEnum
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.tokens.model import ApiToken
+from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
 
 
 class AuthMethod(StrEnum):
@@ -27,6 +28,11 @@ class Principal:
     def permissions(self) -> Permissions | None:
         """The token's grant; None means the account's own rights (password session or administrator)."""
         return self.token.permissions if self.token is not None else None
+
+    @property
+    def restrictions(self) -> Restrictions:
+        """The token's restrictions; none for the account's own rights."""
+        return self.token.restrictions if self.token is not None else NO_RESTRICTIONS
 
     @property
     def actor(self) -> str:

@@ -6,8 +6,19 @@ import shutil
 from pathlib import Path
 
 from hostpanel.domain.errors import Conflict
+from hostpanel.domain.files.staging import STAGING_DIR
 
 HOME_MODE = 0o700
+# cPanel's skeleton of a new home (names and modes).
+SKELETON = {
+    "etc": 0o750,
+    "logs": 0o700,
+    "mail": 0o751,
+    "public_ftp": 0o755,
+    "public_html": 0o755,
+    "ssl": 0o755,
+    "tmp": 0o755,
+}
 
 
 class FilesystemHomes:
@@ -27,6 +38,9 @@ class FilesystemHomes:
                 f"The home directory {path} already exists; move it away before creating the account."
             ) from None
         path.chmod(HOME_MODE)  # mkdir's mode is filtered by the umask
+        for name, mode in SKELETON.items():
+            (path / name).mkdir()
+            (path / name).chmod(mode)
         return path
 
     def remove(self, username: str) -> None:
@@ -35,3 +49,4 @@ class FilesystemHomes:
             path.unlink()
         elif path.exists():
             shutil.rmtree(path)
+        shutil.rmtree(self._root / STAGING_DIR / username, ignore_errors=True)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 
 metadata = MetaData(
@@ -75,6 +76,7 @@ api_tokens = Table(
     Column("last_used_ip", String(45)),
     Column("rate_limit", Integer),  # requests per rate window; NULL: the server default, 0: unlimited
     Column("expiry_notified_at", BigInteger),
+    Column("restrictions", Text, nullable=False, server_default="{}"),  # JSON: domain/tokens/restrictions.py
     UniqueConstraint("account_id", "name"),
     Index(None, "account_id", "created_at", "name"),
     sqlite_autoincrement=True,
@@ -101,6 +103,7 @@ web_sessions = Table(
     Column("elevated_at", BigInteger),
     Column("ip", String(45)),
     Column("user_agent", String(200)),
+    sqlite_autoincrement=True,
 )
 
 # The TOTP secret is sealed (AES-GCM under a key derived from the server key file), never in clear.
@@ -122,6 +125,63 @@ recovery_codes = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("used_at", BigInteger),
     UniqueConstraint("account_id", "digest"),
+    sqlite_autoincrement=True,
+)
+
+
+mailboxes = Table(
+    "mailboxes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("domain", String(253), nullable=False),
+    Column("local_part", String(64), nullable=False),
+    Column("password_hash", String(255), nullable=False),  # argon2id, in the form Dovecot verifies
+    Column("quota_mb", BigInteger, nullable=False),  # 0: unlimited
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("domain", "local_part"),
+    sqlite_autoincrement=True,
+)
+
+forwarders = Table(
+    "forwarders",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("domain", String(253), nullable=False),
+    Column("address", String(320), nullable=False),
+    Column("destination", String(320), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    UniqueConstraint("address", "destination"),
+    sqlite_autoincrement=True,
+)
+
+backup_jobs = Table(
+    "backup_jobs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("file", String(255), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("started_at", BigInteger, nullable=False),
+    Column("finished_at", BigInteger),
+    Column("bytes_total", BigInteger, nullable=False),
+    Column("bytes_done", BigInteger, nullable=False),
+    Column("files_total", BigInteger, nullable=False),
+    Column("files_done", BigInteger, nullable=False),
+    Column("size", BigInteger),
+    Column("error", Text),
+    Index(None, "account_id", "id"),
+    # At most one running backup per account, whichever worker process started it.
+    Index(
+        "uq_backup_jobs_account_id_running",
+        "account_id",
+        unique=True,
+        sqlite_where=text("status = 'running'"),
+        postgresql_where=text("status = 'running'"),
+    ),
+    sqlite_autoincrement=True,
 )
 
 # Append-only: no foreign key to accounts (events outlive the account) and triggers refuse UPDATE and DELETE.
@@ -163,6 +223,7 @@ auth_failures = Table(
     Column("key", String(128), nullable=False),
     Column("at", Double, nullable=False),
     Index(None, "key", "at"),
+    sqlite_autoincrement=True,
 )
 
 auth_blocks = Table(

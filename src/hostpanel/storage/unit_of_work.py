@@ -12,6 +12,8 @@ from sqlalchemy.engine import Connection, RootTransaction
 from hostpanel.domain.ports import (
     AccountRepository,
     AuditRepository,
+    BackupJobRepository,
+    MailRepository,
     SessionRepository,
     TokenRepository,
     TwoFactorRepository,
@@ -19,6 +21,8 @@ from hostpanel.domain.ports import (
 from hostpanel.storage.engine import WRITE_OPTION
 from hostpanel.storage.repositories.accounts import SqlAccountRepository
 from hostpanel.storage.repositories.audit import SqlAuditRepository
+from hostpanel.storage.repositories.backups import SqlBackupJobRepository
+from hostpanel.storage.repositories.mail import SqlMailRepository
 from hostpanel.storage.repositories.sessions import SqlSessionRepository
 from hostpanel.storage.repositories.tokens import SqlTokenRepository
 from hostpanel.storage.repositories.twofactor import SqlTwoFactorRepository
@@ -34,6 +38,8 @@ class SqlUnitOfWork:
     audit: AuditRepository
     sessions: SessionRepository
     twofactor: TwoFactorRepository
+    mail: MailRepository
+    backups: BackupJobRepository
 
     def __init__(self, engine: Engine, write: bool = True) -> None:
         self._engine = engine
@@ -55,6 +61,8 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(connection)
         self.sessions = SqlSessionRepository(connection)
         self.twofactor = SqlTwoFactorRepository(connection)
+        self.mail = SqlMailRepository(connection)
+        self.backups = SqlBackupJobRepository(connection)
         return self
 
     @property

@@ -65,9 +65,14 @@ class Args:
         return bare + [value for _, value in sorted(numbered)]
 
     def require_multiple(self, name: str) -> list[str]:
-        values = self.get_multiple(name)
+        values = self.optional_multiple(name)
         if not values:
             raise InvalidInput(name, f"Provide at least one “{name}” argument.")
+        return values
+
+    def optional_multiple(self, name: str) -> list[str]:
+        """Like `get_multiple`, but an empty item is an error rather than a value."""
+        values = self.get_multiple(name)
         if any(value == "" for value in values):
             raise InvalidInput(name, f"The “{name}” arguments cannot be empty.")
         return values

@@ -9,6 +9,9 @@ from hostpanel.api.uapi.args import Args
 from hostpanel.api.uapi.listing import ListOptions
 from hostpanel.container import Container
 from hostpanel.domain.audit.service import AuditLog
+from hostpanel.domain.backups.service import BackupService
+from hostpanel.domain.files.service import FileService, Upload
+from hostpanel.domain.mail.service import MailService
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.service import TokenService
@@ -21,6 +24,7 @@ class Call:
     list_options: ListOptions
     uow: UnitOfWork
     container: Container
+    uploads: list[Upload] = field(default_factory=list)  # file parts of a multipart request, in staging
     messages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
@@ -36,3 +40,15 @@ class Call:
     @property
     def audit(self) -> AuditLog:
         return self.container.audit(self.uow)
+
+    @property
+    def files(self) -> FileService:
+        return self.container.files(self.principal, self.uow)
+
+    @property
+    def backups(self) -> BackupService:
+        return self.container.backups(self.principal, self.uow)
+
+    @property
+    def mail(self) -> MailService:
+        return self.container.mail(self.principal, self.uow)

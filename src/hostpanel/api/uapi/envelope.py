@@ -40,7 +40,17 @@ def failure(message: str, **extra: Any) -> dict[str, Any]:
     return result(0, errors=[message], **extra)
 
 
+class FailureWithData(HostpanelError):
+    """Fail the call (status 0) yet answer with data, as some cPanel functions do (`Fileman::upload_files`)."""
+
+    def __init__(self, message: str, data: Any) -> None:
+        super().__init__(message)
+        self.data = data
+
+
 def from_error(error: HostpanelError) -> dict[str, Any]:
+    if isinstance(error, FailureWithData):
+        return result(0, error.data, errors=[error.message])
     return failure(error.message)
 
 

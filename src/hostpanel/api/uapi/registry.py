@@ -39,10 +39,15 @@ class UapiFunction:
     params: tuple[Param, ...]
     handler: Handler
     returns_list: bool
+    accepts_uploads: bool = False
+    returns_file: bool = False  # answers with raw bytes (a download) instead of the result object
+    # Long work (a restore) must not hold the database's write lock: such a function gets a read-only unit of work
+    # and records what it did through short transactions of its own.
+    own_transactions: bool = False
 
     @property
     def writes(self) -> bool:
-        return self.scope.access == Access.WRITE
+        return self.scope.access == Access.WRITE and not self.own_transactions
 
 
 _UNSET: Any = object()
@@ -70,6 +75,9 @@ class UapiModule:
         params: Iterable[Param] = (),
         returns_list: bool = False,
         feature: Feature | None = _UNSET,
+        accepts_uploads: bool = False,
+        returns_file: bool = False,
+        own_transactions: bool = False,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.functions[name] = UapiFunction(
@@ -81,6 +89,9 @@ class UapiModule:
                 params=tuple(params),
                 handler=handler,
                 returns_list=returns_list,
+                accepts_uploads=accepts_uploads,
+                returns_file=returns_file,
+                own_transactions=own_transactions,
             )
             return handler
 

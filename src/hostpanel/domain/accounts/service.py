@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hostpanel.domain.accounts.model import Account, AccountStatus
 from hostpanel.domain.accounts.names import validate_domain, validate_email, validate_username
 from hostpanel.domain.accounts.passwords import PasswordHasher, check_strength
@@ -16,13 +18,23 @@ from hostpanel.domain.principal import Principal
 
 class AccountService:
     def __init__(
-        self, uow: UnitOfWork, hasher: PasswordHasher, clock: Clock, homes: HomeDirectories, audit: AuditLog
+        self,
+        uow: UnitOfWork,
+        hasher: PasswordHasher,
+        clock: Clock,
+        homes: HomeDirectories,
+        audit: AuditLog,
+        *,
+        after_change: Callable[[], None] | None = None,
     ) -> None:
+        """`after_change` runs once a suspension, unsuspension or deletion has committed (e.g. to stop the
+        account's mailboxes from logging in)."""
         self._uow = uow
         self._hasher = hasher
         self._clock = clock
         self._homes = homes
         self._audit = audit
+        self._after_change = after_change
 
     def get(self, username: str) -> Account:
         account = self._uow.accounts.get_by_username(username)
@@ -69,6 +81,7 @@ class AccountService:
         account = self.get(username)
         status = AccountStatus.SUSPENDED if suspended else AccountStatus.ACTIVE
         self._uow.accounts.set_status(account.id, status)
+        self._changed()
         action = AuditAction.ADMIN_ACCOUNT_SUSPEND if suspended else AuditAction.ADMIN_ACCOUNT_UNSUSPEND
         self._audit.record_by(Principal.admin(account), action, target=username)
         return self.get(username)
@@ -96,9 +109,14 @@ class AccountService:
         self._audit.record_by(Principal.admin(account), AuditAction.ADMIN_ACCOUNT_DOMAIN_ADD, target=name)
         return self.get(username)
 
+    def _changed(self) -> None:
+        if self._after_change is not None:
+            self._uow.on_commit(self._after_change)
+
     def delete(self, username: str) -> None:
         """Remove the account, its domains and tokens; the home directory goes once the deletion has committed."""
         account = self.get(username)
         self._uow.accounts.delete(account.id)
         self._uow.on_commit(lambda: self._homes.remove(username))
+        self._changed()
         self._audit.record_by(Principal.admin(account), AuditAction.ADMIN_ACCOUNT_DELETE, target=username)

@@ -12,11 +12,26 @@ from enum import StrEnum
 
 class AuditAction(StrEnum):
     ACCOUNT_AUTH_FAILURE = "account:auth:failure"
+    ACCOUNT_AUTH_LOCKOUT = "account:auth:lockout"
+    ACCOUNT_BACKUP_CREATE = "account:backup:create"
+    ACCOUNT_BACKUP_FINISH = "account:backup:finish"
+    ACCOUNT_BACKUP_RESTORE = "account:backup:restore"
+    ACCOUNT_FILE_DELETE = "account:file:delete"
+    ACCOUNT_FILE_MKDIR = "account:file:mkdir"
+    ACCOUNT_FILE_MOVE = "account:file:move"
+    ACCOUNT_FILE_TRASH = "account:file:trash"
+    ACCOUNT_FILE_WRITE = "account:file:write"
+    ACCOUNT_FORWARDER_CREATE = "account:forwarder:create"
+    ACCOUNT_FORWARDER_DELETE = "account:forwarder:delete"
     ACCOUNT_LOGIN_FAILURE = "account:login:failure"
     ACCOUNT_LOGIN_SUCCESS = "account:login:success"
+    ACCOUNT_MAILBOX_CREATE = "account:mailbox:create"
+    ACCOUNT_MAILBOX_DELETE = "account:mailbox:delete"
+    ACCOUNT_MAILBOX_PASSWORD = "account:mailbox:password"
+    ACCOUNT_MAILBOX_QUOTA = "account:mailbox:quota"
     ACCOUNT_PASSWORD_CHANGE = "account:password:change"
-    ACCOUNT_AUTH_LOCKOUT = "account:auth:lockout"
     ACCOUNT_PERMISSION_DENIED = "account:permission:denied"
+    ACCOUNT_RESTRICTION_DENIED = "account:restriction:denied"
     ACCOUNT_SESSION_END = "account:session:end"
     ACCOUNT_SESSION_END_OTHERS = "account:session:end_others"
     ACCOUNT_SUDO_FAILURE = "account:sudo:failure"
@@ -25,11 +40,11 @@ class AuditAction(StrEnum):
     ACCOUNT_TOKEN_NEW_IP = "account:token:new_ip"
     ACCOUNT_TOKEN_RENAME = "account:token:rename"
     ACCOUNT_TOKEN_REVOKE = "account:token:revoke"
+    ACCOUNT_TOKEN_REVOKE_LEAK = "account:token:revoke_leak"
     ACCOUNT_TWOFACTOR_DISABLE = "account:twofactor:disable"
     ACCOUNT_TWOFACTOR_ENABLE = "account:twofactor:enable"
     ACCOUNT_TWOFACTOR_RECOVERY_RENEW = "account:twofactor:recovery_renew"
     ACCOUNT_TWOFACTOR_RECOVERY_USE = "account:twofactor:recovery_use"
-    ACCOUNT_TOKEN_REVOKE_LEAK = "account:token:revoke_leak"
 
     ADMIN_ACCOUNT_CREATE = "admin:account:create"
     ADMIN_ACCOUNT_DELETE = "admin:account:delete"
@@ -38,6 +53,9 @@ class AuditAction(StrEnum):
     ADMIN_ACCOUNT_PASSWORD = "admin:account:password"
     ADMIN_ACCOUNT_SUSPEND = "admin:account:suspend"
     ADMIN_ACCOUNT_UNSUSPEND = "admin:account:unsuspend"
+    ADMIN_BACKUP_CREATE = "admin:backup:create"
+    ADMIN_BACKUP_FINISH = "admin:backup:finish"
+    ADMIN_BACKUP_RESTORE = "admin:backup:restore"
     ADMIN_SECURITY_DISTRUST = "admin:security:distrust"
     ADMIN_SECURITY_TRUST = "admin:security:trust"
     ADMIN_SECURITY_UNBLOCK = "admin:security:unblock"
@@ -45,11 +63,27 @@ class AuditAction(StrEnum):
 
 ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ACCOUNT_AUTH_FAILURE: "an API request's credentials were refused (the reason kept, never the secret)",
+    AuditAction.ACCOUNT_AUTH_LOCKOUT: "repeated failed logins blocked a source address or the account for a while",
+    AuditAction.ACCOUNT_BACKUP_CREATE: "a full backup of the account was started",
+    AuditAction.ACCOUNT_BACKUP_FINISH: "a backup job ended (outcome success or failure, with the reason)",
+    AuditAction.ACCOUNT_BACKUP_RESTORE: "files were restored from a backup",
+    AuditAction.ACCOUNT_FILE_DELETE: "a file or folder was deleted for good",
+    AuditAction.ACCOUNT_FILE_MKDIR: "a folder was created",
+    AuditAction.ACCOUNT_FILE_MOVE: "a file or folder was renamed or moved",
+    AuditAction.ACCOUNT_FILE_TRASH: "a file or folder was moved to the trash, or the trash was emptied",
+    AuditAction.ACCOUNT_FILE_WRITE: "a file was saved or uploaded",
+    AuditAction.ACCOUNT_FORWARDER_CREATE: "an email forwarder was added",
+    AuditAction.ACCOUNT_FORWARDER_DELETE: "an email forwarder was deleted",
     AuditAction.ACCOUNT_LOGIN_FAILURE: "a web sign-in was refused (wrong password or code; the reason kept)",
     AuditAction.ACCOUNT_LOGIN_SUCCESS: "the account owner signed in to the web interface",
+    AuditAction.ACCOUNT_MAILBOX_CREATE: "a mailbox was created",
+    AuditAction.ACCOUNT_MAILBOX_DELETE: "a mailbox was deleted",
+    AuditAction.ACCOUNT_MAILBOX_PASSWORD: "a mailbox's password was changed",
+    AuditAction.ACCOUNT_MAILBOX_QUOTA: "a mailbox's quota was changed",
     AuditAction.ACCOUNT_PASSWORD_CHANGE: "the account owner changed (or failed to change) the password",
-    AuditAction.ACCOUNT_AUTH_LOCKOUT: "repeated failed logins blocked a source address or the account for a while",
     AuditAction.ACCOUNT_PERMISSION_DENIED: "an authenticated call lacked a scope or an account feature",
+    AuditAction.ACCOUNT_RESTRICTION_DENIED: "a token restriction (read_only, fileman_paths, ...) refused a call; "
+    "the restriction is named",
     AuditAction.ACCOUNT_SESSION_END: "the account owner signed out",
     AuditAction.ACCOUNT_SESSION_END_OTHERS: "the account owner signed out every other web session",
     AuditAction.ACCOUNT_SUDO_FAILURE: "re-entering the password (and code) for a sensitive change failed",
@@ -58,11 +92,11 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ACCOUNT_TOKEN_NEW_IP: "an API token was used from an address it had not been used from before",
     AuditAction.ACCOUNT_TOKEN_RENAME: "an API token was renamed",
     AuditAction.ACCOUNT_TOKEN_REVOKE: "an API token was revoked",
+    AuditAction.ACCOUNT_TOKEN_REVOKE_LEAK: "an API token found leaked (by a scan or a public report) was revoked",
     AuditAction.ACCOUNT_TWOFACTOR_DISABLE: "two-factor authentication was removed",
     AuditAction.ACCOUNT_TWOFACTOR_ENABLE: "two-factor authentication was set up (or replaced)",
     AuditAction.ACCOUNT_TWOFACTOR_RECOVERY_RENEW: "a new set of two-factor recovery codes replaced the old one",
     AuditAction.ACCOUNT_TWOFACTOR_RECOVERY_USE: "a two-factor recovery code was used (each works once)",
-    AuditAction.ACCOUNT_TOKEN_REVOKE_LEAK: "an API token found leaked (by a scan or a public report) was revoked",
     AuditAction.ADMIN_ACCOUNT_CREATE: "the administrator created the account",
     AuditAction.ADMIN_ACCOUNT_DELETE: "the administrator deleted the account",
     AuditAction.ADMIN_ACCOUNT_DOMAIN_ADD: "the administrator added a domain to the account",
@@ -70,6 +104,9 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ADMIN_ACCOUNT_PASSWORD: "the administrator set the account's password",
     AuditAction.ADMIN_ACCOUNT_SUSPEND: "the administrator suspended the account",
     AuditAction.ADMIN_ACCOUNT_UNSUSPEND: "the administrator lifted the account's suspension",
+    AuditAction.ADMIN_BACKUP_CREATE: "the administrator started a full backup of the account",
+    AuditAction.ADMIN_BACKUP_FINISH: "a backup job the administrator started ended",
+    AuditAction.ADMIN_BACKUP_RESTORE: "the administrator restored files from a backup",
     AuditAction.ADMIN_SECURITY_DISTRUST: "the administrator removed a network from the trusted networks",
     AuditAction.ADMIN_SECURITY_TRUST: "the administrator trusted a network: its logins are never counted or blocked",
     AuditAction.ADMIN_SECURITY_UNBLOCK: "the administrator lifted a block on an address or an account",

@@ -1,7 +1,8 @@
 """Checking a presented `USER:TOKEN` pair. Every failure looks the same to the caller and costs the same.
 
 The lookup goes by the token's public key, never by the username, so an unknown user and a wrong token do the same
-work: one indexed lookup and one HMAC. The precise reason travels in the exception for the audit trail only.
+work: one indexed lookup and one HMAC. The precise reason travels in the exception for the audit trail only. The
+token's IP allowlist is checked here, last, so a refused address is indistinguishable from any other failure.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from hostpanel.domain.ports import TokenRepository
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.keyring import Keyring
+from hostpanel.domain.tokens.restrictions import IpAllowlist
 
 
 class TokenAuthenticator:
@@ -42,4 +44,11 @@ class TokenAuthenticator:
             raise AuthenticationFailed("account suspended", username)
         if token.is_expired(self._clock.now()):
             raise AuthenticationFailed(f"token “{token.name}” expired", username)
+        if not token.restrictions.allows_address(ip):
+            # cPanel answers a refused address as "no such token"; only the audit trail learns why.
+            raise AuthenticationFailed(
+                f"source address {ip} is not in the whitelist_ips of token “{token.name}”",
+                username,
+                restriction=IpAllowlist.key,
+            )
         return Principal(account=account, method=AuthMethod.TOKEN, token=token, ip=ip)

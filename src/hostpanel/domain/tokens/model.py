@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.permissions import Permissions
+from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,50}")
 # cPanel's upper bound for an epoch value; anything larger is not a timestamp.
@@ -35,6 +36,7 @@ class ApiToken:
     last_used_at: int | None = None
     last_used_ip: str | None = None
     rate_limit: int | None = None  # requests per rate window; None: the server's default, 0: unlimited
+    restrictions: Restrictions = NO_RESTRICTIONS
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at

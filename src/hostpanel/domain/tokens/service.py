@@ -6,13 +6,21 @@ from hostpanel.domain.audit.model import DetailValue
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction
 from hostpanel.domain.clock import Clock
-from hostpanel.domain.errors import AccountSuspended, Conflict, InvalidInput, NotFound, PermissionDenied
+from hostpanel.domain.errors import (
+    AccountSuspended,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RestrictionDenied,
+)
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.keyring import Keyring
 from hostpanel.domain.tokens.model import MAX_EPOCH, ApiToken, IssuedToken, TokenQuery, validate_name
+from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, EmailDomains, Restrictions
 
 MAX_RATE_LIMIT = 1_000_000
 
@@ -30,6 +38,7 @@ class TokenService:
         name: str,
         expires_at: int | None,
         permissions: Permissions,
+        restrictions: Restrictions = NO_RESTRICTIONS,
         *,
         rate_limit: int | None = None,
     ) -> IssuedToken:
@@ -42,6 +51,7 @@ class TokenService:
         validate_name(name)
         _check_no_escalation(principal, permissions)
         _check_no_longer_life(principal, expires_at)
+        _check_restrictions(principal, restrictions, self._uow.accounts.domains(account.id))
         now = int(self._clock.now())
         if expires_at is not None and expires_at <= now:
             raise InvalidInput("expires_at", f"The “{expires_at}” value must be a future date.")
@@ -64,6 +74,7 @@ class TokenService:
             created_at=now,
             expires_at=expires_at,
             rate_limit=rate_limit,
+            restrictions=restrictions,
         )
         self._audit.record_by(
             principal,
@@ -74,6 +85,7 @@ class TokenService:
                 "scopes": permissions.scope_names(),
                 "expires_at": expires_at,
                 **({"rate_limit": rate_limit} if rate_limit is not None else {}),
+                "restrictions": restrictions.describe(),
             },
         )
         return IssuedToken(token=token, secret=text)
@@ -151,3 +163,19 @@ def _check_no_longer_life(principal: Principal, expires_at: int | None) -> None:
             "itself.",
             missing="expires_at",
         )
+
+
+def _check_restrictions(principal: Principal, wanted: Restrictions, account_domains: list[str]) -> None:
+    """A token mints only tokens at least as restricted as itself; mail domains must be the account's own."""
+    loosened = principal.restrictions.uncovered(wanted)
+    if loosened is not None:
+        raise RestrictionDenied(
+            "An API token can only create tokens at least as restricted as itself: the new token must keep the "
+            f"restriction “{loosened.key}” ({loosened.describe()}) or a narrower one.",
+            loosened.key,
+            detail=loosened.describe(),
+        )
+    domains = wanted.get(EmailDomains)
+    for domain in domains.domains if domains else ():
+        if domain not in account_domains:
+            raise InvalidInput("email_domain", f"The domain “{domain}” does not belong to this account.")

@@ -9,6 +9,7 @@ from hostpanel.api.uapi.listing import ListOptions, Presorted
 from hostpanel.api.uapi.registry import Param, UapiModule
 from hostpanel.domain.permissions import Access, Permissions, Scope, ScopeModule
 from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery, parse_expires_at
+from hostpanel.domain.tokens.restrictions import Restrictions
 from hostpanel.domain.tokens.review import ReviewPolicy, flags
 from hostpanel.domain.tokens.service import MAX_RATE_LIMIT
 
@@ -28,8 +29,9 @@ _NATIVE_SORTS = {
 
 
 def token_record(token: ApiToken, now: float, review: ReviewPolicy | None = None) -> dict[str, Any]:
-    """cPanel's list fields, then ours: expiry state, scopes, last use, rate limit and review flags (never the
-    secret or its digest)."""
+    """cPanel's list fields, then ours: expiry state, scopes, restrictions, last use, rate limit and review flags
+    (never the secret or its digest). `whitelist_ips` is cPanel's field; `fileman_paths`, `email_domains` and
+    `read_only` are ours."""
     permissions = token.permissions
     return {
         "name": token.name,
@@ -39,7 +41,7 @@ def token_record(token: ApiToken, now: float, review: ReviewPolicy | None = None
         "has_full_access": 1 if permissions.full_access else 0,
         "features": permissions.feature_names(),
         "scopes": permissions.scope_names(),
-        "whitelist_ips": None,
+        **token.restrictions.record(),
         "last_used": token.last_used_at,
         "last_used_ip": token.last_used_ip,
         "rate_limit": token.rate_limit,
@@ -77,20 +79,39 @@ def create_full_access(call: Call) -> dict[str, Any]:
             "Requests per rate window this token may make (absent: the server's default; 0: unlimited).",
             type="integer",
         ),
+        Param(
+            "fileman_path",
+            "Restrict Fileman (and restores) to this folder of the home, e.g. public_html/app; repeatable.",
+            repeated=True,
+        ),
+        Param("email_domain", "Restrict Email functions to this domain of the account; repeatable.", repeated=True),
+        Param(
+            "whitelist_ip",
+            "Accept the token only from this IPv4/IPv6 address or CIDR range (at most 100); repeatable.",
+            repeated=True,
+        ),
+        Param("read_only", "1 to refuse every function that needs a `:write` scope.", type="boolean"),
     ),
 )
 def create(call: Call) -> dict[str, Any]:
-    name = call.args.require("name")
-    expires_at = parse_expires_at(call.args.get("expires_at"), call.now)
-    scopes = [Scope.parse(text) for text in call.args.get_multiple("scope") if text]
-    if call.args.flag("full_access"):
+    args = call.args
+    name = args.require("name")
+    expires_at = parse_expires_at(args.get("expires_at"), call.now)
+    scopes = [Scope.parse(text) for text in args.get_multiple("scope") if text]
+    if args.flag("full_access"):
         if scopes:
             call.warnings.append("The “scope” arguments were ignored because “full_access” is 1.")
         permissions = Permissions.full()
     else:
         permissions = Permissions.of(scopes)
+    restrictions = Restrictions.parse(
+        fileman_paths=args.optional_multiple("fileman_path"),
+        email_domains=args.optional_multiple("email_domain"),
+        whitelist_ips=args.optional_multiple("whitelist_ip"),
+        read_only=args.flag("read_only"),
+    )
     rate_limit = call.args.integer("rate_limit", maximum=MAX_RATE_LIMIT)
-    issued = call.tokens.create(call.principal, name, expires_at, permissions, rate_limit=rate_limit)
+    issued = call.tokens.create(call.principal, name, expires_at, permissions, restrictions, rate_limit=rate_limit)
     return {**token_record(issued.token, call.now, call.container.review_policy), "token": issued.secret}
 
 

@@ -12,7 +12,17 @@ from sqlalchemy.exc import IntegrityError
 from hostpanel.domain.accounts.model import Account, AccountStatus
 from hostpanel.domain.errors import Conflict
 from hostpanel.storage.repositories.errors import is_unique_violation
-from hostpanel.storage.tables import accounts, api_tokens, domains, recovery_codes, two_factor, web_sessions
+from hostpanel.storage.tables import (
+    accounts,
+    api_tokens,
+    backup_jobs,
+    domains,
+    forwarders,
+    mailboxes,
+    recovery_codes,
+    two_factor,
+    web_sessions,
+)
 
 ACCOUNT_COLUMNS = (
     accounts.c.id,
@@ -99,6 +109,8 @@ class SqlAccountRepository:
 
     def delete(self, account_id: int) -> None:
         # Explicit deletes, so the outcome does not depend on the backend enforcing ON DELETE CASCADE.
+        for owned in (mailboxes, forwarders, backup_jobs):
+            self._c.execute(delete(owned).where(owned.c.account_id == account_id))
         self._c.execute(delete(api_tokens).where(api_tokens.c.account_id == account_id))
         for table in (web_sessions, recovery_codes, two_factor):
             self._c.execute(delete(table).where(table.c.account_id == account_id))

@@ -13,6 +13,7 @@ from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.errors import Conflict
 from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery
+from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
 from hostpanel.storage.repositories.accounts import ACCOUNT_COLUMNS, account_from_row
 from hostpanel.storage.repositories.errors import is_unique_violation
 from hostpanel.storage.tables import accounts, api_tokens, token_addresses
@@ -38,6 +39,7 @@ def _token_from_row(row: Any) -> ApiToken:
         last_used_at=row.last_used_at,
         last_used_ip=row.last_used_ip,
         rate_limit=row.rate_limit,
+        restrictions=Restrictions.from_json(row.restrictions),
     )
 
 
@@ -57,6 +59,7 @@ class SqlTokenRepository:
         created_at: int,
         expires_at: int | None,
         rate_limit: int | None = None,
+        restrictions: Restrictions = NO_RESTRICTIONS,
     ) -> ApiToken:
         statement = (
             insert(api_tokens)
@@ -71,6 +74,7 @@ class SqlTokenRepository:
                 created_at=created_at,
                 expires_at=expires_at,
                 rate_limit=rate_limit,
+                restrictions=restrictions.to_json(),
             )
             .returning(*TOKEN_COLUMNS)
         )

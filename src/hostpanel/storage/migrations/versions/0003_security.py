@@ -1,7 +1,7 @@
 """Brute-force counters and blocks, trusted networks, per-token rate limits, notifications, the audit hash chain.
 
-Revision ID: 0004
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-28
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 from hostpanel.domain.audit.chain import GENESIS, StoredEvent, chain_of, stored_hash
 
-revision = "0004"
-down_revision = "0003"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 
@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(128), nullable=False),
         sa.Column("at", sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_auth_failures"),
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_auth_failures_key_at", "auth_failures", ["key", "at"])
     op.create_table(

@@ -1,0 +1,176 @@
+"""Starting backups, reviewing them, and restoring files from them (for the API and the CLI alike)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hostpanel.domain.audit.model import DetailValue
+from hostpanel.domain.audit.service import AuditLog
+from hostpanel.domain.audit.tags import AuditAction, Outcome
+from hostpanel.domain.backups.archive import CHUNK
+from hostpanel.domain.backups.model import PARTIAL_SUFFIX, BackupJob, archive_name, is_archive_name
+from hostpanel.domain.backups.restore import RestoreRefused, RestoreSummary, restore
+from hostpanel.domain.clock import Clock
+from hostpanel.domain.errors import Conflict, InvalidInput, NotFound
+from hostpanel.domain.files.jail import Jail
+from hostpanel.domain.files.paths import HomePath
+from hostpanel.domain.files.staging import StagedFile, Staging
+from hostpanel.domain.ports import UnitOfWork
+from hostpanel.domain.principal import AuthMethod, Principal
+
+
+@dataclass
+class PreparedBackup:
+    """A job recorded as running, with its locked staged file: what the runner (thread or CLI) completes."""
+
+    job: BackupJob
+    staged: StagedFile
+    principal: Principal
+    include_home: bool
+
+
+@dataclass(frozen=True)
+class ArchiveOnDisk:
+    file: str
+    size: int
+    mtime: float
+
+
+@dataclass(frozen=True)
+class BackupEntry:
+    """One line of the backup list: a job of this server (with its archive if that is still in the home), or an
+    archive found in the home that no job made (copied in, or from before a database restore)."""
+
+    job: BackupJob | None
+    archive: ArchiveOnDisk | None
+
+    @property
+    def file(self) -> str:
+        return self.job.file if self.job else self.archive.file if self.archive else ""
+
+
+def action_for(principal: Principal, account_action: AuditAction, admin_action: AuditAction) -> AuditAction:
+    return admin_action if principal.method == AuthMethod.ADMIN else account_action
+
+
+class BackupService:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        *,
+        home: Jail,
+        target: Jail,
+        staging: Staging,
+        clock: Clock,
+        audit: AuditLog,
+        audit_now: Callable[[Principal, AuditAction, str, Outcome, dict[str, DetailValue]], None],
+    ) -> None:
+        """`home` reads archives (they live in the home's top folder); `target` writes restored files through the
+        principal's own restrictions. `audit_now` records in a transaction of its own (what a failure must keep)."""
+        self._uow = uow
+        self._principal = principal
+        self._account = principal.account
+        self._home = home
+        self._target = target
+        self._staging = staging
+        self._clock = clock
+        self._audit = audit
+        self._audit_now = audit_now
+
+    def start(self, include_home: bool = True) -> PreparedBackup:
+        """Record a running job and lock its staged file; the caller runs it once this has committed."""
+        username = self._account.username
+        name = archive_name(username, self._clock.now())
+        if any(entry == name for entry, _ in self._home.entries(HomePath())):
+            raise Conflict(f"A backup named “{name}” already exists: try again in a second.")
+        try:
+            staged = self._staging.create_named_file(username, name + PARTIAL_SUFFIX)
+        except FileExistsError:
+            raise Conflict("A backup of this account is already running.") from None
+        try:
+            job = self._uow.backups.add(self._account.id, name, self._principal.actor, int(self._clock.now()))
+        except BaseException:
+            staged.discard()
+            raise
+        self._uow.on_rollback(staged.discard)
+        action = action_for(self._principal, AuditAction.ACCOUNT_BACKUP_CREATE, AuditAction.ADMIN_BACKUP_CREATE)
+        details = {"job": job.id, "homedir": "include" if include_home else "skip"}
+        self._audit.record_by(self._principal, action, target=name, details=dict(details))
+        return PreparedBackup(job, staged, self._principal, include_home)
+
+    def jobs(self) -> list[BackupJob]:
+        return self._uow.backups.all(self._account.id)
+
+    def job(self, job_id: int | None) -> BackupJob:
+        """The job with this id, or the latest one."""
+        if job_id is None:
+            jobs = self.jobs()
+            if not jobs:
+                raise NotFound("This account has no backups yet.")
+            return jobs[0]
+        found = self._uow.backups.get(self._account.id, job_id)
+        if found is None:
+            raise NotFound(f"There is no backup job {job_id} for this account.")
+        return found
+
+    def archives(self) -> list[ArchiveOnDisk]:
+        """The finished archives in the home's top folder (regular files named like a backup of this account)."""
+        return sorted(
+            (
+                ArchiveOnDisk(name, info.st_size, info.st_mtime)
+                for name, info in self._home.entries(HomePath())
+                if stat.S_ISREG(info.st_mode) and is_archive_name(name, self._account.username)
+            ),
+            key=lambda archive: archive.file,
+        )
+
+    def overview(self) -> list[BackupEntry]:
+        """Jobs newest first, then archives no job made (newest name first)."""
+        on_disk = {archive.file: archive for archive in self.archives()}
+        entries = [BackupEntry(job, on_disk.pop(job.file, None)) for job in self.jobs()]
+        return entries + [BackupEntry(None, archive) for _, archive in sorted(on_disk.items(), reverse=True)]
+
+    def restore(self, backup: str, path: str | None, on_bytes: Callable[[int], None]) -> RestoreSummary:
+        """Restore files from `backup` (an archive in the home's top folder): all, or those at and below `path`.
+
+        A restore can take minutes, so it is recorded through `audit_now`, and the caller must not hold the
+        database's write lock meanwhile (a read-only unit of work)."""
+        username = self._account.username
+        if not is_archive_name(backup, username):
+            raise InvalidInput(
+                "backup",
+                f"“{backup}” is not a backup of this account: give the name of a "
+                f"backup-…_{username}.tar.gz file in the home directory (Backup::list_backups lists them).",
+            )
+        scope = self._target.path(path, "path") if path else None
+        fd = self._home.open_read(HomePath((backup,)))
+        staged = self._staging.create_dir(username, "restore")
+        action = action_for(self._principal, AuditAction.ACCOUNT_BACKUP_RESTORE, AuditAction.ADMIN_BACKUP_RESTORE)
+        shown = {"path": str(scope) if scope else "~"}
+        try:
+            with os.fdopen(fd, "rb", buffering=CHUNK) as archive:
+                summary = restore(
+                    archive,
+                    staged=staged,
+                    jail=self._target,
+                    scope=scope,
+                    spool_dir=self._staging.user_dir(username),
+                    on_bytes=on_bytes,
+                )
+        except RestoreRefused as refused:
+            self._audit_now(self._principal, action, backup, Outcome.FAILURE, {**shown, "reason": refused.message})
+            raise
+        finally:
+            staged.discard()
+        details: dict[str, DetailValue] = {
+            **shown,
+            "files": summary.files,
+            "bytes": summary.bytes,
+            "conflicts": len(summary.conflicts),
+        }
+        self._audit_now(self._principal, action, backup, Outcome.SUCCESS, details)
+        return summary

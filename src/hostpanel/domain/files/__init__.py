@@ -1,0 +1,1 @@
+"""Files in an account's home: lexical paths, the confinement point, staging, and Fileman's operations."""

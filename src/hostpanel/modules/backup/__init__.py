@@ -1,0 +1,1 @@
+"""UAPI `Backup`: full backups into the home, their progress, and restores."""

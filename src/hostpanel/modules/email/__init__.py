@@ -1,0 +1,1 @@
+"""UAPI `Email`: mailboxes and forwarders."""

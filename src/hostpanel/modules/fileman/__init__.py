@@ -1,0 +1,1 @@
+"""UAPI `Fileman`."""

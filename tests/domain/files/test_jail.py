@@ -1,0 +1,237 @@
+"""The confinement point under attack: planted links, swapped links during a call, devices, FIFOs, staging crashes.
+
+Each test puts something the account must not reach outside the home and shows that no call reads or writes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hostpanel.domain.errors import HostpanelError, InvalidInput, NotFound, RestrictionDenied
+from hostpanel.domain.files.jail import Jail
+from hostpanel.domain.files.paths import HomePath
+from hostpanel.domain.files.staging import Staging
+from hostpanel.domain.tokens.restrictions import FilemanPaths
+
+SECRET = "outside the home: must never be read\n"
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "homes" / "alice"
+    (path / "public_html").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret").write_text(SECRET)
+    return path
+
+
+@pytest.fixture
+def jail(home: Path) -> Jail:
+    return Jail(home, "alice")
+
+
+@pytest.fixture
+def staging(tmp_path: Path) -> Staging:
+    return Staging(tmp_path / "homes" / ".staging")
+
+
+def read(jail: Jail, text: str) -> bytes:
+    fd = jail.open_read(jail.path(text, "path"))
+    try:
+        return os.read(fd, 1 << 16)
+    finally:
+        os.close(fd)
+
+
+def write(jail: Jail, staging: Staging, text: str, data: bytes, replace: bool = True) -> None:
+    staged = staging.create_file("alice", "test")
+    try:
+        staged.write(data)
+        jail.place(staged, jail.path(text, "path"), replace=replace)
+    finally:
+        staged.discard()
+
+
+def test_ordinary_reads_and_writes_work(jail: Jail, staging: Staging, home: Path) -> None:
+    write(jail, staging, "public_html/index.html", b"<h1>hi</h1>")
+    assert read(jail, "public_html/index.html") == b"<h1>hi</h1>"
+    assert (home / "public_html" / "index.html").read_bytes() == b"<h1>hi</h1>"
+    assert stat.S_IMODE((home / "public_html" / "index.html").stat().st_mode) == 0o644
+    assert os.listdir(staging.user_dir("alice")) == []
+
+
+def test_a_planted_directory_link_is_never_followed(jail: Jail, staging: Staging, home: Path, tmp_path: Path) -> None:
+    (home / "public_html" / "etc-link").symlink_to(tmp_path / "outside")
+    for attempt in (
+        lambda: read(jail, "public_html/etc-link/secret"),
+        lambda: jail.entries(jail.path("public_html/etc-link", "dir")),
+        lambda: write(jail, staging, "public_html/etc-link/planted", b"x"),
+        lambda: jail.mkdir(jail.path("public_html/etc-link/new", "dir"), 0o755),
+        lambda: jail.remove(jail.path("public_html/etc-link/secret", "path")),
+        lambda: jail.rename(jail.path("public_html/etc-link/secret", "path"), jail.path("stolen", "path")),
+    ):
+        with pytest.raises(InvalidInput, match="symbolic link"):
+            attempt()
+    assert sorted(os.listdir(tmp_path / "outside")) == ["secret"]
+    assert (tmp_path / "outside" / "secret").read_text() == SECRET
+
+
+def test_a_planted_file_link_is_neither_read_nor_written_through(
+    jail: Jail, staging: Staging, home: Path, tmp_path: Path
+) -> None:
+    (home / "public_html" / "passwd").symlink_to(tmp_path / "outside" / "secret")
+    with pytest.raises(InvalidInput, match="symbolic link, not a regular file"):
+        read(jail, "public_html/passwd")
+    with pytest.raises(InvalidInput, match="symbolic link; it cannot be overwritten"):
+        write(jail, staging, "public_html/passwd", b"overwritten")
+    jail.remove(jail.path("public_html/passwd", "path"))  # deleting removes the link, not its target
+    assert (tmp_path / "outside" / "secret").read_text() == SECRET
+    assert not (home / "public_html" / "passwd").is_symlink()
+
+
+def test_links_inside_the_home_are_not_followed_either(jail: Jail, home: Path) -> None:
+    (home / "mail").mkdir()
+    (home / "mail" / "inbox").write_text("mail")
+    (home / "public_html" / "mail").symlink_to(home / "mail")
+    with pytest.raises(InvalidInput, match="symbolic link"):
+        read(jail, "public_html/mail/inbox")
+
+
+def test_a_path_restriction_is_checked_on_every_operation(home: Path, staging: Staging) -> None:
+    (home / "public_html" / "app").mkdir()
+    (home / "etc").mkdir()
+    restricted = Jail(home, "alice", FilemanPaths.parse(["public_html/app"]))
+    write(restricted, staging, "public_html/app/deploy.txt", b"ok")
+    for attempt in (
+        lambda: restricted.path("etc/shadow", "path"),
+        lambda: restricted.path("public_html", "dir"),
+        lambda: restricted.path("public_html/application", "dir"),
+        lambda: restricted.lstat(HomePath(("etc",))),
+        lambda: restricted.rename(HomePath(("public_html", "app", "deploy.txt")), HomePath(("etc", "x"))),
+    ):
+        with pytest.raises(RestrictionDenied, match="restriction “fileman_paths”") as denied:
+            attempt()
+        assert denied.value.restriction == "fileman_paths"
+    assert (home / "public_html" / "app" / "deploy.txt").read_bytes() == b"ok"
+
+
+def test_devices_fifos_and_sockets_are_refused_without_being_opened(jail: Jail, home: Path) -> None:
+    os.mkfifo(home / "public_html" / "pipe")  # opening a FIFO for reading would block forever
+    with pytest.raises(InvalidInput, match="named pipe, not a regular file"):
+        read(jail, "public_html/pipe")
+    if os.geteuid() == 0:  # only root can make device nodes, so only a root-run panel can meet one
+        os.mknod(home / "public_html" / "zero", stat.S_IFCHR | 0o600, os.makedev(1, 5))
+        with pytest.raises(InvalidInput, match="character device"):
+            read(jail, "public_html/zero")
+    with pytest.raises(InvalidInput, match="directory, not a regular file"):
+        read(jail, "public_html")
+
+
+def race(flip: threading.Event, entry: Path, real: Path, target: Path) -> None:
+    """Swap `entry` between a real directory and a link to `target` until told to stop, yielding in each state."""
+    while not flip.is_set():
+        with contextlib.suppress(OSError):
+            os.rename(real, entry)
+        time.sleep(0)
+        with contextlib.suppress(OSError):
+            os.rename(entry, real)
+            os.symlink(target, entry)
+        time.sleep(0)
+        with contextlib.suppress(OSError):
+            os.unlink(entry)
+
+
+def until_both(outcomes: dict[str, int], attempt: Callable[[], str], limit: float = 10.0) -> None:
+    """Repeat `attempt` until each outcome was seen often, so the race really ran both ways."""
+    deadline = time.monotonic() + limit
+    while min(outcomes.values()) < 50 and time.monotonic() < deadline:
+        outcomes[attempt()] += 1
+
+
+def test_a_link_swapped_in_during_a_read_is_never_followed(jail: Jail, home: Path, tmp_path: Path) -> None:
+    real = home / "public_html" / ".real"
+    real.mkdir()
+    (real / "secret").write_text("inside")
+    stop = threading.Event()
+    swapper = threading.Thread(target=race, args=(stop, home / "public_html" / "dir", real, tmp_path / "outside"))
+    swapper.start()
+    outcomes = {"inside": 0, "refused": 0}
+
+    def attempt() -> str:
+        try:
+            content = read(jail, "public_html/dir/secret")
+        except HostpanelError:
+            return "refused"
+        assert content == b"inside", content  # never the file outside the home
+        return "inside"
+
+    try:
+        until_both(outcomes, attempt)
+    finally:
+        stop.set()
+        swapper.join()
+    assert min(outcomes.values()) >= 50, outcomes
+
+
+def test_a_link_swapped_in_during_a_write_is_never_written_through(
+    jail: Jail, staging: Staging, home: Path, tmp_path: Path
+) -> None:
+    real = home / "public_html" / ".real"
+    real.mkdir()
+    stop = threading.Event()
+    swapper = threading.Thread(target=race, args=(stop, home / "public_html" / "dir", real, tmp_path / "outside"))
+    swapper.start()
+    outcomes = {"written": 0, "refused": 0}
+    names = iter(range(1_000_000))
+
+    def attempt() -> str:
+        try:
+            write(jail, staging, f"public_html/dir/f{next(names)}", b"x")
+        except HostpanelError:
+            return "refused"
+        return "written"
+
+    try:
+        until_both(outcomes, attempt)
+    finally:
+        stop.set()
+        swapper.join()
+    assert sorted(os.listdir(tmp_path / "outside")) == ["secret"]
+    assert min(outcomes.values()) >= 50, outcomes
+
+
+def test_writes_replace_only_when_asked_and_never_leave_partials(jail: Jail, staging: Staging, home: Path) -> None:
+    write(jail, staging, "public_html/a.txt", b"first")
+    with pytest.raises(InvalidInput, match="already exists"):
+        write(jail, staging, "public_html/a.txt", b"second", replace=False)
+    assert (home / "public_html" / "a.txt").read_bytes() == b"first"
+    with pytest.raises(NotFound):
+        write(jail, staging, "missing/a.txt", b"x")
+    assert os.listdir(staging.user_dir("alice")) == []
+
+
+def test_the_sweep_removes_exactly_what_dead_processes_left(staging: Staging) -> None:
+    live = staging.create_file("alice", "upload")
+    live.write(b"in progress")
+    # A process that stages a file and dies without cleaning up, as a crash would.
+    code = (
+        "import os, sys; from pathlib import Path; from hostpanel.domain.files.staging import Staging; "
+        "f = Staging(Path(sys.argv[1])).create_file('alice', 'upload'); f.write(b'partial'); os._exit(0)"
+    )
+    subprocess.run([sys.executable, "-c", code, str(staging.root)], check=True)
+    assert len(os.listdir(staging.user_dir("alice"))) == 2
+    assert staging.sweep() == 1
+    assert os.listdir(staging.user_dir("alice")) == [live.name]
+    assert staging.is_in_use("alice", live.name)
+    live.discard()
+    assert os.listdir(staging.user_dir("alice")) == []

@@ -99,6 +99,7 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(container.recover)
+        await run_in_threadpool(container.hasher.warm)
         settings = container.settings
         flusher = Periodic("writing token usage", settings.last_used_flush_seconds, container.flush_usage, final=True)
         reminder = Periodic(

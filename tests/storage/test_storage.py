@@ -150,3 +150,13 @@ def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> 
     finally:
         os.umask(previous)
     assert modes == {"new.db": 0o600, "new.db-wal": 0o600, "new.db-shm": 0o600}
+
+
+def test_a_home_left_behind_by_a_crash_is_set_aside_not_reused(container: Container) -> None:
+    leftover = container.homes.path_for("carol")
+    leftover.mkdir(parents=True)
+    (leftover / "secret.txt").write_text("the previous carol's file")
+    make_account(container, "carol")
+    assert not (container.homes.path_for("carol") / "secret.txt").exists()
+    [aside] = (container.settings.homes_dir / ".orphaned").iterdir()
+    assert aside.name.startswith("carol.") and (aside / "secret.txt").read_text() == "the previous carol's file"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class HostpanelError(Exception):
     """Base of every error the domain raises on purpose; `message` is safe to show to the caller."""
@@ -27,15 +29,32 @@ class Conflict(HostpanelError):
     """The change would break a uniqueness rule, e.g. a second token with the same name."""
 
 
+@dataclass(frozen=True)
+class MisusedToken:
+    """A real token presented under another username: its owner should hear of it (it may have leaked)."""
+
+    account_id: int
+    username: str
+    token_name: str
+
+
 class AuthenticationFailed(HostpanelError):
     """Credentials were refused. `reason` (and `restriction`, when a token restriction refused the caller) are for
-    the audit trail only: callers all see the same answer."""
+    the audit trail only: callers all see the same answer. `misused` names a real token presented under another
+    username, for its owner's trail."""
 
-    def __init__(self, reason: str, username: str | None = None, restriction: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        username: str | None = None,
+        restriction: str | None = None,
+        misused: MisusedToken | None = None,
+    ) -> None:
         super().__init__("Access denied")
         self.reason = reason
         self.username = username
         self.restriction = restriction
+        self.misused = misused
 
 
 class PermissionDenied(HostpanelError):

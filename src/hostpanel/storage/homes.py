@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
+import time
 from pathlib import Path
 
-from hostpanel.domain.errors import Conflict
 from hostpanel.domain.files.staging import STAGING_DIR
 
+log = logging.getLogger(__name__)
+
 HOME_MODE = 0o700
+ORPHANED_DIR = ".orphaned"  # homes left behind by a crash, set aside when their name is reused
 # cPanel's skeleton of a new home (names and modes).
 SKELETON = {
     "etc": 0o750,
@@ -34,14 +38,23 @@ class FilesystemHomes:
         try:
             path.mkdir(mode=HOME_MODE)
         except FileExistsError:
-            raise Conflict(
-                f"The home directory {path} already exists; move it away before creating the account."
-            ) from None
+            # No account has this name (the caller checked inside its transaction), so this is what a crash left
+            # between a deletion's commit and its removal: kept aside, never handed to a newcomer.
+            aside = self._set_aside(path)
+            log.warning("moved the left-over home directory %s to %s", path, aside)
+            path.mkdir(mode=HOME_MODE)
         path.chmod(HOME_MODE)  # mkdir's mode is filtered by the umask
         for name, mode in SKELETON.items():
             (path / name).mkdir()
             (path / name).chmod(mode)
         return path
+
+    def _set_aside(self, path: Path) -> Path:
+        orphans = self._root / ORPHANED_DIR
+        orphans.mkdir(mode=0o700, exist_ok=True)
+        aside = orphans / f"{path.name}.{time.time_ns()}"
+        path.rename(aside)
+        return aside
 
     def remove(self, username: str) -> None:
         path = self.path_for(username)

@@ -64,7 +64,8 @@ def test_failures_are_recorded_with_the_source_ip_and_never_the_secret(
         dump = uow.connection.exec_driver_sql("SELECT * FROM audit_events").fetchall()  # type: ignore[attr-defined]
     assert [(e.username, e.account_id, e.ip, e.details["reason"]) for e in reversed(events)] == [
         ("alice", alice.id, "testclient", "unknown token"),
-        ("nobody", None, "testclient", "token belongs to another account"),
+        ("nobody", None, "testclient", "unknown token"),
+        ("alice", alice.id, "testclient", "the token was presented under another username"),
     ]
     assert wrong not in repr(dump) and alice_token.secret not in repr(dump)
 

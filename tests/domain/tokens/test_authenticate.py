@@ -47,8 +47,9 @@ def test_each_failure_has_its_own_reason_for_the_audit_only(
     wrong_secret = alice_token.secret[:-12] + secret.generate()[-12:]
     assert reason(container, "alice", "JPQNSRU0DH448UJLGXH7KVJECC5QN9N9") == "malformed token"
     assert reason(container, "alice", secret.generate()) == "unknown token"
-    assert reason(container, "nobody", alice_token.secret) == "token belongs to another account"
-    assert reason(container, "alice", bob_token) == "token belongs to another account"
+    # Another account's token is unknown to the named user's trail (it must not learn that the token is real).
+    assert reason(container, "nobody", alice_token.secret) == "unknown token"
+    assert reason(container, "alice", bob_token) == "unknown token"
     assert reason(container, "alice", wrong_secret) in ("malformed token", "wrong secret")
     short = make_token(container, alice, "short", expires_at=int(clock.now()) + 5).secret
     clock.advance(5)
@@ -178,3 +179,17 @@ def test_every_kind_of_failure_does_one_lookup_and_one_keyed_digest(
             authenticate(container, user, token)
         work[label] = (len([s for s in statements if "api_tokens" in s]), len(digests))
     assert set(work.values()) == {(1, 1)}, work
+
+
+def test_a_real_token_under_another_name_is_reported_to_its_owner_only(
+    container: Container, alice: Account, alice_token: IssuedToken
+) -> None:
+    with pytest.raises(AuthenticationFailed) as failed:
+        authenticate(container, "nobody", alice_token.secret)
+    assert failed.value.misused is not None
+    assert (failed.value.misused.username, failed.value.misused.token_name) == ("alice", "bar")
+    body = alice_token.secret[: -secret.CHECKSUM_LENGTH - 4] + "AAAA"  # alice's key, a wrong secret
+    with pytest.raises(AuthenticationFailed) as guessed:
+        authenticate(container, "nobody", body + secret.checksum(body))
+    assert guessed.value.reason == "unknown token"
+    assert guessed.value.misused is None  # a wrong secret under another name tells the owner nothing real

@@ -276,7 +276,8 @@ class UapiDispatcher:
         try:
             with self._container.uow() as uow:
                 account = uow.accounts.get_by_username(failure.username) if failure.username else None
-                AuditLog(uow.audit, self._container.clock).record(
+                audit = AuditLog(uow.audit, self._container.clock)
+                audit.record(
                     AuditAction.ACCOUNT_AUTH_FAILURE,
                     actor="token",
                     account_id=account.id if account else None,
@@ -286,6 +287,20 @@ class UapiDispatcher:
                     outcome=Outcome.FAILURE,
                     details=_failure_details(failure),
                 )
+                if (misused := failure.misused) is not None:
+                    audit.record(
+                        AuditAction.ACCOUNT_AUTH_FAILURE,
+                        actor=f"token:{misused.token_name}",
+                        account_id=misused.account_id,
+                        username=misused.username,
+                        ip=ip,
+                        target=target,
+                        outcome=Outcome.FAILURE,
+                        details={
+                            "reason": "the token was presented under another username",
+                            "presented_username": failure.username,
+                        },
+                    )
                 uow.commit()
         except Exception:
             log.exception("could not record an authentication failure")

@@ -34,15 +34,22 @@ class PasswordHasher:
             parallelism=cost.parallelism,
             type=argon2.Type.ID,
         )
-        self._dummy = self._hasher.hash("hostpanel dummy password for unknown users")
+        self._dummy: str | None = None  # made on first need: CLI commands that never verify do not pay for it
+
+    def warm(self) -> None:
+        """Make the dummy hash now (the server does at start), so the first unknown user costs no more than others."""
+        if self._dummy is None:
+            self._dummy = self._hasher.hash("hostpanel dummy password for unknown users")
 
     def hash(self, password: str) -> str:
         return self._hasher.hash(password)
 
     def verify(self, stored: str | None, password: str) -> bool:
         """True if `password` matches; with `stored=None` it does the same work and returns False."""
+        if stored is None:
+            self.warm()
         try:
-            return self._hasher.verify(stored or self._dummy, password) and stored is not None
+            return self._hasher.verify(stored or self._dummy or "", password) and stored is not None
         except (argon2.exceptions.VerificationError, argon2.exceptions.InvalidHashError):
             return False
 

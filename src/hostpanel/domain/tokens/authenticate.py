@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 
 from hostpanel.domain.clock import Clock
-from hostpanel.domain.errors import AuthenticationFailed
+from hostpanel.domain.errors import AuthenticationFailed, MisusedToken
 from hostpanel.domain.ports import TokenRepository
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.tokens import secret
@@ -36,10 +36,13 @@ class TokenAuthenticator:
         pepper = self._keyring.get(token.pepper_id)
         secret_ok = pepper is not None and secret.matches(pepper, parsed.text, token.digest)
         user_ok = hmac.compare_digest(account.username.encode(), username.encode("utf-8", "replace"))
+        if not user_ok:
+            # The named user's trail must not learn that another account's token (or key) exists: for it this is
+            # an unknown token. The owner hears of a real token of theirs used under another name.
+            misused = MisusedToken(account.id, account.username, token.name) if secret_ok else None
+            raise AuthenticationFailed("unknown token", username, misused=misused)
         if not secret_ok:
             raise AuthenticationFailed("wrong secret", username)
-        if not user_ok:
-            raise AuthenticationFailed("token belongs to another account", username)
         if not account.is_active:
             raise AuthenticationFailed("account suspended", username)
         if token.is_expired(self._clock.now()):

@@ -44,6 +44,24 @@ POSTGRES_ENV = "HOSTPANEL_TEST_POSTGRES_URL"
 REDIS_ENV = "HOSTPANEL_TEST_REDIS_URL"
 PASSWORD = "Correct-Horse-Battery-9"
 START = 1_800_000_000.0
+# The documented fields of a token record (Tokens::list, token list --json): a contract with scripts.
+TOKEN_RECORD_FIELDS = {
+    "name",
+    "create_time",
+    "expires_at",
+    "expired",
+    "has_full_access",
+    "features",
+    "scopes",
+    "whitelist_ips",
+    "fileman_paths",
+    "email_domains",
+    "read_only",
+    "last_used",
+    "last_used_ip",
+    "rate_limit",
+    "flags",
+}
 
 
 class FakeClock:

@@ -12,7 +12,7 @@ import pytest
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.audit.tags import AuditAction, Outcome
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, TOKEN_RECORD_FIELDS
 from tests.processes import environment, hostpanel
 
 
@@ -136,23 +136,7 @@ def test_token_lifecycle_and_the_json_contract(env: dict[str, str]) -> None:
     )
     secret = created.pop("token")
     assert secret.startswith("hpat_")
-    assert set(created) == {
-        "name",
-        "create_time",
-        "expires_at",
-        "expired",
-        "has_full_access",
-        "features",
-        "scopes",
-        "whitelist_ips",
-        "fileman_paths",
-        "email_domains",
-        "read_only",
-        "last_used",
-        "last_used_ip",
-        "rate_limit",
-        "flags",
-    }
+    assert set(created) == TOKEN_RECORD_FIELDS
     assert created["expires_at"] - created["create_time"] == 30 * 86400
     assert created["scopes"] == ["tokens:read"] and created["has_full_access"] == 0
     human = hostpanel(env, "token", "create", "alice", "full").stdout

@@ -11,7 +11,7 @@ from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken
 from tests.api.uapi.envelope_check import uapi
-from tests.conftest import FakeClock, auth, make_account, make_token
+from tests.conftest import TOKEN_RECORD_FIELDS, FakeClock, auth, make_account, make_token
 
 
 def test_list_answers_with_the_bare_result_object(client: TestClient, alice_token: IssuedToken) -> None:
@@ -158,23 +158,7 @@ def test_list_shows_review_fields_and_never_secrets(
     assert records["bar"]["last_used"] == int(clock.now()) - 11
     assert records["bar"]["last_used_ip"] == "testclient"
     assert records["bar"]["has_full_access"] == 1 and records["bar"]["features"] == []
-    assert set(records["bar"]) == {
-        "name",
-        "create_time",
-        "expires_at",
-        "expired",
-        "has_full_access",
-        "features",
-        "scopes",
-        "whitelist_ips",
-        "fileman_paths",
-        "email_domains",
-        "read_only",
-        "last_used",
-        "last_used_ip",
-        "rate_limit",
-        "flags",
-    }
+    assert set(records["bar"]) == TOKEN_RECORD_FIELDS
     assert alice_token.secret not in response.text
     assert alice_token.secret.split("_")[1] not in response.text  # not even the lookup key
 

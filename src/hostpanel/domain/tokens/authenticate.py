@@ -8,14 +8,22 @@ token's IP allowlist is checked here, last, so a refused address is indistinguis
 from __future__ import annotations
 
 import hmac
+from typing import Protocol
 
+from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.clock import Clock
 from hostpanel.domain.errors import AuthenticationFailed
-from hostpanel.domain.ports import TokenRepository
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.keyring import Keyring
+from hostpanel.domain.tokens.model import ApiToken
 from hostpanel.domain.tokens.restrictions import IpAllowlist
+
+
+class TokenFinder(Protocol):
+    """Where tokens are looked up: the repository, or the cache in front of it (`cache.TokenCache`)."""
+
+    def find_by_key(self, key: str) -> tuple[ApiToken, Account] | None: ...
 
 
 class TokenAuthenticator:
@@ -25,7 +33,7 @@ class TokenAuthenticator:
         self._dummy_token = secret.generate()
         self._dummy_digest = secret.digest(keyring.current, self._dummy_token)
 
-    def authenticate(self, tokens: TokenRepository, username: str, presented: str, ip: str | None) -> Principal:
+    def authenticate(self, tokens: TokenFinder, username: str, presented: str, ip: str | None) -> Principal:
         parsed = secret.parse(presented)
         found = tokens.find_by_key(parsed.key) if parsed is not None else None
         if parsed is None or found is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from functools import cached_property
+from functools import cached_property, partial
 
 from redis import Redis
 from sqlalchemy import Engine
@@ -103,15 +103,14 @@ class Container:
     @cached_property
     def token_cache(self) -> TokenCache:
         """What the API authenticates against: verified tokens in memory, kept current across processes."""
-        changes = changes_for(self.engine)
         return TokenCache(
-            self._find_token,
-            lambda: changes.generation(Topic.TOKENS),
+            self.find_token,
+            partial(changes_for(self.engine).generation, Topic.TOKENS),
             self.settings.token_cache_size,
             self.settings.token_cache_seconds,
         )
 
-    def _find_token(self, key: str) -> Found | None:
+    def find_token(self, key: str) -> Found | None:
         with self.uow(write=False) as uow:
             return uow.tokens.find_by_key(key)
 

@@ -43,7 +43,8 @@ class TokenAuthenticator:
         token, account = found
         pepper = self._keyring.get(token.pepper_id)
         secret_ok = pepper is not None and secret.matches(pepper, parsed.text, token.digest)
-        user_ok = hmac.compare_digest(account.username.encode(), username.encode("utf-8", "replace"))
+        # Usernames are ASCII (cPanel's rules); a non-ASCII name cannot match, and str comparison skips encoding.
+        user_ok = username.isascii() and hmac.compare_digest(account.username, username)
         if not secret_ok:
             raise AuthenticationFailed("wrong secret", username)
         if not user_ok:
@@ -59,4 +60,4 @@ class TokenAuthenticator:
                 username,
                 restriction=IpAllowlist.key,
             )
-        return Principal(account=account, method=AuthMethod.TOKEN, token=token, ip=ip)
+        return Principal(account, AuthMethod.TOKEN, token, ip)

@@ -44,7 +44,7 @@ class TokenCache:
         """The token with this public key and its account, from memory when still current, else from storage."""
         generation = self._generation()  # before any read: a change racing with the load leaves a stale stamp
         entry = self._entries.get(key)
-        if entry is not None and entry[0] == generation and generation is not None and self._monotonic() < entry[1]:
+        if entry is not None and entry[0] == generation and self._monotonic() < entry[1]:  # stamps are never None
             return entry[2]
         found = self._load(key)
         if found is not None and generation is not None and self._capacity > 0:

@@ -153,6 +153,13 @@ class SqlTokenRepository:
             statement = statement.limit(query.limit)
         return [_token_from_row(row) for row in self._c.execute(statement)], total
 
+    def page_after(self, account_id: int, after: str | None, limit: int) -> list[ApiToken]:
+        where = api_tokens.c.account_id == account_id
+        if after is not None:
+            where = where & (api_tokens.c.name > after)
+        statement = select(*TOKEN_COLUMNS).where(where).order_by(api_tokens.c.name).limit(limit)
+        return [_token_from_row(row) for row in self._c.execute(statement)]
+
     def record_use(self, token_id: int, at: int, ip: str | None) -> bool:
         newer = (api_tokens.c.last_used_at.is_(None)) | (api_tokens.c.last_used_at <= at)
         statement = (

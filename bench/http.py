@@ -174,7 +174,7 @@ def main() -> None:
 
 
 def run_all(binary: str, port: int, script: Path, options: Any, authorization: str) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, path in ENDPOINTS.items():
         env = {"BENCH_AUTHORIZATION": "" if name == "healthz" else authorization}
         url = f"http://127.0.0.1:{port}{path}"

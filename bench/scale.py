@@ -7,10 +7,10 @@ HOSTPANEL_BENCH_POSTGRES_URL or HOSTPANEL_TEST_POSTGRES_URL):
   hash chain), `--batch` per transaction; the median time of one create, early (the first batch) and late (the last
   batch), and the total;
 - **single create** over the UAPI (`Tokens::create_full_access`, one transaction, in-process ASGI client) at the end,
-  beside the same call on an account with one token (the baseline);
+  beside the same call on an account with 200 tokens (the baseline);
 - **list**: `Tokens::list` pages of 100 by `after` (first page, and the page after the 99,900th name) beside cPanel's
-  offset paging (`api.paginate_start`) of the same pages, and the same first page on the one-token account;
-- **revoke**: `Tokens::revoke` of one token in the middle, beside the same on the one-token account.
+  offset paging (`api.paginate_start`) of the same pages; baselines: the same pages of the 200-token account;
+- **revoke**: `Tokens::revoke` of one token in the middle, beside the same on the 200-token account.
 
 Prints a table (median ms, ratio to its baseline) and one line of JSON.
 
@@ -38,6 +38,7 @@ from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.principal import Principal
 
 PAGE = 100
+SMALL = 2 * PAGE  # tokens of the baseline account
 
 
 def median_ms(action: Callable[[], object], rounds: int) -> float:
@@ -87,6 +88,7 @@ def main() -> None:
                 issued = container.tokens(uow).create(Principal.admin(account), "admin", None, Permissions.full())
                 secrets[username] = issued.secret
             uow.commit()
+        create_many(container, "small", SMALL, SMALL)  # two full pages: baselines list pages of the same size
         per_token, total = create_many(container, "big", options.tokens, options.batch)
         client = stack.enter_context(TestClient(create_app(container)))
         rows = measure_calls(client, secrets, options)
@@ -111,7 +113,7 @@ def main() -> None:
         backend="postgresql" if options.postgres else "sqlite",
         tokens=options.tokens,
         batch=options.batch,
-        baseline="the same call on an account with one token (create: the first batch)",
+        baseline=f"the same call on an account with {SMALL} tokens (create: the first batch)",
     )
 
 
@@ -132,6 +134,8 @@ def measure_calls(client: TestClient, secrets: dict[str, str], options: Any) -> 
     start_of_last = options.tokens - PAGE + 2  # 1-based; "admin" sorts before the t-names
     offset_last = {"api.paginate_start": str(start_of_last), "api.paginate_size": str(PAGE)}
     counter = iter(range(10**9))
+    small_after = f"t{SMALL - PAGE - 1:07d}"
+    small_offset = {"api.paginate_start": str(SMALL - PAGE + 2), "api.paginate_size": str(PAGE)}
     rows = [
         {
             "step": "list first page (after/limit)",
@@ -141,12 +145,12 @@ def measure_calls(client: TestClient, secrets: dict[str, str], options: Any) -> 
         {
             "step": "list last page (after/limit)",
             "median_ms": median_ms(lambda: call("big", "list", after=last_after, limit=str(PAGE)), rounds),
-            "baseline_ms": median_ms(lambda: call("small", "list", limit=str(PAGE)), rounds),
+            "baseline_ms": median_ms(lambda: call("small", "list", after=small_after, limit=str(PAGE)), rounds),
         },
         {
             "step": "list last page (api.paginate, offset)",
             "median_ms": median_ms(lambda: call("big", "list", **offset_last), rounds),
-            "baseline_ms": median_ms(lambda: call("small", "list", **{"api.paginate_size": str(PAGE)}), rounds),
+            "baseline_ms": median_ms(lambda: call("small", "list", **small_offset), rounds),
         },
         {
             "step": "create one (UAPI)",

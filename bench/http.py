@@ -24,16 +24,14 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import ExitStack, nullcontext
 from pathlib import Path
 from typing import Any
 
-import httpx
+from tests.processes import start_server
 
 from bench.common import PASSWORD, USER, install, own_postgres, report
 from hostpanel.domain.permissions import Permissions
@@ -97,33 +95,6 @@ def _parse(output: str) -> dict[str, float]:
     return found
 
 
-def start(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "hostpanel", "serve", "--http", "--port", str(port), "--workers", str(workers)],
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return process
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise AssertionError(f"server did not start: {log.read_text()[-2000:]}")
-        time.sleep(0.2)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--workers", type=int, default=2)
@@ -149,12 +120,11 @@ def main() -> None:
         }
         if url:
             env["HOSTPANEL_DATABASE_URL"] = url
-        port = free_port()
-        server = start(env, port, options.workers, root / "serve.log")
+        server, base = start_server(env, "--http", "--workers", str(options.workers), log=root / "serve.log")
         try:
             script = root / "bench.lua"
             script.write_text(LUA)
-            rows = run_all(binary, port, script, options, f"cpanel {USER}:{issued.secret}")
+            rows = run_all(binary, base, script, options, f"cpanel {USER}:{issued.secret}")
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -173,11 +143,11 @@ def main() -> None:
     )
 
 
-def run_all(binary: str, port: int, script: Path, options: Any, authorization: str) -> list[dict[str, Any]]:
+def run_all(binary: str, base: str, script: Path, options: Any, authorization: str) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for name, path in ENDPOINTS.items():
         env = {"BENCH_AUTHORIZATION": "" if name == "healthz" else authorization}
-        url = f"http://127.0.0.1:{port}{path}"
+        url = f"{base}{path}"
         wrk(binary, url, script, options.threads, options.connections, 2, env)  # warm-up (caches, pools)
         top = wrk(binary, url, script, options.threads, options.connections, options.seconds, env)
         pause_ms = options.connections / (top["rps"] / 2) * 1000

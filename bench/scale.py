@@ -31,7 +31,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from bench.common import PASSWORD, install, own_postgres, report
+from bench.common import PASSWORD, install, median_us, own_postgres, report
 from hostpanel.app import create_app
 from hostpanel.container import Container
 from hostpanel.domain.permissions import Permissions
@@ -42,12 +42,7 @@ SMALL = 2 * PAGE  # tokens of the baseline account
 
 
 def median_ms(action: Callable[[], object], rounds: int) -> float:
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples) * 1000
+    return median_us(action, rounds) / 1000
 
 
 def create_many(container: Container, username: str, count: int, batch: int) -> tuple[list[float], float]:

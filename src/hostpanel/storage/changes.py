@@ -238,6 +238,7 @@ _WAIT_LIMIT = LEASE_SECONDS + 2.0  # a writer never waits longer than the longes
 _CHANNELS = {Topic.TOKENS: "hostpanel_tokens", Topic.BLOCKS: "hostpanel_blocks"}
 _TOPICS = {channel: topic for topic, channel in _CHANNELS.items()}
 _BARRIER = "barrier:"
+_WAKE = "hostpanel_node_"  # a channel per listening process, to wake it when it should stop
 # Leases are measured on the database's clock (Unix seconds), the one clock every node shares.
 _SEND_BARRIER = text(
     "SELECT pg_current_xact_id()::text::bigint, pg_notify(:channel, :prefix || pg_current_xact_id()::text)"
@@ -265,6 +266,7 @@ class NotifyChanges:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._node: int | None = None  # this process's row in token_cache_nodes while listening
 
     def generation(self, topic: Topic) -> int | None:
         if time.monotonic() < self._trusted_until:
@@ -288,10 +290,19 @@ class NotifyChanges:
         pass
 
     def close(self) -> None:
+        """Stop listening and leave the table of nodes, so writers stop waiting for this process at once."""
         self._stop.set()
         thread = self._thread
-        if thread is not None and thread.is_alive():
-            thread.join(timeout=RENEW_SECONDS + 5)
+        if thread is None or not thread.is_alive():
+            return
+        if self._node is not None:
+            try:
+                with self._engine.connect() as pooled:
+                    connection = pooled.execution_options(isolation_level="AUTOCOMMIT")
+                    connection.execute(select(func.pg_notify(f"{_WAKE}{self._node}", "")))
+            except Exception:  # the listener also notices the stop within half a second
+                log.debug("could not wake the cache listener", exc_info=True)
+        thread.join(timeout=RENEW_SECONDS + 5)
 
     def _bump(self, topics: Iterable[Topic]) -> None:
         with self._lock:
@@ -345,6 +356,8 @@ class NotifyChanges:
             for channel in _CHANNELS.values():
                 connection.execute(f"LISTEN {channel}")
             node = self._register(connection)
+            connection.execute(f"LISTEN {_WAKE}{node}")  # close() wakes this thread at once through it
+            self._node = node
             try:
                 self._trust(connection, node, lapsed=True)
                 next_renewal = time.monotonic() + RENEW_SECONDS

@@ -105,11 +105,14 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
         reminder = Periodic(
             "sending expiry notices", settings.expiry_check_seconds, lambda: _send_expiry_notices(container)
         )
+        tidier = Periodic("tidying cache generations", 1.0, container.tidy_changes)
         flusher.start()
         reminder.start()
+        tidier.start()
         try:
             yield
         finally:
+            await run_in_threadpool(tidier.stop)
             await run_in_threadpool(reminder.stop)
             await run_in_threadpool(container.jobs.stop)
             await run_in_threadpool(flusher.stop)

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     expiry_check_seconds: float = Field(
         default=3600, ge=0, description="How often the server sends expiry notices (0: only `token remind-expiring`)."
     )
+    token_cache_size: int = Field(
+        default=100_000, ge=0, description="Verified tokens each process keeps in memory (0: look up every request)."
+    )
+    token_cache_seconds: float = Field(
+        default=60, gt=0, description="Longest a verified token is kept in memory before it is read again."
+    )
     review_unused_days: int = Field(default=90, ge=1, description="A token unused this long is flagged by reviews.")
 
     @model_validator(mode="after")

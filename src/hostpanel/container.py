@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from functools import cached_property
+from functools import cached_property, partial
 
 from redis import Redis
 from sqlalchemy import Engine
@@ -34,6 +34,7 @@ from hostpanel.domain.security.ratelimit import MemoryRateCounter, RateCounter, 
 from hostpanel.domain.sessions.model import SessionPolicy
 from hostpanel.domain.sessions.service import SessionService
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
+from hostpanel.domain.tokens.cache import Found, TokenCache
 from hostpanel.domain.tokens.leaks import LeakResponse
 from hostpanel.domain.tokens.restrictions import FilemanPaths
 from hostpanel.domain.tokens.review import ReviewPolicy
@@ -43,6 +44,7 @@ from hostpanel.domain.twofactor.service import TwoFactorService
 from hostpanel.keys import ServerKeys, load_key_file
 from hostpanel.smtp import LogNotifier, SmtpNotifier
 from hostpanel.storage import redis_store
+from hostpanel.storage.changes import Topic, changes_for, close_changes
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.homes import FilesystemHomes
 from hostpanel.storage.migrate import check_schema
@@ -97,6 +99,24 @@ class Container:
     @cached_property
     def authenticator(self) -> TokenAuthenticator:
         return TokenAuthenticator(self.keys.keyring, self.clock)
+
+    @cached_property
+    def token_cache(self) -> TokenCache:
+        """What the API authenticates against: verified tokens in memory, kept current across processes."""
+        return TokenCache(
+            self.find_token,
+            partial(changes_for(self.engine).generation, Topic.TOKENS),
+            self.settings.token_cache_size,
+            self.settings.token_cache_seconds,
+        )
+
+    def find_token(self, key: str) -> Found | None:
+        with self.uow(write=False) as uow:
+            return uow.tokens.find_by_key(key)
+
+    def tidy_changes(self) -> None:
+        """Periodic upkeep of the cache generations (repairs what a killed writer left)."""
+        changes_for(self.engine).tidy()
 
     @cached_property
     def redis(self) -> Redis | None:
@@ -273,6 +293,7 @@ class Container:
 
     def close(self) -> None:
         if "engine" in self.__dict__:
+            close_changes(self.engine)
             self.engine.dispose()
         if self.__dict__.get("redis") is not None:
             self.redis.close()  # type: ignore[union-attr]

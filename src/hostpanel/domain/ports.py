@@ -83,6 +83,11 @@ class TokenRepository(Protocol):
         """One page of the account's tokens in the query's order, and the total count."""
         ...
 
+    def page_after(self, account_id: int, after: str | None, limit: int) -> list[ApiToken]:
+        """Up to `limit` of the account's tokens whose names sort after `after` (all when None), in name order: one
+        range scan of the (account, name) index, as fast for the last page as for the first."""
+        ...
+
     def record_use(self, token_id: int, at: int, ip: str | None) -> bool:
         """Move "last used" forward (never back); False if the token no longer exists."""
         ...

@@ -242,3 +242,17 @@ trusted_networks = Table(
     Column("note", String(200), nullable=False),
     Column("created_at", BigInteger, nullable=False),
 )
+
+# PostgreSQL only: each server process listening for changes (storage/changes.py), its lease on the database's clock
+# (Unix seconds) and the highest barrier it has acknowledged. A writer of a token change waits for every live one.
+token_cache_nodes = Table(
+    "token_cache_nodes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("host", String(200), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_at", Double, nullable=False),
+    Column("lease_until", Double, nullable=False),
+    Column("acked", BigInteger, nullable=False),
+    sqlite_autoincrement=True,
+)

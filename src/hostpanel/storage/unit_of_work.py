@@ -18,6 +18,7 @@ from hostpanel.domain.ports import (
     TokenRepository,
     TwoFactorRepository,
 )
+from hostpanel.storage.changes import settle
 from hostpanel.storage.engine import WRITE_OPTION
 from hostpanel.storage.repositories.accounts import SqlAccountRepository
 from hostpanel.storage.repositories.audit import SqlAuditRepository
@@ -71,9 +72,10 @@ class SqlUnitOfWork:
         return self._connection
 
     def commit(self) -> None:
-        assert self._transaction is not None
+        assert self._transaction is not None and self._connection is not None
         self._transaction.commit()
         self._committed = True
+        settle(self._connection, committed=True)  # before anything else: a revocation is in force everywhere now
         for action in self._on_commit:
             _run_quietly(action, "after commit")
 
@@ -94,6 +96,7 @@ class SqlUnitOfWork:
                     _run_quietly(action, "after rollback")
         finally:
             if self._connection is not None:
+                settle(self._connection, committed=False)  # no-op once settled by commit()
                 self._connection.close()
 
 

@@ -216,8 +216,7 @@ class UapiDispatcher:
         if credentials is None:
             raise AuthenticationFailed("missing or malformed Authorization header")
         user, token = credentials
-        with self._container.uow(write=False) as uow:
-            return self._container.authenticator.authenticate(uow.tokens, user, token, ip)
+        return self._container.authenticator.authenticate(self._container.token_cache, user, token, ip)
 
     def _run(self, admitted: Admitted, pairs: list[tuple[str, str]], uploads: list[Upload] | None) -> Response:
         try:

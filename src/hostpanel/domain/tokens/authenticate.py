@@ -8,14 +8,22 @@ token's IP allowlist is checked here, last, so a refused address is indistinguis
 from __future__ import annotations
 
 import hmac
+from typing import Protocol
 
+from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.clock import Clock
 from hostpanel.domain.errors import AuthenticationFailed, MisusedToken
-from hostpanel.domain.ports import TokenRepository
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.keyring import Keyring
+from hostpanel.domain.tokens.model import ApiToken
 from hostpanel.domain.tokens.restrictions import IpAllowlist
+
+
+class TokenFinder(Protocol):
+    """Where tokens are looked up: the repository, or the cache in front of it (`cache.TokenCache`)."""
+
+    def find_by_key(self, key: str) -> tuple[ApiToken, Account] | None: ...
 
 
 class TokenAuthenticator:
@@ -25,7 +33,7 @@ class TokenAuthenticator:
         self._dummy_token = secret.generate()
         self._dummy_digest = secret.digest(keyring.current, self._dummy_token)
 
-    def authenticate(self, tokens: TokenRepository, username: str, presented: str, ip: str | None) -> Principal:
+    def authenticate(self, tokens: TokenFinder, username: str, presented: str, ip: str | None) -> Principal:
         parsed = secret.parse(presented)
         found = tokens.find_by_key(parsed.key) if parsed is not None else None
         if parsed is None or found is None:
@@ -35,7 +43,8 @@ class TokenAuthenticator:
         token, account = found
         pepper = self._keyring.get(token.pepper_id)
         secret_ok = pepper is not None and secret.matches(pepper, parsed.text, token.digest)
-        user_ok = hmac.compare_digest(account.username.encode(), username.encode("utf-8", "replace"))
+        # Usernames are ASCII (cPanel's rules); a non-ASCII name cannot match, and str comparison skips encoding.
+        user_ok = username.isascii() and hmac.compare_digest(account.username, username)
         if not user_ok:
             # The named user's trail must not learn that another account's token (or key) exists: for it this is
             # an unknown token. The owner hears of a real token of theirs used under another name.
@@ -54,4 +63,4 @@ class TokenAuthenticator:
                 username,
                 restriction=IpAllowlist.key,
             )
-        return Principal(account=account, method=AuthMethod.TOKEN, token=token, ip=ip)
+        return Principal(account, AuthMethod.TOKEN, token, ip)

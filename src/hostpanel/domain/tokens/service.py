@@ -99,6 +99,10 @@ class TokenService:
     def page(self, account_id: int, query: TokenQuery) -> tuple[list[ApiToken], int]:
         return self._uow.tokens.page(account_id, query)
 
+    def page_after(self, account_id: int, after: str | None, limit: int) -> list[ApiToken]:
+        """Keyset pages in name order: pass the last name of a page to get the next one."""
+        return self._uow.tokens.page_after(account_id, after, limit)
+
     def rename(self, principal: Principal, name: str, new_name: str) -> None:
         """cPanel's order of checks: same name, unknown token, both names valid, new name free."""
         if name == new_name:

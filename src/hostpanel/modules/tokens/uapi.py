@@ -115,10 +115,33 @@ def create(call: Call) -> dict[str, Any]:
     return {**token_record(issued.token, call.now, call.container.review_policy), "token": issued.secret}
 
 
-@module.function("list", Access.READ, "List the account's tokens, expired ones included.", returns_list=True)
+MAX_PAGE = 1000
+
+
+@module.function(
+    "list",
+    Access.READ,
+    "List the account's tokens, expired ones included. For large accounts, page by name with `after` and `limit`: "
+    "each page costs the same however many tokens there are.",
+    returns_list=True,
+    params=(
+        Param(
+            "after",
+            "Only tokens whose names sort after this one (byte order), in name order: pass the last name of a page "
+            "to get the next (`metadata.next_after` names it while more may follow).",
+        ),
+        Param("limit", f"How many tokens at most (1-{MAX_PAGE}, default 100); pages by name.", type="integer"),
+    ),
+)
 def list_tokens(call: Call) -> list[dict[str, Any]] | Presorted:
-    query = _native_query(call.list_options)
     account_id = call.principal.account.id
+    if call.args.get("after") is not None or call.args.get("limit") is not None:
+        limit = call.args.integer("limit", 100, minimum=1, maximum=MAX_PAGE) or 100
+        page = call.tokens.page_after(account_id, call.args.get("after"), limit)
+        if len(page) == limit:
+            call.metadata["next_after"] = page[-1].name
+        return [token_record(token, call.now, call.container.review_policy) for token in page]
+    query = _native_query(call.list_options)
     if query is None:
         tokens, _ = call.tokens.page(account_id, TokenQuery())
         return [token_record(token, call.now, call.container.review_policy) for token in tokens]

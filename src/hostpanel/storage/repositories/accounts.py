@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hostpanel.domain.accounts.model import Account, AccountStatus
 from hostpanel.domain.errors import Conflict
+from hostpanel.storage.changes import Topic, mark_changed
 from hostpanel.storage.repositories.errors import is_unique_violation
 from hostpanel.storage.tables import (
     accounts,
@@ -91,10 +92,12 @@ class SqlAccountRepository:
 
     def set_status(self, account_id: int, status: AccountStatus) -> None:
         self._c.execute(update(accounts).where(accounts.c.id == account_id).values(status=status.value))
+        mark_changed(self._c, Topic.TOKENS)  # authentication reads the account with each token
 
     def set_disabled_features(self, account_id: int, features: frozenset[str]) -> None:
         value = json.dumps(sorted(features))
         self._c.execute(update(accounts).where(accounts.c.id == account_id).values(disabled_features=value))
+        mark_changed(self._c, Topic.TOKENS)
 
     def set_notify_new_ip(self, account_id: int, on: bool) -> None:
         self._c.execute(update(accounts).where(accounts.c.id == account_id).values(notify_new_ip=on))
@@ -116,6 +119,7 @@ class SqlAccountRepository:
             self._c.execute(delete(table).where(table.c.account_id == account_id))
         self._c.execute(delete(domains).where(domains.c.account_id == account_id))
         self._c.execute(delete(accounts).where(accounts.c.id == account_id))
+        mark_changed(self._c, Topic.TOKENS)
 
 
 class _Row:

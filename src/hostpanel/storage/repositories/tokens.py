@@ -14,6 +14,7 @@ from hostpanel.domain.errors import Conflict
 from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery
 from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
+from hostpanel.storage.changes import Topic, mark_changed
 from hostpanel.storage.repositories.accounts import ACCOUNT_COLUMNS, account_from_row
 from hostpanel.storage.repositories.errors import is_unique_violation
 from hostpanel.storage.tables import accounts, api_tokens, token_addresses
@@ -123,6 +124,7 @@ class SqlTokenRepository:
     def rename(self, token_id: int, new_name: str) -> None:
         try:
             self._c.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(name=new_name))
+            mark_changed(self._c, Topic.TOKENS)
         except IntegrityError as error:
             if is_unique_violation(error):
                 raise Conflict(f"An API token with the name “{new_name}” already exists.") from None
@@ -130,7 +132,9 @@ class SqlTokenRepository:
 
     def delete(self, token_id: int) -> bool:
         self._c.execute(delete(token_addresses).where(token_addresses.c.token_id == token_id))
-        return self._c.execute(delete(api_tokens).where(api_tokens.c.id == token_id)).rowcount > 0
+        deleted = self._c.execute(delete(api_tokens).where(api_tokens.c.id == token_id)).rowcount > 0
+        mark_changed(self._c, Topic.TOKENS)
+        return deleted
 
     def page(self, account_id: int, query: TokenQuery) -> tuple[list[ApiToken], int]:
         where = api_tokens.c.account_id == account_id
@@ -148,6 +152,13 @@ class SqlTokenRepository:
         if query.limit is not None:
             statement = statement.limit(query.limit)
         return [_token_from_row(row) for row in self._c.execute(statement)], total
+
+    def page_after(self, account_id: int, after: str | None, limit: int) -> list[ApiToken]:
+        where = api_tokens.c.account_id == account_id
+        if after is not None:
+            where = where & (api_tokens.c.name > after)
+        statement = select(*TOKEN_COLUMNS).where(where).order_by(api_tokens.c.name).limit(limit)
+        return [_token_from_row(row) for row in self._c.execute(statement)]
 
     def record_use(self, token_id: int, at: int, ip: str | None) -> bool:
         newer = (api_tokens.c.last_used_at.is_(None)) | (api_tokens.c.last_used_at <= at)
@@ -186,8 +197,9 @@ class SqlTokenRepository:
     def _delete_where(self, condition: ColumnElement[bool]) -> list[str]:
         ids = select(api_tokens.c.id).where(condition).scalar_subquery()
         self._c.execute(delete(token_addresses).where(token_addresses.c.token_id.in_(ids)))
-        names = self._c.execute(delete(api_tokens).where(condition).returning(api_tokens.c.name)).scalars()
-        return sorted(names)
+        names = sorted(self._c.execute(delete(api_tokens).where(condition).returning(api_tokens.c.name)).scalars())
+        mark_changed(self._c, Topic.TOKENS)
+        return names
 
 
 _ORDER_COLUMNS = {

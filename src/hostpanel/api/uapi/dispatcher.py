@@ -241,7 +241,7 @@ class UapiDispatcher:
         except HostpanelError as error:
             return _json(envelope.from_error(error))
         if isinstance(data, Download):
-            return _download(data)
+            return file_response(data)
         metadata = dict(call.metadata)
         if isinstance(data, list) and not all(isinstance(item, dict) for item in data):
             metadata["transformed"] = 1  # cPanel filters, sorts and pages only lists of objects
@@ -336,8 +336,8 @@ def _parse_arguments(raw: bytes, where: str, max_fields: int = MAX_FIELDS) -> li
         raise BadArguments(f"The request has more than {MAX_FIELDS} arguments.") from None
 
 
-def _download(download: Download) -> StreamingResponse:
-    """Raw bytes instead of the result object: the one UAPI answer that is not JSON."""
+def file_response(download: Download) -> StreamingResponse:
+    """Raw bytes instead of the result object: the one UAPI answer that is not JSON (and the pages' downloads)."""
     name = quote(download.name, safe="")
     headers = {
         **NO_STORE,

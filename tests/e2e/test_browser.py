@@ -21,7 +21,7 @@ import httpx
 import pyotp
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, sync_playwright
 
 from tests.conftest import PASSWORD
 from tests.e2e.browser import ARGS, ensure_chromium
@@ -104,6 +104,10 @@ class Visit:
 def api(base: str, token: str, function: str) -> httpx.Response:
     with httpx.Client(verify=False, timeout=10) as client:
         return client.get(f"{base}/execute/{function}", headers={"Authorization": f"cpanel alice:{token}"})
+
+
+def payload(name: str, data: bytes) -> FilePayload:
+    return {"name": name, "mimeType": "application/octet-stream", "buffer": data}
 
 
 def sign_in(visit: Visit, base: str, password: str, username: str = "alice") -> None:
@@ -253,14 +257,9 @@ def test_files_mail_and_backups_in_the_browser(server: tuple[str, dict[str, str]
     page.get_by_role("link", name="File Manager").click()
     page.get_by_role("link", name="public_html/").click()
     files = page.get_by_label("Files to upload into ~/public_html")
-    files.set_input_files(
-        [{"name": "big.bin", "mimeType": "application/octet-stream", "buffer": bytes(UPLOAD_LIMIT + 1)}]
-    )
+    files.set_input_files([payload("big.bin", bytes(UPLOAD_LIMIT + 1))])
     assert "larger than the upload limit of 1 MB" in page.locator("#files-error").inner_text()
-    files.set_input_files([
-        {"name": "hello.txt", "mimeType": "text/plain", "buffer": b"Hello from the browser\n"},
-        {"name": "notes.md", "mimeType": "text/markdown", "buffer": b"# Notes\n"},
-    ])  # fmt: skip
+    files.set_input_files([payload("hello.txt", b"Hello from the browser\n"), payload("notes.md", b"# Notes\n")])
     assert page.locator("#files-error").inner_text() == ""
     page.get_by_role("button", name="Upload", exact=True).click()
     assert page.get_by_role("status").inner_text() == "The files were uploaded."

@@ -101,6 +101,20 @@ def test_browse_folders_first_with_size_modified_permissions_and_hidden_files_on
     assert "public_html" in NAMES.findall(home_page.text) and "your home folder" in home_page.text
 
 
+def test_a_large_folder_is_shown_in_pages(browser: Browser, home: Path) -> None:
+    folder = home / "public_html" / "cache"
+    folder.mkdir()
+    for n in range(450):
+        (folder / f"f{n:03d}").write_bytes(b"")
+    browser.sign_in()
+    first = browser.get("/files?dir=public_html/cache")
+    assert NAMES.findall(first.text) == [f"f{n:03d}" for n in range(200)]
+    assert "450 items in ~/public_html/cache (hidden files not shown): page 1 of 3" in first.text
+    last = browser.get("/files?dir=public_html/cache&page=3")
+    assert NAMES.findall(last.text) == [f"f{n:03d}" for n in range(400, 450)] and 'rel="prev"' in last.text
+    assert NAMES.findall(browser.get("/files?dir=public_html/cache&page=99").text)[0] == "f400"
+
+
 def test_names_that_are_not_utf8_are_left_out_instead_of_breaking_the_page(browser: Browser, home: Path) -> None:
     (home / "public_html" / "ok.txt").write_text("ok")
     os.close(os.open(os.fsencode(home / "public_html") + b"/caf\xe9.txt", os.O_CREAT | os.O_WRONLY, 0o644))

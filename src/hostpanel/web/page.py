@@ -277,8 +277,6 @@ class Page:
         and no file before this session's CSRF token has arrived (our forms send it first); files are streamed into
         the staging area, bounded by HOSTPANEL_MAX_UPLOAD_BYTES, and whatever the handler does not place is removed.
         Every refusal is then answered by the usual checks, with the fields received so far."""
-        if request.method != "POST":
-            return await self._answer(request, FormData())
         admitted = await run_in_threadpool(self._admit_upload, request)
         if admitted is None:
             return await self._answer(request, FormData())

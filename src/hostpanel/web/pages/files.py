@@ -18,6 +18,7 @@ from hostpanel.domain.files.service import DETECT, TRASH, FileInfo, FileService,
 from hostpanel.modules.fileman.uapi import human_size, utf8_name
 from hostpanel.web.page import PageContext
 
+PAGE_SIZE = 200  # entries per page: a folder of thousands stays quick to render
 FOLDER_MODE = 0o755  # the modes the UAPI gives new folders and uploaded files by default
 FILE_MODE = 0o644
 CHARSETS = (
@@ -65,6 +66,9 @@ class Folder:
     def action(self, page: str, entry: Entry) -> str:
         """A link to act on an entry (edit, download, delete) that comes back to this folder."""
         return f"/files/{page}?" + urlencode({"path": entry.path, **_where(self.relative, self.hidden)})
+
+    def page(self, number: int) -> str:
+        return "/files?" + urlencode({**_where(self.relative, self.hidden), "page": str(number)})
 
     def toggle_hidden(self) -> str:
         return "/files?" + urlencode(_where(self.relative, not self.hidden))
@@ -144,8 +148,20 @@ def _show(
         error = error or failure
         folder = Folder(HomePath(), hidden)
         entries = _entries(files, folder)
+    pages = max(1, -(-len(entries) // PAGE_SIZE))
+    wanted = ctx.query.get("page", "")
+    number = max(1, min(pages, int(wanted))) if wanted.isascii() and wanted.isdigit() and len(wanted) < 7 else 1
     limit = ctx.container.settings.max_upload_bytes
-    values = {"folder": folder, "entries": entries, "limit": limit, "limit_text": human_size(limit), **extra}
+    values = {
+        "folder": folder,
+        "entries": entries[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
+        "total": len(entries),
+        "page": number,
+        "pages": pages,
+        "limit": limit,
+        "limit_text": human_size(limit),
+        **extra,
+    }
     if error is None:
         return ctx.render("files.html", **values)
     return ctx.form_error(error, "files.html", fields=fields, **values)

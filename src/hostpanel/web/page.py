@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from hostpanel.api.address import client_address
 from hostpanel.api.uapi.dispatcher import RequestTooLarge, read_limited
-from hostpanel.api.uapi.uploads import MULTIPART_TYPE, MultipartReceiver, UploadTooLarge
+from hostpanel.api.uapi.uploads import MULTIPART_TYPE, MultipartReceiver, UploadTooLarge, receive
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.errors import AuthenticationFailed, HostpanelError, PermissionDenied
@@ -306,9 +306,7 @@ class Page:
         too_large = False
         try:
             try:
-                async for chunk in request.stream():
-                    await run_in_threadpool(receiver.feed, chunk)
-                await run_in_threadpool(receiver.finish)
+                await receive(receiver, request)
             except UploadTooLarge:
                 too_large = True
             except (_FormRefused, HostpanelError, ClientDisconnect):

@@ -28,7 +28,7 @@ from hostpanel.api.uapi.args import Args
 from hostpanel.api.uapi.call import Call
 from hostpanel.api.uapi.listing import ListError, ListOptions, Presorted, apply
 from hostpanel.api.uapi.registry import Registry, UapiFunction, UnknownFunction
-from hostpanel.api.uapi.uploads import MULTIPART_TYPE, MultipartReceiver, UploadTooLarge
+from hostpanel.api.uapi.uploads import MULTIPART_TYPE, MultipartReceiver, UploadTooLarge, receive
 from hostpanel.container import Container
 from hostpanel.domain.audit.model import DetailValue
 from hostpanel.domain.audit.service import AuditLog, scrub
@@ -120,9 +120,7 @@ class UapiDispatcher:
             return _json(envelope.from_error(error))
         try:
             try:
-                async for chunk in request.stream():
-                    await run_in_threadpool(receiver.feed, chunk)
-                await run_in_threadpool(receiver.finish)
+                await receive(receiver, request)
             except UploadTooLarge:
                 return _too_large(settings.max_upload_bytes)
             except HostpanelError as error:

@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.files.service import Upload
@@ -149,3 +151,10 @@ class MultipartReceiver:
             staged.discard()  # a file input left empty in a browser form
             return
         self.uploads.append(Upload(self._filename or "", staged))
+
+
+async def receive(receiver: MultipartReceiver, request: Request) -> None:
+    """Stream the request's body into `receiver`, parsing (and writing files) off the event loop."""
+    async for chunk in request.stream():
+        await run_in_threadpool(receiver.feed, chunk)
+    await run_in_threadpool(receiver.finish)

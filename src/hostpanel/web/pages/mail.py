@@ -83,25 +83,26 @@ def accounts_page(ctx: PageContext) -> Response:
     return ctx.render("mail_accounts.html", groups=groups, total=len(rows))
 
 
-def _new_values(ctx: PageContext, form: dict[str, str]) -> dict[str, Any]:
+def _address_form(ctx: PageContext, form: dict[str, str], other: str) -> dict[str, Any]:
+    """The values of a form for an address on one of the account's domains, and its field `other`."""
     domains = _domains(ctx)
     return {
         "domains": domains,
         "form": {
             "local_part": form.get("local_part", ""),
             "domain": form.get("domain") or (domains[0] if domains else ""),
-            "quota": form.get("quota", ""),
+            other: form.get(other, ""),
         },
     }
 
 
 def new_form(ctx: PageContext) -> Response:
-    return ctx.render("mail_new.html", **_new_values(ctx, {}))
+    return ctx.render("mail_new.html", **_address_form(ctx, {}, "quota"))
 
 
 def create(ctx: PageContext) -> Response:
     form = _form(ctx, "local_part", "domain", "password", "confirm_password", "quota")
-    values = _new_values(ctx, form)
+    values = _address_form(ctx, form, "quota")
     if form["password"] != form["confirm_password"]:
         return ctx.form_error(InvalidInput("confirm_password", MISMATCH), "mail_new.html", **values)
     try:
@@ -182,25 +183,13 @@ def forwarders_page(ctx: PageContext) -> Response:
     return ctx.render("forwarders.html", forwarders=_mail(ctx).forwarders())
 
 
-def _forwarder_values(ctx: PageContext, form: dict[str, str]) -> dict[str, Any]:
-    domains = _domains(ctx)
-    return {
-        "domains": domains,
-        "form": {
-            "local_part": form.get("local_part", ""),
-            "domain": form.get("domain") or (domains[0] if domains else ""),
-            "destination": form.get("destination", ""),
-        },
-    }
-
-
 def new_forwarder_form(ctx: PageContext) -> Response:
-    return ctx.render("forwarder_new.html", **_forwarder_values(ctx, {}))
+    return ctx.render("forwarder_new.html", **_address_form(ctx, {}, "destination"))
 
 
 def create_forwarder(ctx: PageContext) -> Response:
     form = _form(ctx, "local_part", "domain", "destination")
-    values = _forwarder_values(ctx, form)
+    values = _address_form(ctx, form, "destination")
     destinations = [item.strip() for item in form["destination"].split(",") if item.strip()]
     try:
         if not destinations:

@@ -301,6 +301,7 @@ def test_the_editor_explains_files_it_cannot_show(browser: Browser, home: Path, 
     assert error and "is not valid utf-8" in error.group(1)
     too_big = browser.get("/files/edit?path=public_html/big.log")
     assert too_big.status_code == 400 and "more than the" in too_big.text and "<textarea" not in too_big.text
+    assert "Download the file</a>" in too_big.text
     missing = browser.get("/files/edit?path=public_html/nothing.txt")
     assert missing.status_code == 400 and "“public_html/nothing.txt” does not exist." in missing.text
     unknown = browser.get("/files/edit?path=public_html/latin.txt&charset=klingon")

@@ -6,10 +6,8 @@
   const TOKEN_NAME_RULE = "An API token name must not be longer than 50 characters and may only contain " +
     "the following characters: a-z A-Z 0-9 _ -";
 
-  // Live validation of token names (cPanel's rule), with the message beside the field.
-  function validateTokenName(input) {
-    const value = input.value;
-    const message = value === "" ? "Enter a name." : TOKEN_NAME.test(value) ? "" : "“" + value + "” is not a valid API token name. " + TOKEN_NAME_RULE;
+  // A message (or none) beside a field: the element its aria-describedby names "...-error", and the field's validity.
+  function showFieldError(input, message) {
     input.setCustomValidity(message);
     const describedBy = (input.getAttribute("aria-describedby") || "").split(" ");
     const errorId = describedBy.find((id) => id.endsWith("-error"));
@@ -22,6 +20,13 @@
     } else {
       input.removeAttribute("aria-invalid");
     }
+  }
+
+  // Live validation of token names (cPanel's rule), with the message beside the field.
+  function validateTokenName(input) {
+    const value = input.value;
+    const message = value === "" ? "Enter a name." : TOKEN_NAME.test(value) ? "" : "“" + value + "” is not a valid API token name. " + TOKEN_NAME_RULE;
+    showFieldError(input, message);
   }
 
   // Copy buttons: data-copy names the field whose value is copied.
@@ -114,16 +119,7 @@
     const message = limit && total > limit
       ? "The files are larger than the upload limit of " + input.dataset.maxText + " in all: choose fewer or smaller files."
       : "";
-    input.setCustomValidity(message);
-    const error = document.getElementById(input.id + "-error");
-    if (error) {
-      error.textContent = message;
-    }
-    if (message) {
-      input.setAttribute("aria-invalid", "true");
-    } else {
-      input.removeAttribute("aria-invalid");
-    }
+    showFieldError(input, message);
   }
 
   // Backups: follow each running job through the page layer's small JSON answer, without reloading the page.

@@ -1,5 +1,7 @@
 """A newcomer in a real browser against `hostpanel serve`: sign in, turn on two-factor, sign in again with a code,
-create a narrowly scoped token, copy it and use it, see it used, rename it, revoke it, change the password.
+create a narrowly scoped token, copy it and use it, see it used, rename it, revoke it, change the password. Another
+account uploads, edits and downloads a file, makes a mailbox and a forwarder, takes a backup while its progress bar
+fills, and restores a file from it.
 
 Each step saves a screenshot under test-output/screenshots (and, with HOSTPANEL_DOCS_SCREENSHOTS=1, into
 docs/screenshots) and passes axe-core's WCAG 2 A/AA checks plus a check that every form control has a label.
@@ -19,7 +21,7 @@ import httpx
 import pyotp
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, FilePayload, Page, sync_playwright
 
 from tests.conftest import PASSWORD
 from tests.e2e.browser import ARGS, ensure_chromium
@@ -31,6 +33,8 @@ ROOT = Path(__file__).parents[2]
 SHOTS = ROOT / "test-output" / "screenshots"
 DOCS = ROOT / "docs" / "screenshots"
 NEW_PASSWORD = "Lantern-Orchard-Quarry-58"
+MAILBOX_PASSWORD = "Copper-Meadow-Lantern-31"
+UPLOAD_LIMIT = 1 << 20
 
 # Every control a person can fill in must have a name a screen reader can read.
 UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea")]
@@ -44,10 +48,14 @@ UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea")]
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     root = tmp_path_factory.mktemp("browser")
     env = environment(
-        root / "var", HOSTPANEL_LAST_USED_FLUSH_SECONDS="0.3", HOSTPANEL_LOGIN_FAILURE_DELAY_SECONDS="0.1"
+        root / "var",
+        HOSTPANEL_LAST_USED_FLUSH_SECONDS="0.3",
+        HOSTPANEL_LOGIN_FAILURE_DELAY_SECONDS="0.1",
+        HOSTPANEL_MAX_UPLOAD_BYTES=str(UPLOAD_LIMIT),
     )
     hostpanel(env, "init")
     hostpanel(env, "account", "create", "alice", "--password-stdin", "--domain", "alice.test", stdin=PASSWORD)
+    hostpanel(env, "account", "create", "bob", "--password-stdin", "--domain", "bob.test", stdin=PASSWORD)
     for days in (3, 45):
         hostpanel(env, "token", "create", "alice", f"backup-{days}d", "--expires", f"{days}d", "--scope", "tokens:read")
     with running_server(env, log=root / "serve.log") as base:
@@ -70,6 +78,7 @@ class Visit:
         self.page = page
         self.axe = Axe()
         self.csp_reports: list[str] = []
+        self.seen: list[str] = []
         page.on("console", self._console)
 
     def _console(self, message: Any) -> None:
@@ -77,6 +86,7 @@ class Visit:
             self.csp_reports.append(message.text)
 
     def check(self, name: str) -> None:
+        self.seen.append(name)
         self.page.wait_for_load_state("load")
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"
@@ -96,10 +106,14 @@ def api(base: str, token: str, function: str) -> httpx.Response:
         return client.get(f"{base}/execute/{function}", headers={"Authorization": f"cpanel alice:{token}"})
 
 
-def sign_in(visit: Visit, base: str, password: str) -> None:
+def payload(name: str, data: bytes) -> FilePayload:
+    return {"name": name, "mimeType": "application/octet-stream", "buffer": data}
+
+
+def sign_in(visit: Visit, base: str, password: str, username: str = "alice") -> None:
     page = visit.page
     page.goto(base + "/")
-    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
 
@@ -225,6 +239,103 @@ def test_a_newcomer_secures_the_account_and_manages_a_token(
     page.get_by_label("Authentication code").fill(codes[0])
     page.get_by_role("button", name="Verify").click()
     assert page.url.endswith("/security/tokens")
+    context.close()
+
+
+def test_files_mail_and_backups_in_the_browser(server: tuple[str, dict[str, str]], browser: Browser) -> None:
+    base, env = server
+    home = Path(env["HOSTPANEL_HOME"]) / "homes" / "bob"
+    (home / "public_html" / "video.bin").write_bytes(os.urandom(40 << 20))  # a backup that takes a few seconds
+    context = browser.new_context(
+        ignore_https_errors=True, accept_downloads=True, viewport={"width": 1280, "height": 860}
+    )
+    visit = Visit(context.new_page())
+    page = visit.page
+    sign_in(visit, base, PASSWORD, "bob")
+
+    # Files: into public_html, upload two files (a third is over the limit and said so at once).
+    page.get_by_role("link", name="File Manager").click()
+    page.get_by_role("link", name="public_html/").click()
+    files = page.get_by_label("Files to upload into ~/public_html")
+    files.set_input_files([payload("big.bin", bytes(UPLOAD_LIMIT + 1))])
+    assert "larger than the upload limit of 1 MB" in page.locator("#files-error").inner_text()
+    files.set_input_files([payload("hello.txt", b"Hello from the browser\n"), payload("notes.md", b"# Notes\n")])
+    assert page.locator("#files-error").inner_text() == ""
+    page.get_by_role("button", name="Upload", exact=True).click()
+    assert page.get_by_role("status").inner_text() == "The files were uploaded."
+    names = page.locator("th.file-name").all_inner_texts()
+    assert names == ["hello.txt", "notes.md", "video.bin"]
+    visit.check("14-file-manager")
+
+    # Edit the text file, then download it.
+    page.get_by_role("link", name="Edit hello.txt").click()
+    assert page.get_by_label("Content of hello.txt").input_value() == "Hello from the browser\n"
+    page.get_by_label("Content of hello.txt").fill("Hello, edited in the browser\nSecond line\n")
+    visit.check("15-edit-file")
+    page.get_by_role("button", name="Save").click()
+    assert page.get_by_role("status").inner_text() == "The file was saved."
+    assert (home / "public_html" / "hello.txt").read_bytes() == b"Hello, edited in the browser\nSecond line\n"
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download").click()
+    assert download.value.suggested_filename == "hello.txt"
+    assert Path(download.value.path()).read_bytes() == b"Hello, edited in the browser\nSecond line\n"
+
+    # A mailbox, with the strength meter while typing; and a forwarder.
+    page.get_by_role("link", name="Email Accounts").click()
+    page.get_by_role("link", name="Add email account").click()
+    page.get_by_label("Name (before the @)").fill("info")
+    page.get_by_label("Password", exact=True).fill(MAILBOX_PASSWORD)
+    page.get_by_label("Password again").fill(MAILBOX_PASSWORD)
+    page.get_by_label("Quota in MB").fill("500")
+    assert page.locator("#strength-text").inner_text() in ("Good", "Strong")
+    visit.check("16-add-email-account")
+    page.get_by_role("button", name="Add email account").click()
+    assert page.get_by_role("status").inner_text() == "The email account was created."
+    row = page.get_by_role("row").filter(has_text="info@bob.test")
+    assert "500 MB" in row.inner_text() and "0 bytes" in row.inner_text()
+    visit.check("17-email-accounts")
+    page.get_by_role("link", name="Forwarders").click()
+    page.get_by_role("link", name="Add forwarder").click()
+    page.get_by_label("Address to forward (before the @)").fill("sales")
+    page.get_by_label("Forward to").fill("info@bob.test")
+    page.get_by_role("button", name="Add forwarder").click()
+    assert page.get_by_role("row").filter(has_text="sales@bob.test").count() == 1
+    visit.check("18-forwarders")
+
+    # A backup: the progress bar fills without reloading the page, then the archive is downloaded.
+    page.get_by_role("link", name="Backups").click()
+    page.get_by_role("button", name="Back up now").click()
+    assert "The backup has started." in page.get_by_role("status").first.inner_text()
+    bar = page.get_by_label("Progress")
+    seen = [float(bar.evaluate("el => el.value"))]
+    deadline = time.monotonic() + 60
+    while seen[-1] < 100 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        seen.append(float(bar.evaluate("el => el.value")))
+        if 0 < seen[-1] < 100 and "19-backup-running" not in visit.seen:
+            visit.check("19-backup-running")  # part of the way (progress is saved about once a second)
+    if "19-backup-running" not in visit.seen:
+        visit.check("19-backup-running")  # a fast machine: the bar went straight to the end
+    assert seen[-1] == 100 and seen == sorted(seen), seen  # it only moves forwards, to the end
+    assert "Complete" in page.locator("[data-job-text]").inner_text()
+    archive = next(p.name for p in home.iterdir() if p.name.startswith("backup-"))
+    row = page.get_by_role("row").filter(has_text=archive)
+    assert "Complete" in row.inner_text() and "MB" in row.inner_text()
+    visit.check("20-backups")
+    with page.expect_download() as download:
+        row.get_by_role("link", name=f"Download {archive}").click()
+    assert Path(download.value.path()).read_bytes() == (home / archive).read_bytes()
+
+    # Restore one file after changing it.
+    (home / "public_html" / "hello.txt").write_text("defaced\n")
+    row.get_by_role("link", name=f"Restore from {archive}").click()
+    page.get_by_label("Only one file or folder").check()
+    page.get_by_label("File or folder to restore").fill("public_html/hello.txt")
+    visit.check("21-restore")
+    page.get_by_role("button", name="Restore files").click()
+    assert "1 file" in page.get_by_role("status").inner_text()
+    visit.check("22-restored")
+    assert (home / "public_html" / "hello.txt").read_bytes() == b"Hello, edited in the browser\nSecond line\n"
     context.close()
 
 

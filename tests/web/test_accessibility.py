@@ -11,6 +11,7 @@ import pytest
 
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.principal import Principal
 from tests.conftest import make_token
 from tests.web.conftest import Browser
 
@@ -29,6 +30,7 @@ PAIRS = [
     ("danger-text", "danger", 4.5),
     ("danger", "surface", 4.5),
     ("ok-text", "ok-bg", 4.5),
+    ("ok-text", "surface", 4.5),
     ("soon-text", "soon-bg", 4.5),
     ("bad-text", "bad-bg", 4.5),
     ("notice-text", "notice-bg", 4.5),
@@ -82,6 +84,7 @@ class Controls(HTMLParser):
             self.label_depth -= 1
 
 
+ARCHIVE = "backup-1.15.2027_08-00-00_alice.tar.gz"
 PAGES = [
     "/login",
     "/security/tokens",
@@ -93,14 +96,38 @@ PAGES = [
     "/security/password",
     "/security/activity",
     "/security/confirm",
+    "/files",
+    "/files?dir=public_html&hidden=1",
+    "/files/edit?path=public_html/index.html",
+    "/files/delete?path=public_html/index.html",
+    "/files/empty-trash",
+    "/email/accounts",
+    "/email/accounts/new",
+    "/email/accounts/manage?address=info%40alice.test",
+    "/email/accounts/delete?address=info%40alice.test",
+    "/email/forwarders",
+    "/email/forwarders/new",
+    "/backups",
+    f"/backups/restore?file={ARCHIVE}",
 ]
 
 
 def test_every_control_on_every_page_has_a_label(browser: Browser, container: Container, alice: Account) -> None:
     make_token(container, alice, "one")
+    home = container.homes.path_for(alice.username)
+    (home / "public_html" / "index.html").write_text("<h1>site</h1>")
+    (home / ARCHIVE).write_bytes(b"")
+    with container.uow() as uow:
+        mail = container.mail(Principal.admin(alice), uow)
+        mail.add_mailbox("info", "alice.test", "Str0ng-Mailbox-Pass!", 100)
+        mail.add_forwarders("sales", "alice.test", ["boss@example.net"])
+        uow.commit()
     pages = {"/login": browser.get("/login").text}
     browser.sign_in()
-    pages.update({path: browser.get(path).text for path in PAGES[1:]})
+    for path in PAGES[1:]:
+        response = browser.get(path)
+        assert response.status_code == 200, path
+        pages[path] = response.text
     checked = 0
     for path, html in pages.items():
         parser = Controls()
@@ -109,4 +136,4 @@ def test_every_control_on_every_page_has_a_label(browser: Browser, container: Co
         for control in parser.controls:
             named = control.get("aria-label") or control.get("wrapped") or control.get("id") in parser.labelled
             assert named, (path, control)
-    assert checked > 30  # the pages were really rendered with their forms
+    assert checked > 60  # the pages were really rendered with their forms

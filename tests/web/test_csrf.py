@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
@@ -10,6 +12,7 @@ from hostpanel.api.leaks import PATH as LEAKS_PATH
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
+from hostpanel.domain.principal import Principal
 from tests.conftest import PASSWORD, FakeClock, make_token
 from tests.web.conftest import Browser, enable_two_factor
 
@@ -33,6 +36,30 @@ FORMS = {
         "revoke_tokens": "1",
     },
     "/security/sessions/end-others": {},
+    "/files/upload": {"dir": "public_html"},  # multipart uploads are attacked in test_files.py too
+    "/files/mkdir": {"dir": "", "name": "planted"},
+    "/files/move": {"path": "public_html", "new_path": "moved"},
+    "/files/trash": {"path": "public_html"},
+    "/files/delete": {"path": "public_html"},
+    "/files/empty-trash": {},
+    "/files/edit": {"path": "planted.txt", "charset": "utf-8", "content": "planted"},
+    "/email/accounts/new": {
+        "local_part": "planted",
+        "domain": "alice.test",
+        "password": "Planted-Long-Passphrase-1",
+        "confirm_password": "Planted-Long-Passphrase-1",
+    },
+    "/email/accounts/password": {
+        "address": "victim@alice.test",
+        "password": "Planted-Long-Passphrase-1",
+        "confirm_password": "Planted-Long-Passphrase-1",
+    },
+    "/email/accounts/quota": {"address": "victim@alice.test", "quota": "1"},
+    "/email/accounts/delete": {"address": "victim@alice.test"},
+    "/email/forwarders/new": {"local_part": "victim", "domain": "alice.test", "destination": "thief@example.net"},
+    "/email/forwarders/delete": {"address": "victim@alice.test", "destination": "boss@example.net"},
+    "/backups/new": {},
+    "/backups/restore": {"what": "all"},  # the file: a real archive made by the test
 }
 
 
@@ -54,6 +81,24 @@ def test_every_post_route_is_covered_here(client: TestClient) -> None:
     assert post_routes(client) == sorted(FORMS)
 
 
+def plant_victims(container: Container, account: Account) -> Path:
+    """What the file, mail and backup forms would change: a file in the trash, a mailbox, a forwarder."""
+    home = container.homes.path_for(account.username)
+    (home / ".trash").mkdir()
+    (home / ".trash" / "kept.txt").write_text("kept")
+    with container.uow() as uow:
+        mail = container.mail(Principal.admin(account), uow)
+        mail.add_mailbox("victim", "alice.test", "Quiet-Mailbox-Passphrase-7", 0)
+        mail.add_forwarders("victim", "alice.test", ["boss@example.net"])
+        uow.commit()
+    return home
+
+
+def tree(home: Path) -> dict[str, bytes | None]:
+    """Every path below the home with the content of its files."""
+    return {str(p.relative_to(home)): p.read_bytes() if p.is_file() else None for p in sorted(home.rglob("*"))}
+
+
 def audit_count(container: Container) -> int:
     with container.uow(write=False) as uow:
         return len(uow.audit.query(AuditQuery(limit=10_000)))
@@ -73,6 +118,17 @@ def test_forged_posts_are_refused_and_change_nothing(
     path: str,
 ) -> None:
     make_token(container, alice, "victim")
+    home = plant_victims(container, alice)
+    if path == "/backups/restore":  # a real archive, and a change since that a restore would undo
+        with container.uow() as uow:
+            prepared = container.backups(Principal.admin(alice), uow).start()
+            uow.commit()
+        container.backup_runner.run(prepared)
+        (home / ".trash" / "kept.txt").write_text("changed since the backup")
+    with container.uow(write=False) as uow:
+        victim = uow.mail.get_mailbox(alice.id, "alice.test", "victim")
+        jobs = uow.backups.all(alice.id)
+    assert victim is not None
     if path == "/login/code":  # only a half-signed-in session may post a code
         enable_two_factor(container, alice, clock)
     second_browser.sign_in()
@@ -82,8 +138,11 @@ def test_forged_posts_are_refused_and_change_nothing(
         browser.get("/login")
     states = [b.client.get("/security/tokens", follow_redirects=False).status_code for b in (browser, second_browser)]
     before = audit_count(container)
+    files_before = tree(home)
     headers = {}
     data = dict(FORMS[path])
+    if jobs:
+        data["file"] = jobs[0].file
     if attack == "missing":
         data["csrf_token"] = ""
     elif attack == "other-session":
@@ -100,3 +159,8 @@ def test_forged_posts_are_refused_and_change_nothing(
         assert uow.tokens.get_by_name(alice.id, "planted") is None
     after = [b.client.get("/security/tokens", follow_redirects=False).status_code for b in (browser, second_browser)]
     assert after == states  # nobody was signed in or out
+    assert tree(home) == files_before
+    with container.uow(write=False) as uow:
+        assert uow.mail.get_mailbox(alice.id, "alice.test", "victim") == victim
+        assert [f.destination for f in uow.mail.forwarders(alice.id)] == ["boss@example.net"]
+        assert uow.backups.all(alice.id) == jobs

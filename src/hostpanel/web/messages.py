@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from hostpanel.domain.errors import (
@@ -26,11 +27,12 @@ class FormMessage:
 def form_message(
     error: HostpanelError,
     *,
-    fields: dict[str, str] | None = None,
+    fields: Mapping[str, str | None] | None = None,
     refused: str = "The password or code is incorrect.",
     conflict_field: str | None = None,
 ) -> FormMessage:
-    """`fields` renames domain field names to the form's; `refused` is the one text every refused credential
+    """`fields` renames domain field names to the form's (None: a field the form does not show, so the message goes
+    atop the form); `refused` is the one text every refused credential
     gets (AuthenticationFailed carries a reason for the audit trail, which the person must not see)."""
     renames = fields or {}
     if isinstance(error, AuthenticationFailed):
@@ -55,4 +57,18 @@ NOTICES = {
     "password-changed": "Your password was changed. Every other session was signed out.",
     "others-signed-out": "Every other session was signed out.",
     "confirmed": "Identity confirmed for the next 10 minutes.",
+    "folder-created": "The folder was created.",
+    "moved": "The file or folder was renamed or moved.",
+    "trashed": "Moved to the trash. It is deleted for good only when you empty the trash.",
+    "deleted": "Deleted for good.",
+    "trash-emptied": "The trash is empty.",
+    "file-saved": "The file was saved.",
+    "uploaded": "The files were uploaded.",
+    "mailbox-created": "The email account was created.",
+    "mailbox-password": "The email account's password was changed. The old one no longer works.",
+    "mailbox-quota": "The email account's quota was changed.",
+    "mailbox-deleted": "The email account and its mail were deleted.",
+    "forwarder-added": "The forwarder was added.",
+    "forwarder-deleted": "The forwarder was deleted.",
+    "backup-started": "The backup has started. It runs on the server: you may leave this page.",
 }

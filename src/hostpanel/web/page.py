@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -17,16 +17,18 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, QueryParams, UploadFile
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from hostpanel.api.address import client_address
 from hostpanel.api.uapi.dispatcher import RequestTooLarge, read_limited
+from hostpanel.api.uapi.uploads import MULTIPART_TYPE, MultipartReceiver, UploadTooLarge, receive
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.errors import AuthenticationFailed, HostpanelError, PermissionDenied
-from hostpanel.domain.permissions import SCOPE_FEATURES, Scope, ScopeModule, check_access
+from hostpanel.domain.files.service import Upload
+from hostpanel.domain.permissions import SCOPE_FEATURES, Feature, Scope, ScopeModule, check_access
 from hostpanel.domain.permissions import Access as ScopeAccess
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import AuthMethod, Principal
@@ -47,12 +49,36 @@ log = logging.getLogger(__name__)
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 PAGE_HEADERS = {"Cache-Control": "no-store", "Cross-Origin-Opener-Policy": "same-origin"}
-NAVIGATION = [
-    ("/security/tokens", "API Tokens"),
-    ("/security/two-factor", "Two-Factor Authentication"),
-    ("/security/password", "Password"),
-    ("/security/activity", "Activity"),
-]
+# Sections of the side navigation: (path, label, the account feature the page needs; None: always there).
+NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, Feature | None], ...]], ...] = (
+    ("Files", (("/files", "File Manager", Feature.FILEMANAGER), ("/backups", "Backups", Feature.BACKUP))),
+    (
+        "Email",
+        (
+            ("/email/accounts", "Email Accounts", Feature.POPACCTS),
+            ("/email/forwarders", "Forwarders", Feature.FORWARDERS),
+        ),
+    ),
+    (
+        "Security",
+        (
+            ("/security/tokens", "API Tokens", Feature.APITOKENS),
+            ("/security/two-factor", "Two-Factor Authentication", Feature.TWOFACTORAUTH),
+            ("/security/password", "Password", None),
+            ("/security/activity", "Activity", None),
+        ),
+    ),
+)
+
+
+def navigation(disabled_features: frozenset[str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The sections and links an account sees: a page whose feature is switched off is not offered."""
+    shown = []
+    for title, links in NAVIGATION:
+        kept = [(href, label) for href, label, feature in links if feature is None or feature not in disabled_features]
+        if kept:
+            shown.append((title, kept))
+    return shown
 
 
 class Access(Enum):
@@ -75,6 +101,8 @@ class PageContext:
     delay: float = 0.0
     failed: HostpanelError | None = None
     failed_credentials: list[str] = field(default_factory=list)  # usernames, counted once the transaction ends
+    uploads: list[Upload] = field(default_factory=list)  # files of a multipart form, waiting in the staging area
+    upload_too_large: bool = False  # the multipart form passed HOSTPANEL_MAX_UPLOAD_BYTES; no file was kept
     _cookies: list[tuple[str, str | None]] = field(default_factory=list)
 
     @property
@@ -120,11 +148,13 @@ class PageContext:
         assert self.session is not None and self.account is not None, "page declared without Access.SECOND_FACTOR"
         return self.session, self.account
 
-    def feature_denied(self, module: ScopeModule) -> Response | None:
-        """The page for a switched-off account feature, through the one authorisation rule; None when allowed."""
+    def feature_denied(self, module: ScopeModule, feature: Feature | None = None) -> Response | None:
+        """The page for a switched-off account feature, through the one authorisation rule; None when allowed.
+        `feature` names another feature than the module's own (as some UAPI functions do)."""
         assert self.account is not None
+        needed = feature if feature is not None else SCOPE_FEATURES[module]
         try:
-            check_access(None, self.account.disabled_features, Scope(module, ScopeAccess.READ), SCOPE_FEATURES[module])
+            check_access(None, self.account.disabled_features, Scope(module, ScopeAccess.READ), needed)
         except PermissionDenied as denied:
             return self.render("error.html", 403, code=403, reason=denied.message)
         return None
@@ -166,10 +196,11 @@ class PageContext:
     def render(self, template: str, status: int = 200, /, **values: Any) -> HTMLResponse:
         assert "status" not in values, "the HTTP status is the second positional argument"
         notice = NOTICES.get(self.query.get("notice", ""))
+        signed_in = self.account if self.session and self.session.stage == SessionStage.SIGNED_IN else None
         common: dict[str, Any] = {
-            "account": self.account if self.session and self.session.stage == SessionStage.SIGNED_IN else None,
+            "account": signed_in,
             "csrf_token": self.csrf_token(),
-            "navigation": NAVIGATION,
+            "navigation": navigation(signed_in.disabled_features) if signed_in else [],
             "path": self.request.url.path,
             "notice": notice,
             "errors": {},
@@ -182,7 +213,7 @@ class PageContext:
         error: HostpanelError,
         template: str,
         *,
-        fields: dict[str, str] | None = None,
+        fields: Mapping[str, str | None] | None = None,
         refused: str = "The password or code is incorrect.",
         conflict_field: str | None = None,
         **values: Any,
@@ -195,7 +226,7 @@ class PageContext:
         top = None if message.field else message
         return self.render(template, 400, errors=errors, message=top, **values)
 
-    def redirect(self, path: str, notice: str | None = None, **params: str) -> RedirectResponse:
+    def redirect(self, path: str, notice: str | None = None, /, **params: str) -> RedirectResponse:
         query = {**params, **({"notice": notice} if notice else {})}
         return RedirectResponse(path + ("?" + urlencode(query) if query else ""), status_code=303)
 
@@ -210,6 +241,10 @@ def safe_next(target: str | None, default: str = "/security/tokens") -> str:
     return target
 
 
+class _FormRefused(Exception):
+    """A multipart form reached a file part without this session's CSRF token before it."""
+
+
 @dataclass
 class Page:
     container: Container
@@ -217,21 +252,99 @@ class Page:
     handler: Handler
     access: Access
     sudo: bool = False
+    module: ScopeModule | None = None  # the account feature of this module (or `feature`) must be on
+    feature: Feature | None = None
+    uploads: bool = False  # takes multipart forms with files
+    write: bool = True  # False for long work that must not hold the write lock (it records in its own transactions)
 
     async def endpoint(self, request: Request) -> Response:
+        if self.uploads and request.headers.get("content-type", "").startswith(MULTIPART_TYPE):
+            return await self._with_uploads(request)
         try:
             form = await _read_form(request, self.container.settings.max_request_bytes)
         except RequestTooLarge:
             return HTMLResponse("The form is too large.", status_code=413, headers=PAGE_HEADERS)
-        response, delay = await run_in_threadpool(self._run, request, form)
+        return await self._answer(request, form)
+
+    async def _answer(self, request: Request, form: FormData, *extra: Any) -> Response:
+        response, delay = await run_in_threadpool(self._run, request, form, *extra)
         if delay > 0:
             await asyncio.sleep(delay)  # slows guessing without holding a worker thread
         return response
 
-    def _run(self, request: Request, form: FormData) -> tuple[Response, float]:
+    async def _with_uploads(self, request: Request) -> Response:
+        """A multipart form. Nothing is stored before the session, its origin, the feature (and sudo) are checked,
+        and no file before this session's CSRF token has arrived (our forms send it first); files are streamed into
+        the staging area, bounded by HOSTPANEL_MAX_UPLOAD_BYTES, and whatever the handler does not place is removed.
+        Every refusal is then answered by the usual checks, with the fields received so far."""
+        admitted = await run_in_threadpool(self._admit_upload, request)
+        if admitted is None:
+            return await self._answer(request, FormData())
+        secret, username = admitted
+        settings = self.container.settings
+        declared = request.headers.get("content-length", "")
+        declared_too_large = declared.isdigit() and int(declared) > settings.max_upload_bytes
+
+        def before_file(fields: list[tuple[str, str]]) -> None:
+            if not self.keys.csrf_ok(secret, dict(fields).get("csrf_token")):
+                raise _FormRefused
+            if declared_too_large:
+                raise UploadTooLarge  # the fields before the first file are enough to answer
+
         try:
-            with self.container.uow() as uow:
+            receiver = MultipartReceiver(
+                self.container.staging,
+                username,
+                request.headers["content-type"],
+                max_bytes=settings.max_upload_bytes,
+                max_field_bytes=settings.max_request_bytes,
+                accept_files=True,
+                before_file=before_file,
+            )
+        except HostpanelError:
+            return HTMLResponse("The form could not be read.", status_code=400, headers=PAGE_HEADERS)
+        too_large = False
+        try:
+            try:
+                await receive(receiver, request)
+            except UploadTooLarge:
+                too_large = True
+            except (_FormRefused, HostpanelError, ClientDisconnect):
+                return await self._answer(request, _fields(receiver))  # refused by the CSRF check
+            response = await self._answer(request, _fields(receiver), receiver.uploads, too_large)
+            if too_large:
+                response.headers["Connection"] = "close"  # else the server reads (and drops) the rest of the body
+            return response
+        finally:
+            await run_in_threadpool(receiver.discard)
+
+    def _admit_upload(self, request: Request) -> tuple[str, str] | None:
+        """The session's secret and the account's name when the request may send files; None otherwise."""
+        try:
+            with self.container.uow(write=False) as uow:
+                context = PageContext(request, self.container, uow, self.keys, FormData())
+                _resume(context)
+                session, account, secret = context.session, context.account, context.session_secret
+                if session is None or account is None or secret is None or session.stage != SessionStage.SIGNED_IN:
+                    return None
+                if not same_origin(request) or (
+                    self.module is not None and context.feature_denied(self.module, self.feature) is not None
+                ):
+                    return None
+                if self.sudo and not session.in_sudo(self.container.session_policy, _now(context)):
+                    return None
+                return secret, account.username
+        except Exception:
+            log.exception("checking an upload to %s failed", request.url.path)
+            return None  # the page's own run reports it
+
+    def _run(
+        self, request: Request, form: FormData, uploads: list[Upload] | None = None, too_large: bool = False
+    ) -> tuple[Response, float]:
+        try:
+            with self.container.uow(write=self.write) as uow:
                 context = PageContext(request, self.container, uow, self.keys, form)
+                context.uploads, context.upload_too_large = uploads or [], too_large
                 response = self._checked(context)
                 if context.failed is None or isinstance(context.failed, AuthenticationFailed):
                     uow.commit()
@@ -267,13 +380,19 @@ class Page:
         if request.method == "POST" and not context.csrf_ok():
             context.failed = HostpanelError("CSRF")  # nothing this request did is kept
             return context.render("error.html", 403, code=403)
+        return self._feature_and_sudo(context) or self.handler(context)
+
+    def _feature_and_sudo(self, context: PageContext) -> Response | None:
+        """The page for a switched-off feature, or the way to the sudo confirmation; None when the page may run."""
+        if self.module is not None and (denied := context.feature_denied(self.module, self.feature)):
+            return denied
         if (
             self.sudo
             and context.session
             and not context.session.in_sudo(context.container.session_policy, _now(context))
         ):
-            return context.redirect("/security/confirm", next=_here(request))
-        return self.handler(context)
+            return context.redirect("/security/confirm", next=_here(context.request))
+        return None
 
 
 def _resume(context: PageContext) -> None:
@@ -301,6 +420,11 @@ def _here(request: Request) -> str:
     return f"{request.url.path}?{request.url.query}"
 
 
+def _fields(receiver: MultipartReceiver) -> FormData:
+    pairs: list[tuple[str, str | UploadFile]] = list(receiver.fields)
+    return FormData(pairs)
+
+
 async def _read_form(request: Request, limit: int) -> FormData:
     if request.method != "POST" or not request.headers.get("content-type", "").startswith(FORM_TYPE):
         return FormData()
@@ -318,6 +442,10 @@ def route(
     methods: tuple[str, ...] = ("GET",),
     access: Access = Access.SIGNED_IN,
     sudo: bool = False,
+    module: ScopeModule | None = None,
+    feature: Feature | None = None,
+    uploads: bool = False,
+    write: bool = True,
 ) -> Route:
-    page = Page(container, keys, handler, access, sudo)
+    page = Page(container, keys, handler, access, sudo, module, feature, uploads, write)
     return Route(path, page.endpoint, methods=list(methods), name=f"{handler.__module__}.{handler.__name__}")

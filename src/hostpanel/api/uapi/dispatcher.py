@@ -28,7 +28,7 @@ from hostpanel.api.uapi.args import Args
 from hostpanel.api.uapi.call import Call
 from hostpanel.api.uapi.listing import ListError, ListOptions, Presorted, apply
 from hostpanel.api.uapi.registry import Registry, UapiFunction, UnknownFunction
-from hostpanel.api.uapi.uploads import MULTIPART_TYPE, MultipartReceiver, UploadTooLarge
+from hostpanel.api.uapi.uploads import MULTIPART_TYPE, MultipartReceiver, UploadTooLarge, receive
 from hostpanel.container import Container
 from hostpanel.domain.audit.model import DetailValue
 from hostpanel.domain.audit.service import AuditLog, scrub
@@ -120,9 +120,7 @@ class UapiDispatcher:
             return _json(envelope.from_error(error))
         try:
             try:
-                async for chunk in request.stream():
-                    await run_in_threadpool(receiver.feed, chunk)
-                await run_in_threadpool(receiver.finish)
+                await receive(receiver, request)
             except UploadTooLarge:
                 return _too_large(settings.max_upload_bytes)
             except HostpanelError as error:
@@ -240,7 +238,7 @@ class UapiDispatcher:
         except HostpanelError as error:
             return _json(envelope.from_error(error))
         if isinstance(data, Download):
-            return _download(data)
+            return file_response(data)
         metadata = dict(call.metadata)
         if isinstance(data, list) and not all(isinstance(item, dict) for item in data):
             metadata["transformed"] = 1  # cPanel filters, sorts and pages only lists of objects
@@ -350,8 +348,8 @@ def _parse_arguments(raw: bytes, where: str, max_fields: int = MAX_FIELDS) -> li
         raise BadArguments(f"The request has more than {MAX_FIELDS} arguments.") from None
 
 
-def _download(download: Download) -> StreamingResponse:
-    """Raw bytes instead of the result object: the one UAPI answer that is not JSON."""
+def file_response(download: Download) -> StreamingResponse:
+    """Raw bytes instead of the result object: the one UAPI answer that is not JSON (and the pages' downloads)."""
     name = quote(download.name, safe="")
     headers = {
         **NO_STORE,

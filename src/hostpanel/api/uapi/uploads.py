@@ -4,9 +4,12 @@ the staging area (bounded), so a large upload never sits in memory and an interr
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.files.service import Upload
@@ -31,7 +34,10 @@ class MultipartReceiver:
         max_bytes: int,
         max_field_bytes: int,
         accept_files: bool,
+        before_file: Callable[[list[tuple[str, str]]], None] | None = None,
     ) -> None:
+        """`before_file` sees the fields received so far when a file part begins and may raise to refuse it (the
+        web forms check their CSRF token there, before a byte of a file is stored)."""
         _, options = parse_options_header(content_type)
         boundary = options.get(b"boundary")
         if not boundary:
@@ -43,6 +49,7 @@ class MultipartReceiver:
         self._max_bytes = max_bytes
         self._max_field_bytes = max_field_bytes
         self._accept_files = accept_files
+        self._before_file = before_file
         self._received = 0
         self._field_bytes = 0
         self._parts = 0
@@ -67,13 +74,16 @@ class MultipartReceiver:
         )
 
     def feed(self, chunk: bytes) -> None:
+        """Parse a chunk; past the limit, what fits under it is parsed (the fields before the files, which a form
+        needs to answer) and the rest refused."""
+        room = self._max_bytes - self._received
         self._received += len(chunk)
-        if self._received > self._max_bytes:
-            raise UploadTooLarge
         try:
-            self._parser.write(chunk)
+            self._parser.write(chunk if len(chunk) <= room else chunk[: max(room, 0)])
         except FormParserError:
             raise InvalidInput("file", "The multipart request is malformed.") from None
+        if self._received > self._max_bytes:
+            raise UploadTooLarge
 
     def finish(self) -> None:
         try:
@@ -118,6 +128,8 @@ class MultipartReceiver:
             return
         if not self._accept_files:
             raise InvalidInput("file", "This function does not take file uploads.")
+        if self._before_file is not None:
+            self._before_file(self.fields)
         self._filename = _DIRECTORIES.sub("", raw.decode("utf-8", "replace"))
         self._staged = self._staging.create_file(self._username, "upload")
 
@@ -139,3 +151,10 @@ class MultipartReceiver:
             staged.discard()  # a file input left empty in a browser form
             return
         self.uploads.append(Upload(self._filename or "", staged))
+
+
+async def receive(receiver: MultipartReceiver, request: Request) -> None:
+    """Stream the request's body into `receiver`, parsing (and writing files) off the event loop."""
+    async for chunk in request.stream():
+        await run_in_threadpool(receiver.feed, chunk)
+    await run_in_threadpool(receiver.finish)

@@ -17,6 +17,7 @@ from hostpanel.domain.clock import Clock
 from hostpanel.domain.errors import Conflict, InvalidInput, NotFound
 from hostpanel.domain.files.jail import Jail
 from hostpanel.domain.files.paths import HomePath
+from hostpanel.domain.files.service import Download
 from hostpanel.domain.files.staging import StagedFile, Staging
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import AuthMethod, Principal
@@ -134,11 +135,8 @@ class BackupService:
         entries = [BackupEntry(job, on_disk.pop(job.file, None)) for job in self.jobs()]
         return entries + [BackupEntry(None, archive) for _, archive in sorted(on_disk.items(), reverse=True)]
 
-    def restore(self, backup: str, path: str | None, on_bytes: Callable[[int], None]) -> RestoreSummary:
-        """Restore files from `backup` (an archive in the home's top folder): all, or those at and below `path`.
-
-        A restore can take minutes, so it is recorded through `audit_now`, and the caller must not hold the
-        database's write lock meanwhile (a read-only unit of work)."""
+    def _archive(self, backup: str) -> HomePath:
+        """The archive `backup` names: one of this account's backups in the home's top folder."""
         username = self._account.username
         if not is_archive_name(backup, username):
             raise InvalidInput(
@@ -146,8 +144,23 @@ class BackupService:
                 f"“{backup}” is not a backup of this account: give the name of a "
                 f"backup-…_{username}.tar.gz file in the home directory (Backup::list_backups lists them).",
             )
+        return HomePath((backup,))
+
+    def download(self, backup: str) -> Download:
+        """An archive opened for the caller to stream (and close), read through the home's confinement point."""
+        path = self._archive(backup)
+        fd = self._home.open_read(path)
+        return Download(fd=fd, size=os.fstat(fd).st_size, name=path.name)
+
+    def restore(self, backup: str, path: str | None, on_bytes: Callable[[int], None]) -> RestoreSummary:
+        """Restore files from `backup` (an archive in the home's top folder): all, or those at and below `path`.
+
+        A restore can take minutes, so it is recorded through `audit_now`, and the caller must not hold the
+        database's write lock meanwhile (a read-only unit of work)."""
+        username = self._account.username
+        source = self._archive(backup)
         scope = self._target.path(path, "path") if path else None
-        fd = self._home.open_read(HomePath((backup,)))
+        fd = self._home.open_read(source)
         staged = self._staging.create_dir(username, "restore")
         action = action_for(self._principal, AuditAction.ACCOUNT_BACKUP_RESTORE, AuditAction.ADMIN_BACKUP_RESTORE)
         shown = {"path": str(scope) if scope else "~"}

@@ -111,6 +111,12 @@ class Jail:
         level."""
         return self.check(parent.join(validate_name(name, field, existing=existing)))
 
+    def destination(self, text: str, field: str) -> HomePath:
+        """A path to create (where a rename or move goes): parsed as `path` parses, its last name held to the rules
+        for new names."""
+        target = self.path(text, field)
+        return target if target.is_home else self.child(target.parent, target.name, field)
+
     def check(self, path: HomePath) -> HomePath:
         if self._allowed is not None and not self._allowed.allows(path):
             allowed = ", ".join(p.relative for p in self._allowed.paths)

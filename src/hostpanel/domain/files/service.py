@@ -141,6 +141,8 @@ class FileService:
 
     def save(self, path: HomePath, content: str, to_charset: str, fallback: bool) -> str:
         """Create or overwrite a file with text; returns the charset written."""
+        if to_charset == DETECT:
+            raise InvalidInput("to_charset", "“to_charset” must name a character set.")
         try:
             data = content.encode(to_charset)
         except UnicodeEncodeError:

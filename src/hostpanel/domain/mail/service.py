@@ -194,7 +194,10 @@ class MailService:
         address = f"{local}@{domain_name}"
         added = []
         for destination in destinations:
-            target = validate_email(destination).lower()
+            try:
+                target = validate_email(destination).lower()
+            except InvalidInput as error:
+                raise InvalidInput("fwdemail", error.message) from None  # the destination's field, not the address's
             if target == address:
                 raise InvalidInput("fwdemail", f"“{address}” cannot forward to itself.")
             added.append(

@@ -14,7 +14,7 @@ from hostpanel.api.uapi.registry import Param, UapiModule
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.files.jail import Jail
 from hostpanel.domain.files.paths import HomePath
-from hostpanel.domain.files.service import DETECT, Download, FileInfo, charset, parse_permissions
+from hostpanel.domain.files.service import Download, FileInfo, charset, parse_permissions
 from hostpanel.domain.permissions import Access, ScopeModule
 
 module = UapiModule(
@@ -62,7 +62,7 @@ def file_record(jail: Jail, item: FileInfo) -> dict[str, Any]:
     }
 
 
-def _shown(text: str) -> bool:
+def utf8_name(text: str) -> bool:
     """JSON carries only UTF-8; a name that is not (possible on disk) cannot be shown or addressed."""
     try:
         text.encode("utf-8")
@@ -97,7 +97,7 @@ def list_files(call: Call) -> list[dict[str, Any]]:
         if unknown := sorted(types - set(TYPES)):
             raise InvalidInput("types", f"“{'|'.join(unknown)}” is not a file type. Use: {'|'.join(TYPES)}.")
     items = files.listing(directory, show_hidden=call.args.flag("show_hidden"), types=types)
-    shown = [item for item in items if _shown(item.path.name)]
+    shown = [item for item in items if utf8_name(item.path.name)]
     if len(shown) < len(items):
         call.warnings.append(f"{len(items) - len(shown)} entries have names that are not UTF-8 and are not listed.")
     return [file_record(files.jail, item) for item in shown]
@@ -152,8 +152,6 @@ def get_file_content(call: Call) -> dict[str, Any]:
 def save_file_content(call: Call) -> dict[str, Any]:
     path = _file_in_dir(call, existing=False)
     target = charset(call.args.get("to_charset"), "to_charset")
-    if target == DETECT:
-        raise InvalidInput("to_charset", "“to_charset” must name a character set.")
     written = call.files.save(path, call.args.get("content") or "", target, call.args.flag("fallback"))
     return {"path": call.files.jail.absolute(path), "from_charset": "utf-8", "to_charset": written}
 
@@ -228,8 +226,7 @@ def mkdir(call: Call) -> dict[str, Any]:
 def rename(call: Call) -> dict[str, Any]:
     jail = call.files.jail
     source = jail.path(call.args.require("path"), "path")
-    new_path = jail.path(call.args.require("new_path"), "new_path")
-    target = jail.child(new_path.parent, new_path.name, "new_path") if not new_path.is_home else new_path
+    target = jail.destination(call.args.require("new_path"), "new_path")
     call.files.rename(source, target)
     return {"path": jail.absolute(source), "new_path": jail.absolute(target)}
 

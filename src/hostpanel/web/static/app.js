@@ -6,10 +6,8 @@
   const TOKEN_NAME_RULE = "An API token name must not be longer than 50 characters and may only contain " +
     "the following characters: a-z A-Z 0-9 _ -";
 
-  // Live validation of token names (cPanel's rule), with the message beside the field.
-  function validateTokenName(input) {
-    const value = input.value;
-    const message = value === "" ? "Enter a name." : TOKEN_NAME.test(value) ? "" : "“" + value + "” is not a valid API token name. " + TOKEN_NAME_RULE;
+  // A message (or none) beside a field: the element its aria-describedby names "...-error", and the field's validity.
+  function showFieldError(input, message) {
     input.setCustomValidity(message);
     const describedBy = (input.getAttribute("aria-describedby") || "").split(" ");
     const errorId = describedBy.find((id) => id.endsWith("-error"));
@@ -22,6 +20,13 @@
     } else {
       input.removeAttribute("aria-invalid");
     }
+  }
+
+  // Live validation of token names (cPanel's rule), with the message beside the field.
+  function validateTokenName(input) {
+    const value = input.value;
+    const message = value === "" ? "Enter a name." : TOKEN_NAME.test(value) ? "" : "“" + value + "” is not a valid API token name. " + TOKEN_NAME_RULE;
+    showFieldError(input, message);
   }
 
   // Copy buttons: data-copy names the field whose value is copied.
@@ -107,6 +112,80 @@
     }
   }
 
+  // Uploads: say at once when the chosen files pass the server's limit (the server refuses them anyway).
+  function checkUploadSize(input) {
+    const limit = Number(input.dataset.maxBytes);
+    const total = Array.from(input.files || []).reduce((sum, file) => sum + file.size, 0);
+    const message = limit && total > limit
+      ? "The files are larger than the upload limit of " + input.dataset.maxText + " in all: choose fewer or smaller files."
+      : "";
+    showFieldError(input, message);
+  }
+
+  // Backups: follow each running job through the page layer's small JSON answer, without reloading the page.
+  const BADGES = { running: "expires-soon", complete: "active", failed: "expired" };
+  const POLL_MS = 500;
+
+  function describeJob(job) {
+    if (job.status === "complete") {
+      return "Complete: " + job.files_done + " file" + (job.files_done === 1 ? "" : "s") + " backed up.";
+    }
+    if (job.status === "failed") {
+      return "Failed: " + (job.error || "the backup did not finish");
+    }
+    return "Backing up: " + job.files_done + " of " + job.files_total + " files.";
+  }
+
+  function showJob(container, job) {
+    const set = (selector, apply) => container.querySelectorAll(selector).forEach(apply);
+    set("[data-job-progress]", (bar) => { bar.value = job.percent; bar.textContent = job.percent + "%"; });
+    set("[data-job-percent]", (span) => { span.textContent = Math.round(job.percent) + "%"; });
+    set("[data-job-text]", (text) => {
+      const words = describeJob(job);
+      if (text.textContent !== words) {
+        text.textContent = words;
+      }
+    });
+    set("[data-job-refresh]", (hint) => { hint.hidden = true; });
+    if (job.status === "running") {
+      return;
+    }
+    set("[data-job-status]", (cell) => {
+      const badge = document.createElement("span");
+      badge.className = "badge " + (BADGES[job.status] || "");
+      badge.textContent = job.status.charAt(0).toUpperCase() + job.status.slice(1);
+      cell.replaceChildren(badge);
+      if (job.error) {
+        const reason = document.createElement("span");
+        reason.className = "from";
+        reason.textContent = job.error;
+        cell.append(reason);
+      }
+    });
+    set("[data-job-size]", (cell) => { cell.textContent = job.size_text; });
+    set("[data-job-ready]", (part) => { part.hidden = job.status !== "complete"; });
+  }
+
+  function followBackup(id) {
+    const containers = document.querySelectorAll('[data-backup-job="' + CSS.escape(id) + '"]');
+    const poll = () => {
+      fetch("/backups/status.json?job=" + encodeURIComponent(id), { headers: { Accept: "application/json" } })
+        .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+        .then((job) => {
+          containers.forEach((container) => showJob(container, job));
+          if (job.status === "running") {
+            window.setTimeout(poll, POLL_MS);
+          }
+        })
+        .catch(() => {
+          containers.forEach((container) => {
+            container.querySelectorAll("[data-job-refresh]").forEach((hint) => { hint.hidden = false; });
+          });
+        });
+    };
+    poll();
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("input[data-token-name]").forEach((input) => {
       input.addEventListener("input", () => validateTokenName(input));
@@ -120,6 +199,11 @@
     document.querySelectorAll("input[data-strength]").forEach((input) => {
       input.addEventListener("input", () => showStrength(input));
     });
+    document.querySelectorAll("input[type=file][data-max-bytes]").forEach((input) => {
+      input.addEventListener("change", () => checkUploadSize(input));
+    });
+    const jobs = new Set(Array.from(document.querySelectorAll("[data-backup-job]"), (el) => el.dataset.backupJob));
+    jobs.forEach(followBackup);
     syncExpiry();
     syncAccess();
   });

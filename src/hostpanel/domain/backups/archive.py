@@ -126,6 +126,12 @@ class ArchiveWriter:
         self._manifest.close()
 
     def abandon(self) -> None:
+        """Drop an unfinished archive: no trailer is written now, and nothing writes to the (closed) file later when
+        the tar and gzip streams are collected."""
+        # Attributes the standard library checks before writing, missing from typeshed's stubs.
+        setattr(self._tar, "closed", True)  # noqa: B010
+        setattr(self._tar.fileobj, "closed", True)  # noqa: B010
+        setattr(self._gzip, "fileobj", None)  # noqa: B010
         self._manifest.close()
 
     def _directory(self, name: str, info: os.stat_result | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -248,3 +249,14 @@ def test_suspension_and_deletion_take_the_mailboxes_offline(api: Calls, containe
         container.accounts(uow).delete("alice")
         uow.commit()
     assert passwd(container) == "" and aliases(container) == ""
+
+
+def test_a_regex_cannot_stall_the_worker(api: Calls) -> None:
+    """`regex` is the caller's pattern: with a backtracking engine `^(a+)+$` over this address takes hours."""
+    api.post("add_pop", email="a" * 30, password=PASSWORD)
+    started = time.monotonic()
+    for function in ("list_pops", "list_pops_with_disk", "list_forwarders"):
+        assert api.post(function, regex="^(a+)+$")["data"] == []
+    assert time.monotonic() - started < 5
+    assert [p["email"] for p in api.post("list_pops", regex="^(a+)+@")["data"]] == [f"{'a' * 30}@alice.test"]
+    assert "not a valid regular expression" in api.error("list_pops", regex="(a)\\1")  # backreferences: not RE2

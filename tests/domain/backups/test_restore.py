@@ -124,6 +124,17 @@ ATTACKS: dict[str, tuple[list[Member], str]] = {
     "link to an absolute path": ([*GOOD, ("homedir/etc-link", "link", "/etc")], "points outside the home"),
     "link climbing out": ([*GOOD, ("homedir/public_html/up", "link", "../../..")], "points outside the home"),
     "link to the home's parent": ([*GOOD, ("homedir/up", "link", "..")], "points outside the home"),
+    # Lexically a/etc; the kernel follows a/b/s to the home first, so `..` after it climbs out to ../etc.
+    "link climbing out through another link": (
+        [
+            *GOOD,
+            ("homedir/a", "dir", None),
+            ("homedir/a/b", "dir", None),
+            ("homedir/a/b/s", "link", "../.."),
+            ("homedir/escape", "link", "a/b/s/../../etc"),
+        ],
+        "points outside the home",
+    ),
     "file written through a link": (
         [*GOOD, ("homedir/l", "link", "public_html"), ("homedir/l/x", "file", b"x")],
         "would be written through a link",

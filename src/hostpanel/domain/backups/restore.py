@@ -2,10 +2,10 @@
 it, compare the whole archive with its manifest, and only then move the files into the home.
 
 Refused, with nothing restored: members whose names leave the archive's folder (absolute, `..`: "zip-slip"),
-links pointing outside the home (absolute, climbing above it, or through another link), hard links, devices and
-FIFOs, members twice, members missing from the manifest or differing from it (size or SHA-256), and archives without
-a manifest. The target is written through the confinement point, so a token's `fileman_paths` apply and links in the home are never
-written through.
+links pointing outside the home (absolute, climbing above it, or through another link), hard links, sparse files,
+devices and FIFOs, members twice, members missing from the manifest or differing from it (size or SHA-256), and
+archives without a manifest. The target is written through the confinement point, so a token's `fileman_paths`
+apply and links in the home are never written through.
 """
 
 from __future__ import annotations
@@ -115,11 +115,13 @@ def _member_parts(name: str) -> tuple[str, ...]:
 def _kind(member: tarfile.TarInfo) -> str:
     if member.isdir():
         return "dir"
-    if member.isreg():
+    if member.issparse():
+        what = "a sparse file"  # a few stored bytes that unpack to any size it claims; backups never write one
+    elif member.isreg():
         return "file"
-    if member.issym():
+    elif member.issym():
         return "link"
-    if member.islnk():
+    elif member.islnk():
         what = "a hard link"
     elif member.ischr() or member.isblk():
         what = "a device"

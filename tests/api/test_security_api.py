@@ -149,6 +149,16 @@ def test_leak_reports_are_rate_limited_per_address(client: TestClient, container
     assert codes == [202] * limit + [429]
 
 
+def test_leak_reports_are_limited_per_ipv6_64_not_per_address(from_address: object, container: Container) -> None:
+    limit = container.settings.leak_report_rate_limit
+    codes = [
+        from_address(f"2001:db8:7:7::{n + 1:x}").post("/leaked-tokens", content="x").status_code  # type: ignore[operator]
+        for n in range(limit + 1)
+    ]
+    assert codes == [202] * limit + [429]
+    assert from_address("2001:db8:7:8::1").post("/leaked-tokens", content="x").status_code == 202  # type: ignore[operator]
+
+
 def test_a_token_header_on_the_report_endpoint_is_refused(client: TestClient, alice_token: IssuedToken) -> None:
     response = client.post("/leaked-tokens", content="x", headers=auth("alice", alice_token.secret))
     assert response.status_code == 403

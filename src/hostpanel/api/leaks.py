@@ -2,7 +2,8 @@
 
 The body is any text (a form field, JSON, a pasted file): every token in it is revoked if live and its owner is
 mailed. The answer is the same whatever the body held, and the work happens after it is sent, so neither the
-words nor the timing of the response tell a reporter whether a token was valid. Reports are rate-limited per address.
+words nor the timing of the response tell a reporter whether a token was valid. Reports are rate-limited per address
+(per /64 for IPv6).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from hostpanel.api.uapi import envelope
 from hostpanel.container import Container
 from hostpanel.domain.errors import Unavailable
+from hostpanel.domain.security.lockout import address_subject
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ class LeakReports:
         ip = request.client.host if request.client else None
         try:
             decision = self._container.rate_limiter.hit(
-                f"leak-report:{ip}", self._container.settings.leak_report_rate_limit
+                f"leak-report:{address_subject(ip) if ip else '-'}", self._container.settings.leak_report_rate_limit
             )
         except Unavailable:
             body = envelope.failure("The system is temporarily unable to take reports. Try again shortly.")

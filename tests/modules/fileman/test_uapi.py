@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import resource
 import stat
 from pathlib import Path
 from typing import Any
@@ -196,6 +197,21 @@ def test_upload_failures(api: Api, home: Path, container: Container) -> None:
     )
     assert too_big.status_code == 413 and too_big.json()["status"] == 0
     assert not (home / "big.bin").exists()
+    assert os.listdir(container.staging.user_dir("alice")) == []
+
+
+def test_one_upload_cannot_take_the_workers_file_descriptors(api: Api, home: Path, container: Container) -> None:
+    """Each file part holds descriptors until the request ends; with 1024 a common process limit, one request of
+    hundreds of empty files made every other request in the worker fail (EMFILE) while it lasted."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 300, hard))
+    try:
+        body = api.upload([(f"f{n}.txt", b"") for n in range(200)], status=0, dir="public_html")
+        assert body["errors"] == ["The request has more than 100 files: upload them in several requests."]
+        assert api.upload([(f"f{n}.txt", b"") for n in range(100)], dir="public_html")["data"]["succeeded"] == 100
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert len(os.listdir(home / "public_html")) == 100
     assert os.listdir(container.staging.user_dir("alice")) == []
 
 

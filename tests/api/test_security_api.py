@@ -143,6 +143,19 @@ def test_a_leak_report_revokes_the_token_and_says_nothing(
     assert alice_token.secret not in str(events)
 
 
+def test_a_leak_report_from_a_forwarded_address_that_is_not_one_still_revokes(
+    from_address: object, container: Container, alice: Account, alice_token: IssuedToken
+) -> None:
+    """Behind a proxy trusted with `*`, the client "address" is whatever the caller forwarded: too long for the
+    address column, it made PostgreSQL refuse the audit row and the revocation with it."""
+    reporter = from_address("<b>" + "f" * 90)  # type: ignore[operator]
+    assert reporter.post("/leaked-tokens", content=alice_token.secret).status_code == 202
+    assert reporter.get("/execute/Tokens/list", headers=auth("alice", alice_token.secret)).status_code == 401
+    with container.uow(write=False) as uow:
+        [event] = uow.audit.query(AuditQuery(actions=(AuditAction.ACCOUNT_TOKEN_REVOKE_LEAK.value,)))
+    assert event.ip is None
+
+
 def test_leak_reports_are_rate_limited_per_address(client: TestClient, container: Container) -> None:
     limit = container.settings.leak_report_rate_limit
     codes = [client.post("/leaked-tokens", content="x").status_code for _ in range(limit + 1)]

@@ -14,6 +14,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from hostpanel.api.address import client_address
 from hostpanel.api.uapi import envelope
 from hostpanel.container import Container
 from hostpanel.domain.errors import Unavailable
@@ -34,7 +35,7 @@ class LeakReports:
         self._container = container
 
     async def handle(self, request: Request) -> Response:
-        ip = request.client.host if request.client else None
+        ip = client_address(request.scope)
         try:
             decision = self._container.rate_limiter.hit(
                 f"leak-report:{address_subject(ip) if ip else '-'}", self._container.settings.leak_report_rate_limit

@@ -260,3 +260,18 @@ def test_a_regex_cannot_stall_the_worker(api: Calls) -> None:
     assert time.monotonic() - started < 5
     assert [p["email"] for p in api.post("list_pops", regex="^(a+)+@")["data"]] == [f"{'a' * 30}@alice.test"]
     assert "not a valid regular expression" in api.error("list_pops", regex="(a)\\1")  # backreferences: not RE2
+
+
+def test_a_forwarder_cannot_smuggle_a_pipe_or_a_file_delivery_into_the_alias_map(
+    api: Calls, container: Container, home: Path
+) -> None:
+    """Exim's redirect router reads an alias item starting with `|` as a command to pipe the mail to and one starting
+    with `/` as a file to append it to. Both are valid in an address's local part, so `|/home/alice/run@x.test`
+    passed as an address, and with a file of that name in the home a forwarder became a pipe (fwdopt=pipe, which this
+    server refuses)."""
+    for target in ("|/home/alice/run@alice.test", "/home/alice/mbox@alice.test"):
+        error = api.error("add_forwarder", domain="alice.test", email="sales", fwdopt="fwd", fwdemail=target)
+        assert "is not valid" in error, (target, error)
+    assert aliases(container) == ""
+    api.post("add_forwarder", domain="alice.test", email="sales", fwdopt="fwd", fwdemail="a|b/c@example.com")
+    assert aliases(container) == "sales@alice.test  a|b/c@example.com\n"

@@ -27,6 +27,9 @@ from hostpanel.domain.tokens.restrictions import EmailDomains
 
 MAILDIR_MODE = 0o700
 MAX_REGEX_LENGTH = 100
+# An alias map item starting with these is a pipe to a command or a file to append to for Exim's redirect router,
+# not an address; both characters are valid in a local part, but never at the start of one worth forwarding to.
+ALIAS_DIRECTIVES = ("|", "/")
 # The caller's pattern runs on RE2 (time linear in the text), as list filters do: Python's re can backtrack for
 # hours on a crafted pattern while holding the GIL. RE2 would log refused patterns to stderr: off.
 _RE2_OPTIONS = re2.Options()
@@ -200,6 +203,8 @@ class MailService:
         added = []
         for destination in destinations:
             target = validate_email(destination).lower()
+            if target.startswith(ALIAS_DIRECTIVES):
+                raise InvalidInput("fwdemail", f"The email address “{destination}” is not valid.")
             if target == address:
                 raise InvalidInput("fwdemail", f"“{address}” cannot forward to itself.")
             added.append(

@@ -181,9 +181,12 @@ class UapiDispatcher:
         try:
             principal = self._authenticate(credentials, ip)
         except AuthenticationFailed as failure:
-            if authorization:  # presented credentials count towards a block; a bare request does not
+            task = None
+            # Presented credentials count towards a block and are recorded. A bare request (a browser, a probe) does
+            # neither: never blocked, recording it would let anyone grow the append-only trail without bound.
+            if authorization:
                 guard.record_failure(ip, failure.username, LoginKind.TOKEN)
-            task = BackgroundTask(self._record_failure, failure, ip, f"{module}::{function}")
+                task = BackgroundTask(self._record_failure, failure, ip, f"{module}::{function}")
             return JSONResponse(envelope.ACCESS_DENIED, status_code=401, headers=UNAUTHORIZED_HEADERS, background=task)
         self._container.usage.note(principal)
         limit = self._rate_limit(principal)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
+import contextlib
 from pathlib import Path
 
 from hostpanel.domain.errors import Conflict
-from hostpanel.domain.files.staging import STAGING_DIR
+from hostpanel.domain.files.staging import STAGING_DIR, remove_path
 
 HOME_MODE = 0o700
 # cPanel's skeleton of a new home (names and modes).
@@ -44,9 +44,7 @@ class FilesystemHomes:
         return path
 
     def remove(self, username: str) -> None:
-        path = self.path_for(username)
-        if path.is_symlink():
-            path.unlink()
-        elif path.exists():
-            shutil.rmtree(path)
-        shutil.rmtree(self._root / STAGING_DIR / username, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            remove_path(self.path_for(username))  # a link in its place is removed, never followed
+        with contextlib.suppress(OSError):
+            remove_path(self._root / STAGING_DIR / username)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -111,6 +112,30 @@ def test_rate_limit_is_set_at_creation_and_listed(client: TestClient, alice_toke
         status=0,
     )
     assert "rate_limit" in bad["errors"][0]
+
+
+def test_a_rate_limited_token_cannot_mint_a_faster_one(
+    client: TestClient, container: Container, alice: Account
+) -> None:
+    """Like an expiry, a rate limit narrows a token: a leaked limited token with tokens:write must not make itself an
+    unlimited (or faster, or server-default) twin."""
+    container.settings.token_rate_limit = 600
+    limited = make_token_with_limit(container, alice, "limited", 30)
+    default = make_token(container, alice, "default").secret  # the server's 600
+
+    def create(parent: str, name: str, **extra: str) -> dict[str, Any]:
+        body = {"name": name, "full_access": "1", **extra}
+        return uapi(client.post("/execute/Tokens/create", data=body, headers=auth("alice", parent)), status=None)
+
+    for extra in ({"rate_limit": "0"}, {"rate_limit": "31"}, {}):
+        refused = create(limited, "faster", **extra)
+        assert refused["status"] == 0 and "30 requests" in refused["errors"][0], (extra, refused)
+    assert create(limited, "same", rate_limit="30")["data"]["rate_limit"] == 30
+    assert create(limited, "slower", rate_limit="5")["data"]["rate_limit"] == 5
+    for extra in ({"rate_limit": "0"}, {"rate_limit": "601"}):
+        refused = create(default, "faster", **extra)
+        assert refused["status"] == 0 and "600 requests" in refused["errors"][0], (extra, refused)
+    assert create(default, "as-default")["data"]["rate_limit"] is None
 
 
 def make_token_with_limit(container: Container, account: Account, name: str, limit: int) -> str:

@@ -155,4 +155,7 @@ def test_an_ipv6_host_cannot_dodge_a_block_by_changing_its_address(built: Contai
     assert guard.check("198.51.100.7", "alice", TOKEN) is not None
     assert guard.unblock("2001:db8:1:2::77") == ["ip:2001:db8:1:2::/64"]
     assert guard.check("2001:db8:1:2::1", "someone", PASSWORD) is None
+    for n in range(5):
+        guard.record_failure(f"2001:db8:1:2::{n + 1:x}", f"user{n}", PASSWORD)
+    assert guard.unblock("2001:db8:1:2::/64") == ["ip:2001:db8:1:2::/64"]  # as `security blocked` shows it
     assert guard.unblock("::ffff:198.51.100.7") == ["token-ip:198.51.100.7"]

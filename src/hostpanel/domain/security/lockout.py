@@ -158,6 +158,16 @@ def address_subject(ip: str) -> str:
     return str(address)
 
 
+def _source_of(text: str) -> str | None:
+    """The counted subject of an address or of a network written as `security blocked` shows it; None otherwise."""
+    if is_address(text):
+        return address_subject(text)
+    try:
+        return address_subject(str(ipaddress.ip_network(text, strict=False).network_address))
+    except ValueError:
+        return None
+
+
 def counter_key(kind: KeyKind, subject: str) -> str:
     return f"{kind}:{subject[:MAX_SUBJECT]}"
 
@@ -211,15 +221,16 @@ class LoginGuard:
         return self._store.blocks(self._clock.now())
 
     def unblock(self, subject: str) -> list[str]:
-        """Lift the blocks and counters of an address (`1.2.3.4`) or an account (`alice`); the keys cleared."""
+        """Lift the blocks and counters of an address (`1.2.3.4`, any address of a blocked IPv6 /64, or the /64 as
+        `security blocked` shows it) or an account (`alice`); the keys cleared."""
         subject = subject.strip()
-        kinds = (KeyKind.IP, KeyKind.TOKEN_IP) if is_address(subject) else (KeyKind.ACCOUNT,)
-        if is_address(subject):
-            subject = address_subject(subject)
+        source = _source_of(subject)
+        kinds = (KeyKind.IP, KeyKind.TOKEN_IP) if source else (KeyKind.ACCOUNT,)
+        subject = source or subject
         cleared = [key for key in (counter_key(kind, subject) for kind in kinds) if self._store.clear(key)]
         if cleared:
             with self._uow_factory() as uow:
-                account = uow.accounts.get_by_username(subject) if not is_address(subject) else None
+                account = uow.accounts.get_by_username(subject) if not source else None
                 AuditLog(uow.audit, self._clock).record(
                     AuditAction.ADMIN_SECURITY_UNBLOCK,
                     actor="admin",

@@ -163,7 +163,7 @@ class Container:
         return AuditLog(uow.audit, self.clock)
 
     def tokens(self, uow: UnitOfWork) -> TokenService:
-        return TokenService(uow, self.keys.keyring, self.clock, self.audit(uow))
+        return TokenService(uow, self.keys.keyring, self.clock, self.audit(uow), self.settings.token_rate_limit)
 
     def accounts(self, uow: UnitOfWork) -> AccountService:
         return AccountService(uow, self.hasher, self.clock, self.homes, self.audit(uow), after_change=self.publish_mail)

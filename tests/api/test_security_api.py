@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -113,6 +114,30 @@ def test_rate_limit_is_set_at_creation_and_listed(client: TestClient, alice_toke
     assert "rate_limit" in bad["errors"][0]
 
 
+def test_a_rate_limited_token_cannot_mint_a_faster_one(
+    client: TestClient, container: Container, alice: Account
+) -> None:
+    """Like an expiry, a rate limit narrows a token: a leaked limited token with tokens:write must not make itself an
+    unlimited (or faster, or server-default) twin."""
+    container.settings.token_rate_limit = 600
+    limited = make_token_with_limit(container, alice, "limited", 30)
+    default = make_token(container, alice, "default").secret  # the server's 600
+
+    def create(parent: str, name: str, **extra: str) -> dict[str, Any]:
+        body = {"name": name, "full_access": "1", **extra}
+        return uapi(client.post("/execute/Tokens/create", data=body, headers=auth("alice", parent)), status=None)
+
+    for extra in ({"rate_limit": "0"}, {"rate_limit": "31"}, {}):
+        refused = create(limited, "faster", **extra)
+        assert refused["status"] == 0 and "30 requests" in refused["errors"][0], (extra, refused)
+    assert create(limited, "same", rate_limit="30")["data"]["rate_limit"] == 30
+    assert create(limited, "slower", rate_limit="5")["data"]["rate_limit"] == 5
+    for extra in ({"rate_limit": "0"}, {"rate_limit": "601"}):
+        refused = create(default, "faster", **extra)
+        assert refused["status"] == 0 and "600 requests" in refused["errors"][0], (extra, refused)
+    assert create(default, "as-default")["data"]["rate_limit"] is None
+
+
 def make_token_with_limit(container: Container, account: Account, name: str, limit: int) -> str:
     with container.uow() as uow:
         issued = container.tokens(uow).create(
@@ -143,10 +168,33 @@ def test_a_leak_report_revokes_the_token_and_says_nothing(
     assert alice_token.secret not in str(events)
 
 
+def test_a_leak_report_from_a_forwarded_address_that_is_not_one_still_revokes(
+    from_address: object, container: Container, alice: Account, alice_token: IssuedToken
+) -> None:
+    """Behind a proxy trusted with `*`, the client "address" is whatever the caller forwarded: too long for the
+    address column, it made PostgreSQL refuse the audit row and the revocation with it."""
+    reporter = from_address("<b>" + "f" * 90)  # type: ignore[operator]
+    assert reporter.post("/leaked-tokens", content=alice_token.secret).status_code == 202
+    assert reporter.get("/execute/Tokens/list", headers=auth("alice", alice_token.secret)).status_code == 401
+    with container.uow(write=False) as uow:
+        [event] = uow.audit.query(AuditQuery(actions=(AuditAction.ACCOUNT_TOKEN_REVOKE_LEAK.value,)))
+    assert event.ip is None
+
+
 def test_leak_reports_are_rate_limited_per_address(client: TestClient, container: Container) -> None:
     limit = container.settings.leak_report_rate_limit
     codes = [client.post("/leaked-tokens", content="x").status_code for _ in range(limit + 1)]
     assert codes == [202] * limit + [429]
+
+
+def test_leak_reports_are_limited_per_ipv6_64_not_per_address(from_address: object, container: Container) -> None:
+    limit = container.settings.leak_report_rate_limit
+    codes = [
+        from_address(f"2001:db8:7:7::{n + 1:x}").post("/leaked-tokens", content="x").status_code  # type: ignore[operator]
+        for n in range(limit + 1)
+    ]
+    assert codes == [202] * limit + [429]
+    assert from_address("2001:db8:7:8::1").post("/leaked-tokens", content="x").status_code == 202  # type: ignore[operator]
 
 
 def test_a_token_header_on_the_report_endpoint_is_refused(client: TestClient, alice_token: IssuedToken) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from html.parser import HTMLParser
+from urllib.parse import urljoin
 
 import pytest
 
@@ -91,6 +93,18 @@ def test_the_return_address_stays_on_this_site(browser: Browser, alice: Account,
     browser.get("/login")
     page = browser.post("/login", {"username": "alice", "password": PASSWORD, "next": target}, follow_redirects=False)
     assert page.headers["location"] == "/security/tokens"
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.test", "/\n/evil.test", "/\r\n/evil.test", "/ /evil.test", "/\x00//x"])
+def test_control_characters_cannot_turn_the_return_address_into_another_site(
+    browser: Browser, alice: Account, target: str
+) -> None:
+    """Browsers drop tabs and newlines from a URL before reading it, so `/<TAB>/evil.test` would be `//evil.test`."""
+    browser.get("/login")
+    page = browser.post("/login", {"username": "alice", "password": PASSWORD, "next": target}, follow_redirects=False)
+    location = page.headers["location"]
+    as_read = re.sub(r"[\t\n\r]", "", location)
+    assert urljoin("https://testserver/login", as_read).startswith("https://testserver/"), location
 
 
 def test_signing_out_kills_the_session_on_the_server(browser: Browser, alice: Account) -> None:

@@ -2,7 +2,8 @@
 
 The body is any text (a form field, JSON, a pasted file): every token in it is revoked if live and its owner is
 mailed. The answer is the same whatever the body held, and the work happens after it is sent, so neither the
-words nor the timing of the response tell a reporter whether a token was valid. Reports are rate-limited per address.
+words nor the timing of the response tell a reporter whether a token was valid. Reports are rate-limited per address
+(per /64 for IPv6).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from hostpanel.api.address import client_address
 from hostpanel.api.uapi import envelope
 from hostpanel.container import Container
 from hostpanel.domain.errors import Unavailable
+from hostpanel.domain.security.lockout import address_subject
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +35,10 @@ class LeakReports:
         self._container = container
 
     async def handle(self, request: Request) -> Response:
-        ip = request.client.host if request.client else None
+        ip = client_address(request.scope)
         try:
             decision = self._container.rate_limiter.hit(
-                f"leak-report:{ip}", self._container.settings.leak_report_rate_limit
+                f"leak-report:{address_subject(ip) if ip else '-'}", self._container.settings.leak_report_rate_limit
             )
         except Unavailable:
             body = envelope.failure("The system is temporarily unable to take reports. Try again shortly.")

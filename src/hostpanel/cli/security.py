@@ -51,7 +51,7 @@ def blocked(as_json: bool = typer.Option(False, "--json", help="Machine-readable
 
 
 @app.command("unblock")
-def unblock(subject: str = typer.Argument(..., help="An IP address or a username.")) -> None:
+def unblock(subject: str = typer.Argument(..., help="An IP address (or a listed IPv6 /64), or a username.")) -> None:
     """Lift the block on an address (password and token failures) or an account, and reset its counters."""
     with login_guard() as guard:
         cleared = guard.unblock(subject)

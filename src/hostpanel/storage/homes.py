@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import shutil
 import time
 from pathlib import Path
 
-from hostpanel.domain.files.staging import STAGING_DIR
+from hostpanel.domain.files.staging import STAGING_DIR, remove_path
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,7 @@ class FilesystemHomes:
         return aside
 
     def remove(self, username: str) -> None:
-        path = self.path_for(username)
-        if path.is_symlink():
-            path.unlink()
-        elif path.exists():
-            shutil.rmtree(path)
-        shutil.rmtree(self._root / STAGING_DIR / username, ignore_errors=True)
+        with contextlib.suppress(FileNotFoundError):
+            remove_path(self.path_for(username))  # a link in its place is removed, never followed
+        with contextlib.suppress(OSError):
+            remove_path(self._root / STAGING_DIR / username)

@@ -474,3 +474,17 @@ def test_a_cpsess_prefix_of_any_length_is_ignored(client: TestClient, alice_toke
         path = f"/cpsess{digits}/execute/Tokens/list"
         assert client.get(path).status_code == 401
         uapi(client.get(path, headers=auth("alice", alice_token.secret)), status=1)
+
+
+def test_requests_without_credentials_cannot_grow_the_audit_trail(client: TestClient, container: Container) -> None:
+    """The trail is append-only (nothing can trim it): a record for every anonymous request would let anyone grow it
+    without bound, since such requests never count towards a block. Presented credentials still are recorded."""
+    with container.uow(write=False) as uow:
+        before = len(uow.audit.query(AuditQuery(limit=1000)))
+    for _ in range(50):
+        assert client.get("/execute/Tokens/list").status_code == 401
+        assert client.post("/execute/Fileman/list_files", data={"dir": "x"}).status_code == 401
+    assert client.get("/execute/Tokens/list", headers=auth("alice", secret.generate())).status_code == 401
+    with container.uow(write=False) as uow:
+        events = uow.audit.query(AuditQuery(limit=1000))
+    assert len(events) == before + 1 and events[0].username == "alice"

@@ -124,6 +124,17 @@ ATTACKS: dict[str, tuple[list[Member], str]] = {
     "link to an absolute path": ([*GOOD, ("homedir/etc-link", "link", "/etc")], "points outside the home"),
     "link climbing out": ([*GOOD, ("homedir/public_html/up", "link", "../../..")], "points outside the home"),
     "link to the home's parent": ([*GOOD, ("homedir/up", "link", "..")], "points outside the home"),
+    # Lexically a/etc; the kernel follows a/b/s to the home first, so `..` after it climbs out to ../etc.
+    "link climbing out through another link": (
+        [
+            *GOOD,
+            ("homedir/a", "dir", None),
+            ("homedir/a/b", "dir", None),
+            ("homedir/a/b/s", "link", "../.."),
+            ("homedir/escape", "link", "a/b/s/../../etc"),
+        ],
+        "points outside the home",
+    ),
     "file written through a link": (
         [*GOOD, ("homedir/l", "link", "public_html"), ("homedir/l/x", "file", b"x")],
         "would be written through a link",
@@ -216,3 +227,33 @@ def test_any_member_name_accepted_stays_inside_the_archive_folder(parts: list[st
     except RestoreRefused:
         return
     assert accepted[0] == TOP and all(part not in ("", ".", "..") and "\\" not in part for part in accepted)
+
+
+def test_a_sparse_member_is_refused_before_it_is_expanded(home: Path, staging: Staging) -> None:
+    """A sparse member of a few bytes in the archive unpacks to any size it claims (zeros): a tiny archive could
+    fill the disk, or keep a worker hashing for hours. Backups never write sparse members."""
+    size = 64 << 20
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for name, kind, _ in GOOD[:3]:
+            info = tarfile.TarInfo(f"{TOP}/{name}")
+            info.type = tarfile.DIRTYPE if kind == "dir" else tarfile.REGTYPE
+            info.size = 2 if kind == "file" else 0
+            tar.addfile(info, io.BytesIO(b"{}") if kind == "file" else None)
+        bomb = tarfile.TarInfo(f"{TOP}/homedir/public_html/zeros")
+        bomb.pax_headers = {"GNU.sparse.map": "0,0", "GNU.sparse.size": str(size)}
+        tar.addfile(bomb)
+        zeros = hashlib.sha256()
+        for _ in range(size >> 20):
+            zeros.update(bytes(1 << 20))
+        lines = [{"path": n, "type": k, **_expected(k, c)} for n, k, c in GOOD[:3]]
+        lines.append({"path": "homedir/public_html/zeros", "type": "file", "size": size, "sha256": zeros.hexdigest()})
+        text = b"".join(manifest_line(line) for line in lines)
+        manifest = tarfile.TarInfo(f"{TOP}/manifest.jsonl")
+        manifest.size = len(text)
+        tar.addfile(manifest, io.BytesIO(text))
+    assert len(out.getvalue()) < 1024
+    before = snapshot(home)
+    with pytest.raises(RestoreRefused, match="a sparse file"):
+        run(home, staging, out.getvalue())
+    assert snapshot(home) == before and os.listdir(staging.user_dir("alice")) == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import stat
 import subprocess
 import sys
@@ -20,7 +21,7 @@ import pytest
 from hostpanel.domain.errors import HostpanelError, InvalidInput, NotFound, RestrictionDenied
 from hostpanel.domain.files.jail import Jail
 from hostpanel.domain.files.paths import HomePath
-from hostpanel.domain.files.staging import Staging
+from hostpanel.domain.files.staging import Staging, remove_path
 from hostpanel.domain.tokens.restrictions import FilemanPaths
 
 SECRET = "outside the home: must never be read\n"
@@ -235,3 +236,66 @@ def test_the_sweep_removes_exactly_what_dead_processes_left(staging: Staging) ->
     assert staging.is_in_use("alice", live.name)
     live.discard()
     assert os.listdir(staging.user_dir("alice")) == []
+
+
+def _deep_folders(parent: Path, depth: int) -> None:
+    """`a/a/a/...` below `parent`, made one level at a time from descriptors (no path is longer than a name)."""
+    fd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for _ in range(depth):
+            os.mkdir("a", dir_fd=fd)
+            child = os.open("a", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+            os.close(fd)
+            fd = child
+        os.close(os.open("f", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd))
+        os.symlink("/etc", "l", dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
+DEEP = 3000  # beyond Python's recursion limit and a usual descriptor limit of 1024
+
+
+def _run_in_thread(work: Callable[[], object]) -> None:
+    """As a request runs: in a worker thread (whose stack is smaller than the main thread's)."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            work()
+        except BaseException as error:
+            errors.append(error)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if errors:
+        raise errors[0]
+
+
+def test_a_folder_of_any_depth_is_removed_in_bounded_descriptors(
+    jail: Jail, home: Path, staging: Staging, tmp_path: Path
+) -> None:
+    """A tree thousands of folders deep (an account makes one with Fileman::mkdir, a crafted archive in a restore's
+    staging) could not be removed: shutil.rmtree recursed once per level (RecursionError) and held one descriptor per
+    level, so the delete, emptying the trash, discarding a restore and the sweep at start-up all failed for ever."""
+    _deep_folders(home / "public_html", DEEP)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 200, hard))
+    try:
+        _run_in_thread(lambda: jail.remove(jail.path("public_html/a", "path")))
+        assert os.listdir(home / "public_html") == []
+        restore = staging.create_dir("alice", "restore")
+        _deep_folders(staging.user_dir("alice") / restore.name, DEEP)
+        _run_in_thread(restore.discard)
+        orphan = staging.user_dir("alice") / "upload-orphan"
+        orphan.mkdir()
+        _deep_folders(orphan, DEEP)
+        _run_in_thread(staging.sweep)
+        assert os.listdir(staging.user_dir("alice")) == []
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+        for leftover in (home / "public_html" / "a", *staging.user_dir("alice").iterdir()):
+            with contextlib.suppress(FileNotFoundError):
+                remove_path(leftover)  # else pytest's own clean-up of old temporary folders meets them
+    assert (tmp_path / "outside" / "secret").read_text() == SECRET

@@ -35,3 +35,11 @@ def test_failures_are_forgotten_after_a_quiet_period() -> None:
         throttle.failed("192.0.2.1", "alice")
     clock.advance(901)
     assert throttle.failed("192.0.2.1", "alice") == 0.5
+
+
+def test_an_ipv6_host_is_slowed_down_whichever_address_of_its_64_it_uses() -> None:
+    throttle = LoginThrottle(FakeClock(), base_delay=1.0)
+    for n in range(3):
+        throttle.failed(f"2001:db8:1:2::{n + 1:x}", f"user{n}")
+    assert throttle.failed("2001:db8:1:2:ffff::1", "someone") == 8.0
+    assert throttle.failed("2001:db8:1:3::1", "another") == 1.0

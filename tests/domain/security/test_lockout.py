@@ -137,3 +137,25 @@ def test_unblock_lifts_an_address_or_an_account_and_is_audited(built: Container)
         events = uow.audit.query(AuditQuery(account_id=alice.id))
     actions = [event.action for event in events]
     assert AuditAction.ADMIN_SECURITY_UNBLOCK in actions and AuditAction.ACCOUNT_AUTH_LOCKOUT in actions
+
+
+def test_an_ipv6_host_cannot_dodge_a_block_by_changing_its_address(built: Container) -> None:
+    """An IPv6 host or site is given a whole /64: counted address by address, it never reached a threshold."""
+    guard = built.login_guard
+    for n in range(5):
+        assert guard.check(f"2001:db8:1:2::{n + 1:x}", f"user{n}", PASSWORD) is None
+        guard.record_failure(f"2001:db8:1:2::{n + 1:x}", f"user{n}", PASSWORD)
+    assert guard.check("2001:db8:1:2:ffff:ffff:ffff:fffe", "someone", PASSWORD) is not None
+    assert guard.check("2001:0db8:0001:0002:0000:0000:0000:0009", "someone", TOKEN) is not None  # any spelling
+    assert guard.check("2001:db8:1:3::1", "someone", PASSWORD) is None  # the next /64 is someone else
+    assert [block.subject for block in guard.blocks()] == ["2001:db8:1:2::/64"]
+    # A dual-stack socket reports an IPv4 client as ::ffff:a.b.c.d: the same client either way.
+    for _ in range(20):
+        guard.record_failure("::ffff:198.51.100.7", "alice", TOKEN)
+    assert guard.check("198.51.100.7", "alice", TOKEN) is not None
+    assert guard.unblock("2001:db8:1:2::77") == ["ip:2001:db8:1:2::/64"]
+    assert guard.check("2001:db8:1:2::1", "someone", PASSWORD) is None
+    for n in range(5):
+        guard.record_failure(f"2001:db8:1:2::{n + 1:x}", f"user{n}", PASSWORD)
+    assert guard.unblock("2001:db8:1:2::/64") == ["ip:2001:db8:1:2::/64"]  # as `security blocked` shows it
+    assert guard.unblock("::ffff:198.51.100.7") == ["token-ip:198.51.100.7"]

@@ -10,6 +10,7 @@ import os
 import re
 import stat
 import tarfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -288,3 +289,32 @@ def test_a_second_backup_waits_for_the_first(container: Container, alice: Accoun
     assert job.status.value == "complete" and PASSWORD not in (container.homes.path_for("alice") / job.file).read_text(
         errors="replace"
     )
+
+
+def test_a_second_restore_of_the_account_waits_for_the_first(
+    api: Api, home: Path, container: Container, alice: Account
+) -> None:
+    """A restore holds a worker thread for as long as it reads its archive (minutes for a large or crafted one):
+    without a limit, one token could start as many as the worker has threads and stall it for every account."""
+    fill(home)
+    started = api.post("fullbackup_to_homedir")["data"]
+    assert api.wait(started["pid"])["status"] == "complete"
+    reading, release = threading.Event(), threading.Event()
+
+    def slowly(_count: int) -> None:
+        reading.set()
+        release.wait(10)
+
+    def first() -> None:
+        with container.uow(write=False) as uow:
+            container.backups(Principal.admin(alice), uow).restore(started["file"], None, slowly)
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        assert reading.wait(10)
+        assert "already running" in api.error("restore_files", backup=started["file"])
+    finally:
+        release.set()
+        thread.join()
+    assert api.post("restore_files", backup=started["file"])["data"]["files"] == 4

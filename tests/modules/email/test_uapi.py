@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -248,3 +249,29 @@ def test_suspension_and_deletion_take_the_mailboxes_offline(api: Calls, containe
         container.accounts(uow).delete("alice")
         uow.commit()
     assert passwd(container) == "" and aliases(container) == ""
+
+
+def test_a_regex_cannot_stall_the_worker(api: Calls) -> None:
+    """`regex` is the caller's pattern: with a backtracking engine `^(a+)+$` over this address takes hours."""
+    api.post("add_pop", email="a" * 30, password=PASSWORD)
+    started = time.monotonic()
+    for function in ("list_pops", "list_pops_with_disk", "list_forwarders"):
+        assert api.post(function, regex="^(a+)+$")["data"] == []
+    assert time.monotonic() - started < 5
+    assert [p["email"] for p in api.post("list_pops", regex="^(a+)+@")["data"]] == [f"{'a' * 30}@alice.test"]
+    assert "not a valid regular expression" in api.error("list_pops", regex="(a)\\1")  # backreferences: not RE2
+
+
+def test_a_forwarder_cannot_smuggle_a_pipe_or_a_file_delivery_into_the_alias_map(
+    api: Calls, container: Container, home: Path
+) -> None:
+    """Exim's redirect router reads an alias item starting with `|` as a command to pipe the mail to and one starting
+    with `/` as a file to append it to. Both are valid in an address's local part, so `|/home/alice/run@x.test`
+    passed as an address, and with a file of that name in the home a forwarder became a pipe (fwdopt=pipe, which this
+    server refuses)."""
+    for target in ("|/home/alice/run@alice.test", "/home/alice/mbox@alice.test"):
+        error = api.error("add_forwarder", domain="alice.test", email="sales", fwdopt="fwd", fwdemail=target)
+        assert "is not valid" in error, (target, error)
+    assert aliases(container) == ""
+    api.post("add_forwarder", domain="alice.test", email="sales", fwdopt="fwd", fwdemail="a|b/c@example.com")
+    assert aliases(container) == "sales@alice.test  a|b/c@example.com\n"

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
+import resource
 import stat
 from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.requests import ClientDisconnect
 from starlette.testclient import TestClient
+from starlette.types import Message
 
 from hostpanel.api.modules import default_registry
 from hostpanel.container import Container
@@ -195,6 +200,21 @@ def test_upload_failures(api: Api, home: Path, container: Container) -> None:
     assert os.listdir(container.staging.user_dir("alice")) == []
 
 
+def test_one_upload_cannot_take_the_workers_file_descriptors(api: Api, home: Path, container: Container) -> None:
+    """Each file part holds descriptors until the request ends; with 1024 a common process limit, one request of
+    hundreds of empty files made every other request in the worker fail (EMFILE) while it lasted."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) + 300, hard))
+    try:
+        body = api.upload([(f"f{n}.txt", b"") for n in range(200)], status=0, dir="public_html")
+        assert body["errors"] == ["The request has more than 100 files: upload them in several requests."]
+        assert api.upload([(f"f{n}.txt", b"") for n in range(100)], dir="public_html")["data"]["succeeded"] == 100
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert len(os.listdir(home / "public_html")) == 100
+    assert os.listdir(container.staging.user_dir("alice")) == []
+
+
 def test_download_returns_the_raw_bytes(api: Api, home: Path) -> None:
     data = bytes(range(256)) * 300
     (home / "public_html" / "blob.bin").write_bytes(data)
@@ -207,6 +227,58 @@ def test_download_returns_the_raw_bytes(api: Api, home: Path) -> None:
     assert response.headers["cache-control"] == "no-store"
     assert "does not exist" in api.error("download", dir="public_html", file="none.bin")
     assert "directory, not a regular file" in api.error("download", file="public_html")
+
+
+def _open_descriptors_of(path: Path) -> int:
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}") == str(path)
+        except OSError:
+            continue
+    return count
+
+
+@pytest.mark.parametrize("spec_version", ["2.3", "2.4"])
+def test_a_download_abandoned_before_its_first_byte_closes_the_file(api: Api, home: Path, spec_version: str) -> None:
+    """Each download a client drops at once must not keep a descriptor: repeated, they would exhaust the worker's
+    descriptors and stop it serving anyone."""
+    blob = home / "public_html" / "blob.bin"
+    blob.write_bytes(b"x" * 100_000)
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": spec_version},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "https",
+        "path": "/execute/Fileman/download",
+        "raw_path": b"/execute/Fileman/download",
+        "query_string": b"dir=public_html&file=blob.bin",
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), (b"authorization", api.headers["Authorization"].encode())],
+        "client": ("192.0.2.1", 50000),
+        "server": ("testserver", 443),
+    }
+    started: list[int] = []
+
+    async def receive() -> Message:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            started.append(message["status"])
+            if spec_version == "2.4":
+                raise OSError("the client has gone")  # what ASGI 2.4 servers do on a send after a disconnect
+
+    async def call() -> None:
+        with contextlib.suppress(ClientDisconnect):
+            await api.client.app(scope, receive, send)
+
+    for _ in range(3):
+        api.client.portal.call(call)  # type: ignore[union-attr]
+    gc.collect()
+    assert started == [200] * 3
+    assert _open_descriptors_of(blob) == 0
 
 
 def test_mkdir_rename_trash_empty_trash_delete(api: Api, home: Path, container: Container) -> None:

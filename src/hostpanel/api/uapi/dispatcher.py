@@ -20,6 +20,7 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from hostpanel.api.address import client_address
 from hostpanel.api.auth import parse_authorization
@@ -178,9 +179,12 @@ class UapiDispatcher:
         try:
             principal = self._authenticate(credentials, ip)
         except AuthenticationFailed as failure:
-            if authorization:  # presented credentials count towards a block; a bare request does not
+            task = None
+            # Presented credentials count towards a block and are recorded. A bare request (a browser, a probe) does
+            # neither: never blocked, recording it would let anyone grow the append-only trail without bound.
+            if authorization:
                 guard.record_failure(ip, failure.username, LoginKind.TOKEN)
-            task = BackgroundTask(self._record_failure, failure, ip, f"{module}::{function}")
+                task = BackgroundTask(self._record_failure, failure, ip, f"{module}::{function}")
             return JSONResponse(envelope.ACCESS_DENIED, status_code=401, headers=UNAUTHORIZED_HEADERS, background=task)
         self._container.usage.note(principal)
         limit = self._rate_limit(principal)
@@ -356,19 +360,29 @@ def file_response(download: Download) -> StreamingResponse:
         "Content-Length": str(download.size),
         "Content-Disposition": f"attachment; filename*=UTF-8''{name}",
     }
-    return StreamingResponse(
-        _chunks(download.fd, download.size), media_type="application/octet-stream", headers=headers
-    )
+    return _FileStream(download, media_type="application/octet-stream", headers=headers)
+
+
+class _FileStream(StreamingResponse):
+    """Streams an open file and closes it however the response ends. A client gone before the first byte means the
+    body iterator never starts, so its own cleanup never runs: the response, not the iterator, owns the file."""
+
+    def __init__(self, download: Download, *, media_type: str, headers: dict[str, str]) -> None:
+        self._fd = download.fd
+        super().__init__(_chunks(download.fd, download.size), media_type=media_type, headers=headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            os.close(self._fd)
 
 
 def _chunks(fd: int, size: int) -> Iterator[bytes]:
-    """At most the `size` announced in Content-Length, even if the file grows meanwhile."""
-    try:
-        while size > 0 and (chunk := os.read(fd, min(size, 1 << 16))):
-            size -= len(chunk)
-            yield chunk
-    finally:
-        os.close(fd)
+    """At most the `size` announced in Content-Length, even if the file grows meanwhile (`fd` stays open)."""
+    while size > 0 and (chunk := os.read(fd, min(size, 1 << 16))):
+        size -= len(chunk)
+        yield chunk
 
 
 async def read_limited(request: Request, limit: int) -> bytes:

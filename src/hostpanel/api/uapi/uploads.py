@@ -17,6 +17,9 @@ from hostpanel.domain.files.staging import StagedFile, Staging
 
 MULTIPART_TYPE = "multipart/form-data"
 MAX_PARTS = 1000
+# Each file part holds two descriptors (its staged file and its folder) until the request ends: a thousand of them
+# would exhaust a worker's usual 1024, failing every other request it serves meanwhile.
+MAX_FILES = 100
 _DIRECTORIES = re.compile(r"^.*[\\/]")  # some browsers send the client's whole path as the file name
 
 
@@ -128,6 +131,8 @@ class MultipartReceiver:
             return
         if not self._accept_files:
             raise InvalidInput("file", "This function does not take file uploads.")
+        if len(self.uploads) >= MAX_FILES:
+            raise InvalidInput("file", f"The request has more than {MAX_FILES} files: upload them in several requests.")
         if self._before_file is not None:
             self._before_file(self.fields)
         self._filename = _DIRECTORIES.sub("", raw.decode("utf-8", "replace"))

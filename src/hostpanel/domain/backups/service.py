@@ -22,6 +22,8 @@ from hostpanel.domain.files.staging import StagedFile, Staging
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import AuthMethod, Principal
 
+RESTORE_LOCK = "restore.running"  # a staged file held while a restore of the account runs
+
 
 @dataclass
 class PreparedBackup:
@@ -160,25 +162,32 @@ class BackupService:
         username = self._account.username
         source = self._archive(backup)
         scope = self._target.path(path, "path") if path else None
-        fd = self._home.open_read(source)
-        staged = self._staging.create_dir(username, "restore")
+        try:
+            # One at a time per account: a restore holds its worker thread until the whole archive is read.
+            running = self._staging.create_named_file(username, RESTORE_LOCK)
+        except FileExistsError:
+            raise Conflict("A restore of this account is already running: try again when it has finished.") from None
         action = action_for(self._principal, AuditAction.ACCOUNT_BACKUP_RESTORE, AuditAction.ADMIN_BACKUP_RESTORE)
         shown = {"path": str(scope) if scope else "~"}
         try:
-            with os.fdopen(fd, "rb", buffering=CHUNK) as archive:
-                summary = restore(
-                    archive,
-                    staged=staged,
-                    jail=self._target,
-                    scope=scope,
-                    spool_dir=self._staging.user_dir(username),
-                    on_bytes=on_bytes,
-                )
+            with os.fdopen(self._home.open_read(source), "rb", buffering=CHUNK) as archive:
+                staged = self._staging.create_dir(username, "restore")
+                try:
+                    summary = restore(
+                        archive,
+                        staged=staged,
+                        jail=self._target,
+                        scope=scope,
+                        spool_dir=self._staging.user_dir(username),
+                        on_bytes=on_bytes,
+                    )
+                finally:
+                    staged.discard()
         except RestoreRefused as refused:
             self._audit_now(self._principal, action, backup, Outcome.FAILURE, {**shown, "reason": refused.message})
             raise
         finally:
-            staged.discard()
+            running.discard()
         details: dict[str, DetailValue] = {
             **shown,
             "files": summary.files,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from hostpanel.domain.errors import InvalidInput, NotFound, RestrictionDenied
 from hostpanel.domain.files.paths import HomePath, parse_in_home, validate_name
-from hostpanel.domain.files.staging import StagedFile, rename_noreplace
+from hostpanel.domain.files.staging import StagedFile, remove_tree, rename_noreplace
 from hostpanel.domain.tokens.restrictions import FilemanPaths
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -253,11 +252,7 @@ class Jail:
         """Delete a file, link or whole folder for good (descriptor-based, so no link inside is followed)."""
         with self.parent(path) as fd:
             try:
-                mode = os.stat(path.name, dir_fd=fd, follow_symlinks=False).st_mode
-                if stat.S_ISDIR(mode):
-                    shutil.rmtree(path.name, dir_fd=fd)
-                else:
-                    os.unlink(path.name, dir_fd=fd)
+                remove_tree(fd, path.name)
             except OSError as error:
                 raise os_error(error, str(path)) from None
 

@@ -15,7 +15,6 @@ import errno
 import fcntl
 import os
 import secrets
-import shutil
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,10 +97,12 @@ class StagedDir:
         if self.done:
             return
         self.done = True
-        with contextlib.suppress(FileNotFoundError):
-            shutil.rmtree(self.name, dir_fd=self.parent_fd)
-        os.close(self.fd)
-        os.close(self.parent_fd)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                remove_tree(self.parent_fd, self.name)
+        finally:
+            os.close(self.fd)
+            os.close(self.parent_fd)
 
 
 class Staging:
@@ -162,7 +163,8 @@ class Staging:
         return removed
 
     def remove_user(self, username: str) -> None:
-        shutil.rmtree(self.user_dir(username), ignore_errors=True)
+        with contextlib.suppress(OSError):
+            remove_path(self.user_dir(username))
 
     @contextmanager
     def _creating(self, username: str) -> Iterator[int]:
@@ -210,11 +212,72 @@ class Staging:
 
 
 def _remove_at(dir_fd: int, name: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        remove_tree(dir_fd, name)
+
+
+def remove_path(path: Path) -> None:
+    """`remove_tree` of a path the panel itself names (a home, a user's staging folder)."""
+    parent = os.open(path.parent, _DIR_FLAGS)
     try:
-        mode = os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode
-        if stat.S_ISDIR(mode):
-            shutil.rmtree(name, dir_fd=dir_fd)
-        else:
-            os.unlink(name, dir_fd=dir_fd)
-    except FileNotFoundError:
-        pass
+        remove_tree(parent, path.name)
+    finally:
+        os.close(parent)
+
+
+MAX_OPEN_FOLDERS = 32  # descriptors one removal holds at most, however deep the tree
+
+
+def remove_tree(dir_fd: int, name: str) -> None:
+    """Delete `name` in `dir_fd` (a file, a link, or a folder with everything below it), never following a link.
+
+    shutil.rmtree recurses and holds a descriptor per level, so a tree a few thousand folders deep (easy to make)
+    could never be removed: RecursionError, or EMFILE for every other request of the process meanwhile. Here a
+    folder deeper than MAX_OPEN_FOLDERS levels is first moved up into the top folder (a rename within the tree being
+    removed) and emptied from there: descriptors stay bounded and there is no recursion."""
+    if not stat.S_ISDIR(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+        os.unlink(name, dir_fd=dir_fd)
+        return
+    top = os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+    # One frame per open folder: its descriptor, its name in the folder above, the subfolders still to remove.
+    frames: list[tuple[int, str, list[str]]] = [(top, name, _remove_files(top))]
+    try:
+        while frames:
+            fd, folder, pending = frames[-1]
+            if not pending:
+                frames.pop()
+                os.close(fd)
+                os.rmdir(folder, dir_fd=frames[-1][0] if frames else dir_fd)
+                continue
+            child = pending.pop()
+            if len(frames) >= MAX_OPEN_FOLDERS:
+                moved = f".removing-{secrets.token_hex(8)}"
+                rename_noreplace(fd, child, top, moved)
+                frames[0][2].append(moved)
+                continue
+            try:
+                child_fd = os.open(child, _DIR_FLAGS, dir_fd=fd)
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                if error.errno not in (errno.ENOTDIR, errno.ELOOP):
+                    raise
+                os.unlink(child, dir_fd=fd)  # no longer a folder (replaced by a file or a link meanwhile)
+                continue
+            frames.append((child_fd, child, _remove_files(child_fd)))
+    finally:
+        for fd, _, _ in frames:
+            os.close(fd)
+
+
+def _remove_files(fd: int) -> list[str]:
+    """Unlink everything in the folder that is not a folder; the names of its subfolders."""
+    folders = []
+    with os.scandir(fd) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                folders.append(entry.name)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(entry.name, dir_fd=fd)
+    return folders

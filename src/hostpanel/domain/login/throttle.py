@@ -7,6 +7,7 @@ import threading
 from collections import OrderedDict
 
 from hostpanel.domain.clock import Clock
+from hostpanel.domain.security.lockout import address_subject
 
 
 class LoginThrottle:
@@ -20,7 +21,7 @@ class LoginThrottle:
         self._limit = 100_000
 
     def _keys(self, ip: str | None, username: str) -> list[str]:
-        return [f"ip:{ip or '-'}", f"user:{username.strip().lower()[:64]}"]
+        return [f"ip:{address_subject(ip) if ip else '-'}", f"user:{username.strip().lower()[:64]}"]
 
     def failed(self, ip: str | None, username: str) -> float:
         """Count a failure; returns how long to wait before answering it."""

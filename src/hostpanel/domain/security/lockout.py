@@ -1,4 +1,5 @@
 """Brute-force protection in cPHulk's manner: failed logins counted per source address and per account.
+An IPv6 source counts as its /64, all of which one host can send from.
 
 Past a tier's threshold of failures within its window, the address (or account) is refused for the tier's lockout;
 each further lockout of the same key within a day lasts `growth` times longer, up to `max_lockout`. Password logins
@@ -139,6 +140,34 @@ def is_address(text: str) -> bool:
     return True
 
 
+IPV6_SOURCE_PREFIX = 64  # what one IPv6 host or site is given (RFC 6177): it can send from any address in it
+
+
+def address_subject(ip: str) -> str:
+    """What failures from an address are counted under: an IPv4 address, or the /64 of an IPv6 one (written
+    canonically; an IPv4-mapped address is its IPv4 address). Counted address by address, one IPv6 host could
+    send each attempt from a fresh address of its /64 and never reach a threshold."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((int(address), IPV6_SOURCE_PREFIX), strict=False))
+    return str(address)
+
+
+def _source_of(text: str) -> str | None:
+    """The counted subject of an address or of a network written as `security blocked` shows it; None otherwise."""
+    if is_address(text):
+        return address_subject(text)
+    try:
+        return address_subject(str(ipaddress.ip_network(text, strict=False).network_address))
+    except ValueError:
+        return None
+
+
 def counter_key(kind: KeyKind, subject: str) -> str:
     return f"{kind}:{subject[:MAX_SUBJECT]}"
 
@@ -192,15 +221,16 @@ class LoginGuard:
         return self._store.blocks(self._clock.now())
 
     def unblock(self, subject: str) -> list[str]:
-        """Lift the blocks and counters of an address (`1.2.3.4`) or an account (`alice`); the keys cleared."""
+        """Lift the blocks and counters of an address (`1.2.3.4`, any address of a blocked IPv6 /64, or the /64 as
+        `security blocked` shows it) or an account (`alice`); the keys cleared."""
         subject = subject.strip()
-        kinds = (KeyKind.IP, KeyKind.TOKEN_IP) if is_address(subject) else (KeyKind.ACCOUNT,)
-        if is_address(subject):
-            subject = str(ipaddress.ip_address(subject))
+        source = _source_of(subject)
+        kinds = (KeyKind.IP, KeyKind.TOKEN_IP) if source else (KeyKind.ACCOUNT,)
+        subject = source or subject
         cleared = [key for key in (counter_key(kind, subject) for kind in kinds) if self._store.clear(key)]
         if cleared:
             with self._uow_factory() as uow:
-                account = uow.accounts.get_by_username(subject) if not is_address(subject) else None
+                account = uow.accounts.get_by_username(subject) if not source else None
                 AuditLog(uow.audit, self._clock).record(
                     AuditAction.ADMIN_SECURITY_UNBLOCK,
                     actor="admin",
@@ -267,14 +297,16 @@ class LoginGuard:
 
     @staticmethod
     def _checked_keys(ip: str | None, username: str | None, kind: LoginKind) -> list[str]:
-        keys = [counter_key(KeyKind.IP, ip), counter_key(KeyKind.TOKEN_IP, ip)] if ip else []
+        source = address_subject(ip) if ip else None
+        keys = [counter_key(KeyKind.IP, source), counter_key(KeyKind.TOKEN_IP, source)] if source else []
         if kind == LoginKind.PASSWORD and username:
             keys.append(counter_key(KeyKind.ACCOUNT, username))
         return keys
 
     @staticmethod
     def _counted(ip: str | None, username: str | None, kind: LoginKind) -> list[tuple[KeyKind, str]]:
+        source = address_subject(ip) if ip else None
         if kind == LoginKind.TOKEN:
-            return [(KeyKind.TOKEN_IP, ip)] if ip else []
-        counted = [(KeyKind.IP, ip)] if ip else []
+            return [(KeyKind.TOKEN_IP, source)] if source else []
+        counted = [(KeyKind.IP, source)] if source else []
         return counted + ([(KeyKind.ACCOUNT, username)] if username else [])

@@ -26,7 +26,11 @@ MAX_RATE_LIMIT = 1_000_000
 
 
 class TokenService:
-    def __init__(self, uow: UnitOfWork, keyring: Keyring, clock: Clock, audit: AuditLog) -> None:
+    def __init__(
+        self, uow: UnitOfWork, keyring: Keyring, clock: Clock, audit: AuditLog, default_rate_limit: int = 0
+    ) -> None:
+        """`default_rate_limit`: what a token without its own limit may make per rate window (0: unlimited)."""
+        self._default_rate_limit = default_rate_limit
         self._uow = uow
         self._keyring = keyring
         self._clock = clock
@@ -51,6 +55,7 @@ class TokenService:
         validate_name(name)
         _check_no_escalation(principal, permissions)
         _check_no_longer_life(principal, expires_at)
+        _check_no_faster_rate(principal, rate_limit, self._default_rate_limit)
         _check_restrictions(principal, restrictions, self._uow.accounts.domains(account.id))
         now = int(self._clock.now())
         if expires_at is not None and expires_at <= now:
@@ -167,6 +172,28 @@ def _check_no_longer_life(principal: Principal, expires_at: int | None) -> None:
             "itself.",
             missing="expires_at",
         )
+
+
+def _check_no_faster_rate(principal: Principal, rate_limit: int | None, default: int) -> None:
+    """A rate-limited token may only create tokens limited at least as tightly: else a leaked token could make itself
+    an unlimited twin. A limit of None is the server's default; 0 is unlimited."""
+    parent = principal.token
+    held = _requests_allowed(parent.rate_limit, default) if parent is not None else None
+    if held is None:
+        return
+    wanted = _requests_allowed(rate_limit, default)
+    if wanted is None or wanted > held:
+        raise PermissionDenied(
+            f"This API token may make {held} requests per rate window, so it can only create tokens limited to "
+            f"{held} requests or fewer.",
+            missing="rate_limit",
+        )
+
+
+def _requests_allowed(rate_limit: int | None, default: int) -> int | None:
+    """Requests per window a token may make; None when unlimited."""
+    limit = default if rate_limit is None else rate_limit
+    return limit or None
 
 
 def _check_restrictions(principal: Principal, wanted: Restrictions, account_domains: list[str]) -> None:

@@ -159,7 +159,7 @@ def save_file_content(call: Call) -> dict[str, Any]:
 @module.function(
     "upload_files",
     Access.WRITE,
-    "Upload files (multipart/form-data, any number of file parts) into a folder, made if missing.",
+    "Upload files (multipart/form-data, up to 100 file parts) into a folder, made if missing.",
     accepts_uploads=True,
     params=(
         Param("dir", "The folder to upload into; default: the home."),

@@ -198,10 +198,16 @@ def make_token(
     permissions: Permissions | None = None,
     expires_at: int | None = None,
     restrictions: Restrictions = NO_RESTRICTIONS,
+    rate_limit: int | None = None,
 ) -> IssuedToken:
     with container.uow() as uow:
         issued = container.tokens(uow).create(
-            Principal.admin(account), name, expires_at, permissions or Permissions.full(), restrictions
+            Principal.admin(account),
+            name,
+            expires_at,
+            permissions or Permissions.full(),
+            restrictions,
+            rate_limit=rate_limit,
         )
         uow.commit()
     return issued

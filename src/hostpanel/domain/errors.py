@@ -80,3 +80,7 @@ class RestrictionDenied(PermissionDenied):
 
 class AccountSuspended(HostpanelError):
     """The account is suspended, so the requested change is refused."""
+
+
+class WouldBlock(Exception):
+    """Answering needs I/O (a database or Redis read), and the caller asked for an answer from memory only."""

@@ -13,7 +13,7 @@ from typing import Any, ParamSpec, TypeVar
 
 import redis
 
-from hostpanel.domain.errors import Unavailable
+from hostpanel.domain.errors import Unavailable, WouldBlock
 from hostpanel.domain.security.lockout import Block
 
 P = ParamSpec("P")
@@ -55,6 +55,9 @@ class RedisFailureStore:
     @property
     def _index(self) -> str:
         return f"{self._prefix}blocks"
+
+    def blocked_until_in_memory(self, keys: Sequence[str], now: float) -> float | None:  # noqa: ARG002
+        raise WouldBlock  # every answer is a Redis read
 
     @_unavailable_on_error
     def blocked_until(self, keys: Sequence[str], now: float) -> float | None:
@@ -114,6 +117,8 @@ class RedisFailureStore:
 
 
 class RedisRateCounter:
+    in_memory = False
+
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self._r = client
         self._prefix = prefix

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
+from hostpanel.domain.errors import WouldBlock
 from hostpanel.domain.security.lockout import Block
 from hostpanel.storage.changes import Topic, changes_for, mark_changed, settle
 from hostpanel.storage.engine import WRITE_OPTION
@@ -60,6 +61,14 @@ class SqlFailureStore:
                 until = connection.execute(query).scalar()
             return float(until) if until is not None else None
         found = [until for key in keys if (until := blocks.get(key)) is not None and until > now]
+        return max(found) if found else None
+
+    def blocked_until_in_memory(self, keys: Sequence[str], now: float) -> float | None:
+        generation = self._changes.generation(Topic.BLOCKS)
+        view = self._view
+        if generation is None or view is None or view[0] != generation:
+            raise WouldBlock
+        found = [until for key in keys if (until := view[1].get(key)) is not None and until > now]
         return max(found) if found else None
 
     def _blocks_in_memory(self) -> dict[str, float] | None:

@@ -52,3 +52,10 @@ class Call:
     @property
     def mail(self) -> MailService:
         return self.container.mail(self.principal, self.uow)
+
+
+class NoDatabase:
+    """The unit of work of a function declared `uses_database=False`: any use is a bug, and says so."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"this UAPI function declared that it uses no database, yet asked for `{name}`")

@@ -26,7 +26,7 @@ from hostpanel.api.address import client_address
 from hostpanel.api.auth import parse_authorization
 from hostpanel.api.uapi import envelope
 from hostpanel.api.uapi.args import Args
-from hostpanel.api.uapi.call import Call
+from hostpanel.api.uapi.call import Call, NoDatabase
 from hostpanel.api.uapi.listing import ListError, ListOptions, Presorted, apply
 from hostpanel.api.uapi.registry import Registry, UapiFunction, UnknownFunction
 from hostpanel.api.uapi.uploads import MULTIPART_TYPE, MultipartReceiver, UploadTooLarge, receive
@@ -41,12 +41,14 @@ from hostpanel.domain.errors import (
     PermissionDenied,
     RestrictionDenied,
     Unavailable,
+    WouldBlock,
 )
 from hostpanel.domain.files.service import Download, Upload
 from hostpanel.domain.permissions import check_access
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.security.lockout import LoginKind
 from hostpanel.domain.security.ratelimit import RateDecision
+from hostpanel.domain.tokens.cache import Found
 
 log = logging.getLogger(__name__)
 
@@ -72,10 +74,21 @@ class Admitted:
     limit: RateDecision | None
 
 
+class _FromMemory:
+    """What authentication reads on the event loop: the token cache's current entries, never the database."""
+
+    def __init__(self, container: Container) -> None:
+        self._container = container
+
+    def find_by_key(self, key: str) -> Found | None:
+        return self._container.token_cache.find_in_memory(key)
+
+
 class UapiDispatcher:
     def __init__(self, container: Container, registry: Registry) -> None:
         self._container = container
         self._registry = registry
+        self._from_memory = _FromMemory(container)
 
     async def handle(self, request: Request) -> Response:
         if request.method == "HEAD":  # Starlette adds HEAD to GET routes; a HEAD must never run a function
@@ -93,7 +106,21 @@ class UapiDispatcher:
             return _too_large(self._container.settings.max_request_bytes)
         except BadArguments as error:
             return _json(envelope.failure(str(error)), status=400)
-        return await run_in_threadpool(self.dispatch, module, function, authorization, pairs, client)
+        return await self._answer(module, function, authorization, pairs, client)
+
+    async def _answer(
+        self, module: str, function: str, authorization: str | None, pairs: list[tuple[str, str]], ip: str | None
+    ) -> Response:
+        """Admitted from memory, a function that needs no database answers right here; one that does runs in a
+        worker thread; anything else takes the full path in a worker thread."""
+        admitted = self._admit_from_memory(module, function, authorization, ip)
+        if admitted is None:
+            return await run_in_threadpool(self.dispatch, module, function, authorization, pairs, ip)
+        label = f"{module}::{function}"
+        if not admitted.target.uses_database:
+            return self._guarded(label, self._run, admitted, pairs, None)  # type: ignore[no-any-return]
+        response: Response = await run_in_threadpool(self._guarded, label, self._run, admitted, pairs, None)
+        return response
 
     async def _handle_multipart(
         self, request: Request, module: str, function: str, authorization: str | None, ip: str | None
@@ -207,12 +234,43 @@ class UapiDispatcher:
             return _with_limit(_json(envelope.from_error(denied)), limit)
         return Admitted(principal, target, limit)
 
-    def _rate_limit(self, principal: Principal) -> RateDecision | None:
+    def _admit_from_memory(
+        self, module: str, function: str, authorization: str | None, ip: str | None
+    ) -> Admitted | None:
+        """The common case without a thread hop or any I/O: a token verified recently (still current in the cache),
+        no block known for the address, a per-process rate count, a function it may call. Anything else (a cache
+        miss, a refusal to answer, a denial to record, counters in Redis) returns None: the full path in a worker
+        thread then decides, and records what must be recorded. Runs on the event loop, so it must never wait."""
+        credentials = parse_authorization(authorization)
+        if credentials is None:
+            return None
+        user, token = credentials
+        container = self._container
+        try:
+            container.login_guard.clear_in_memory(ip, user, LoginKind.TOKEN)
+            principal = container.authenticator.authenticate(self._from_memory, user, token, ip)
+            target = self._registry.find(module, function)
+            check_access(
+                principal.permissions,
+                principal.account.disabled_features,
+                target.scope,
+                target.feature,
+                principal.restrictions,
+            )
+            limit = self._rate_limit(principal, in_memory_only=True)
+        except (WouldBlock, AuthenticationFailed, UnknownFunction, PermissionDenied):
+            return None
+        if limit is not None and not limit.allowed:
+            return None  # counted again on the full path, which answers the 429; only ever past the limit
+        container.usage.note(principal)
+        return Admitted(principal, target, limit)
+
+    def _rate_limit(self, principal: Principal, in_memory_only: bool = False) -> RateDecision | None:
         token = principal.token
         if token is None:
             return None
         limit = token.rate_limit if token.rate_limit is not None else self._container.settings.token_rate_limit
-        return self._container.rate_limiter.hit(f"token:{token.id}", limit)
+        return self._container.rate_limiter.hit(f"token:{token.id}", limit, in_memory_only)
 
     def _authenticate(self, credentials: tuple[str, str] | None, ip: str | None) -> Principal:
         if credentials is None:
@@ -232,10 +290,14 @@ class UapiDispatcher:
     ) -> Response:
         options = ListOptions.from_meta(args.meta)
         try:
-            with self._container.uow(write=target.writes) as uow:
-                call = Call(principal, args, options, uow, self._container, uploads=uploads or [])
+            if target.uses_database:
+                with self._container.uow(write=target.writes) as uow:
+                    call = Call(principal, args, options, uow, self._container, uploads=uploads or [])
+                    data = target.handler(call)
+                    uow.commit()
+            else:
+                call = Call(principal, args, options, NoDatabase(), self._container, uploads=uploads or [])
                 data = target.handler(call)
-                uow.commit()
         except PermissionDenied as denied:  # a restriction enforced inside the module (paths, mail domains)
             self._record_denial(principal, target, denied)
             return _json(envelope.from_error(denied))

@@ -44,6 +44,9 @@ class UapiFunction:
     # Long work (a restore) must not hold the database's write lock: such a function gets a read-only unit of work
     # and records what it did through short transactions of its own.
     own_transactions: bool = False
+    # Answers from the principal alone (its account and token): no transaction is opened and, once the caller was
+    # admitted from memory, the function runs on the event loop without a thread hop.
+    uses_database: bool = True
 
     @property
     def writes(self) -> bool:
@@ -78,6 +81,7 @@ class UapiModule:
         accepts_uploads: bool = False,
         returns_file: bool = False,
         own_transactions: bool = False,
+        uses_database: bool = True,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.functions[name] = UapiFunction(
@@ -92,6 +96,7 @@ class UapiModule:
                 accepts_uploads=accepts_uploads,
                 returns_file=returns_file,
                 own_transactions=own_transactions,
+                uses_database=uses_database,
             )
             return handler
 

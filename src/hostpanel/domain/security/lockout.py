@@ -22,7 +22,7 @@ from typing import Protocol
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction, Outcome
 from hostpanel.domain.clock import Clock
-from hostpanel.domain.errors import InvalidInput
+from hostpanel.domain.errors import InvalidInput, WouldBlock
 from hostpanel.domain.ports import UnitOfWork
 
 DAY = 86400.0
@@ -93,6 +93,10 @@ class FailureStore(Protocol):
 
     def blocked_until(self, keys: Sequence[str], now: float) -> float | None:
         """The latest end among the keys' blocks still in force at `now`, or None."""
+        ...
+
+    def blocked_until_in_memory(self, keys: Sequence[str], now: float) -> float | None:
+        """The same answer from what this process holds; raises WouldBlock when it would have to read the store."""
         ...
 
     def add_failure(self, key: str, at: float, horizon: float) -> list[float]:
@@ -196,6 +200,12 @@ class LoginGuard:
         if until is None or self._is_trusted(ip):
             return None
         return Refusal(retry_after=max(1, math.ceil(until - now)))
+
+    def clear_in_memory(self, ip: str | None, username: str | None, kind: LoginKind) -> None:
+        """Return if nothing blocks the caller, known without I/O; else raise WouldBlock (a block in force needs the
+        trusted networks read, and a refusal is answered by `check` on the slow path)."""
+        if self._store.blocked_until_in_memory(self._checked_keys(ip, username, kind), self._clock.now()) is not None:
+            raise WouldBlock
 
     def record_failure(self, ip: str | None, username: str | None, kind: LoginKind) -> Refusal | None:
         """After a failed verification: count it; a refusal if this failure started a block."""

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from hostpanel.domain.clock import Clock
+from hostpanel.domain.errors import WouldBlock
 
 
 class RateCounter(Protocol):
+    in_memory: bool  # counts without I/O (per process), so a request can be counted on the event loop
+
     def increment(self, key: str, window_start: int, window: int) -> int:
         """Count one request for `key` in the window starting at `window_start`; the count so far."""
         ...
@@ -47,10 +50,13 @@ class RateLimiter:
         self._clock = clock
         self._window = window
 
-    def hit(self, key: str, limit: int) -> RateDecision | None:
-        """Count a request against `limit` per window; None when `limit` is 0 (unlimited)."""
+    def hit(self, key: str, limit: int, in_memory_only: bool = False) -> RateDecision | None:
+        """Count a request against `limit` per window; None when `limit` is 0 (unlimited). With `in_memory_only`,
+        raise WouldBlock rather than count in a shared store."""
         if limit <= 0:
             return None
+        if in_memory_only and not self._counter.in_memory:
+            raise WouldBlock
         now = self._clock.now()
         start = int(now // self._window * self._window)
         count = self._counter.increment(key, start, self._window)
@@ -60,6 +66,8 @@ class RateLimiter:
 
 class MemoryRateCounter:
     """Per-process counts; windows that ended are dropped as new ones start."""
+
+    in_memory = True
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

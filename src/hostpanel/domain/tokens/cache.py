@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 
 from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.errors import WouldBlock
 from hostpanel.domain.tokens.model import ApiToken
 
 Found = tuple[ApiToken, Account]
@@ -50,6 +51,14 @@ class TokenCache:
         if found is not None and generation is not None and self._capacity > 0:
             self._keep(key, generation, found)
         return found
+
+    def find_in_memory(self, key: str) -> Found | None:
+        """The current entry for this key; raises WouldBlock when answering would need the database."""
+        generation = self._generation()
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != generation or self._monotonic() >= entry[1]:
+            raise WouldBlock
+        return entry[2]
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -10,7 +10,12 @@ from hostpanel.domain.permissions import Access, Feature, ScopeModule
 module = UapiModule("Features", ScopeModule.FEATURES, "Which features the administrator left on for the account.")
 
 
-@module.function("list_features", Access.READ, "Every feature and whether the account has it (1) or not (0).")
+@module.function(
+    "list_features",
+    Access.READ,
+    "Every feature and whether the account has it (1) or not (0).",
+    uses_database=False,
+)
 def list_features(call: Call) -> dict[str, int]:
     disabled = call.principal.account.disabled_features
     return {feature.value: 0 if feature.value in disabled else 1 for feature in Feature}
@@ -21,6 +26,7 @@ def list_features(call: Call) -> dict[str, int]:
     Access.READ,
     "1 if the account has the feature, 0 if it is off, null if unknown.",
     params=(Param("name", "A feature name, e.g. apitokens.", True),),
+    uses_database=False,
 )
 def has_feature(call: Call) -> int | None:
     name = call.args.get("name")

@@ -1,0 +1,111 @@
+"""The path that answers from memory on the event loop gives exactly the answers of the full path.
+
+A request whose token is current in the cache, from an address with no known block, for a function the token may
+call, is admitted without I/O; a function that needs no database is then answered without a transaction or a
+thread hop. Everything else falls back to the full path, which refuses, counts and records as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from hostpanel.api.modules import default_registry
+from hostpanel.api.uapi.call import NoDatabase
+from hostpanel.api.uapi.dispatcher import UapiDispatcher
+from hostpanel.config import Settings
+from hostpanel.container import Container
+from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.audit.model import AuditQuery
+from hostpanel.domain.principal import Principal
+from hostpanel.domain.tokens.model import IssuedToken
+from tests.api.uapi.envelope_check import uapi
+from tests.conftest import FakeClock, auth, make_token
+from tests.domain.tokens.test_cache import statements, warm
+
+FEATURE = "/execute/Features/has_feature?name=apitokens"
+
+
+@pytest.fixture
+def other(settings: Settings, clock: FakeClock) -> Iterator[Container]:
+    built = Container(settings, clock=clock)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def warmed(client: TestClient, container: Container, alice_token: IssuedToken) -> IssuedToken:
+    warm(container, "alice", alice_token.secret)
+    uapi(client.get(FEATURE, headers=auth("alice", alice_token.secret)), status=1)  # the block view, too
+    return alice_token
+
+
+def test_a_function_without_database_answers_without_a_statement(
+    client: TestClient, container: Container, warmed: IssuedToken
+) -> None:
+    with statements(container) as seen:
+        for _ in range(10):
+            assert uapi(client.get(FEATURE, headers=auth("alice", warmed.secret)), status=1)["data"] == 1
+    assert seen == []
+
+
+def test_a_revocation_elsewhere_is_refused_on_the_next_request(
+    client: TestClient, other: Container, alice: Account, warmed: IssuedToken
+) -> None:
+    with other.uow() as uow:
+        other.tokens(uow).revoke(Principal.admin(alice), "bar")
+        uow.commit()
+    assert client.get(FEATURE, headers=auth("alice", warmed.secret)).status_code == 401
+
+
+def test_a_feature_switched_off_elsewhere_is_refused_and_recorded(
+    client: TestClient, container: Container, other: Container, warmed: IssuedToken
+) -> None:
+    with other.uow() as uow:
+        other.accounts(uow).set_features("alice", ["apitokens"], [])
+        uow.commit()
+    body = uapi(client.get("/execute/Tokens/list", headers=auth("alice", warmed.secret)), status=0)
+    assert body["errors"] == ["You do not have the feature “apitokens”."]
+    with container.uow(write=False) as uow:
+        assert uow.audit.query(AuditQuery(actions=("account:permission:denied",)))
+
+
+def test_a_blocked_address_is_refused_even_with_a_warm_token(
+    client: TestClient, container: Container, warmed: IssuedToken
+) -> None:
+    for _ in range(20):
+        client.get(FEATURE, headers=auth("alice", warmed.secret[:-3] + "AAA"))
+    answer = client.get(FEATURE, headers=auth("alice", warmed.secret))
+    assert answer.status_code == 429 and int(answer.headers["retry-after"]) > 0
+
+
+def test_the_rate_limit_holds_on_the_fast_path(
+    client: TestClient, container: Container, alice: Account, other: Container
+) -> None:
+    limited = make_token(container, alice, "slow", rate_limit=3).secret
+    warm(container, "alice", limited)
+    answers = [client.get(FEATURE, headers=auth("alice", limited)) for _ in range(5)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429, 429]
+    assert answers[0].headers["ratelimit-limit"] == "3" and answers[2].headers["ratelimit-remaining"] == "0"
+
+
+def test_a_function_declared_without_database_cannot_reach_one() -> None:
+    with pytest.raises(RuntimeError, match="declared that it uses no database"):
+        NoDatabase().tokens  # noqa: B018
+
+
+def test_what_is_admitted_from_memory(container: Container, alice: Account, warmed: IssuedToken) -> None:
+    dispatcher = UapiDispatcher(container, default_registry())
+    header = f"cpanel alice:{warmed.secret}"
+    admitted = dispatcher._admit_from_memory("Features", "has_feature", header, "testclient")
+    assert admitted is not None and admitted.principal.token is not None and not admitted.target.uses_database
+    cold = make_token(container, alice, "cold").secret  # never seen: the full path reads it
+    for module, function, authorization in (
+        ("Features", "has_feature", f"cpanel alice:{cold}"),
+        ("Features", "has_feature", f"cpanel bob:{warmed.secret}"),
+        ("Features", "nope", header),
+        ("Features", "has_feature", None),
+    ):
+        assert dispatcher._admit_from_memory(module, function, authorization, "testclient") is None

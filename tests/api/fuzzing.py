@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from hostpanel.api.auth import TOKEN_ONLY_API
+from hostpanel.api.modules import default_registry
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.permissions import Permissions
@@ -21,6 +22,7 @@ from hostpanel.domain.tokens import secret
 from tests.processes import installed
 
 ENVELOPE_KEYS = {"status", "data", "errors", "messages", "warnings", "metadata"}
+DOWNLOADS = {f"/execute/{f.module}/{f.name}" for f in default_registry() if f.returns_file}
 TOKEN_SHAPED = re.compile(r"hpat_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}")
 
 
@@ -74,6 +76,12 @@ def check_answer(target: FuzzTarget, path: str, status: int, headers: dict[str, 
         assert value not in text, f"{path}: a token secret in the answer"
     if status == 403 and not path.startswith("/execute/"):
         assert body.decode() == TOKEN_ONLY_API  # a token sent anywhere but the API: cPanel's refusal
+        return
+    if status == 200 and headers.get("content-type") == "application/octet-stream":
+        # A download names a real file (the skeleton holds empty ones): raw bytes, as its OpenAPI answer says.
+        assert path in DOWNLOADS, f"{path}: raw bytes from a function that answers with the result object"
+        assert headers.get("content-disposition", "").startswith("attachment;"), f"{path}: bytes shown inline"
+        target.count("downloads")
         return
     if path.startswith("/execute/") or path == "/leaked-tokens":
         document: Any = json.loads(body)

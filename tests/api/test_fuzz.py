@@ -25,7 +25,7 @@ from starlette.testclient import TestClient
 from hostpanel.api.modules import default_registry
 from hostpanel.api.openapi import build_openapi
 from hostpanel.app import create_app
-from tests.api.fuzzing import FuzzTarget, check_case, fuzz_target
+from tests.api.fuzzing import FuzzTarget, check_answer, check_case, fuzz_target
 from tests.conftest import PASSWORD
 from tests.processes import environment, hostpanel, running_server
 
@@ -71,6 +71,22 @@ def test_every_operation_holds_up(
         check_case(fuzz_client, case, target, caplog.records)
 
     run()
+
+
+def test_a_download_of_a_real_file_is_bytes_and_nothing_else_may_be(
+    target: FuzzTarget, fuzz_client: TestClient
+) -> None:
+    """The fuzzer may name a file the skeleton holds: that answer is the file, which the checks must accept."""
+    headers = target.headers["valid"]
+    saved = fuzz_client.post(
+        "/execute/Fileman/save_file_content", data={"file": "fuzz-known.txt", "content": ""}, headers=headers
+    )
+    assert saved.json()["status"] == 1
+    answer = fuzz_client.post("/execute/Fileman/download", data={"file": "fuzz-known.txt"}, headers=headers)
+    assert (answer.status_code, answer.content) == (200, b"")
+    check_answer(target, "/execute/Fileman/download", 200, dict(answer.headers), answer.content)
+    with pytest.raises(AssertionError, match="raw bytes from a function"):
+        check_answer(target, "/execute/Tokens/list", 200, dict(answer.headers), answer.content)
 
 
 def test_the_fuzzer_covered_every_operation(target: FuzzTarget) -> None:

@@ -126,12 +126,13 @@ class Container:
     def login_guard(self) -> LoginGuard:
         """Brute-force protection; the web login calls `check` before and `record_failure` after a bad password."""
         settings = self.settings
+        policy = lockout_policy(settings)
         store: FailureStore = (
             redis_store.RedisFailureStore(self.redis, settings.redis_prefix)
             if self.redis is not None
-            else SqlFailureStore(self.engine)
+            else SqlFailureStore(self.engine, policy.windows)
         )
-        return LoginGuard(store, SqlTrustedNetworks(self.engine), lockout_policy(settings), self.clock, self.uow)
+        return LoginGuard(store, SqlTrustedNetworks(self.engine), policy, self.clock, self.uow)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:

@@ -9,7 +9,7 @@ PostgreSQL within a notification's delivery time. While the generation is unknow
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, delete, func, insert, select, update
@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from hostpanel.domain.errors import WouldBlock
-from hostpanel.domain.security.lockout import Block
+from hostpanel.domain.security.lockout import Block, KeyKind
 from hostpanel.storage.changes import Topic, changes_for, mark_changed, settle
 from hostpanel.storage.engine import WRITE_OPTION
 from hostpanel.storage.repositories.errors import is_unique_violation
@@ -44,9 +44,14 @@ def _changing_blocks(engine: Engine) -> Iterator[Connection]:
             settle(connection, committed)
 
 
+_PRUNE_EVERY = 60.0  # seconds between sweeps of failures too old to count, per process
+
+
 class SqlFailureStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, windows: Mapping[KeyKind, float]) -> None:
         self._engine = engine
+        self._windows = dict(windows)
+        self._pruned_at = float("-inf")
         self._changes = changes_for(engine)
         self._lock = threading.Lock()
         self._view: tuple[int, dict[str, float]] | None = None  # (generation, until by key) of the blocks stored
@@ -90,9 +95,20 @@ class SqlFailureStore:
         with _writer(self._engine) as connection, connection.begin():
             old = (auth_failures.c.key == key) & (auth_failures.c.at <= at - horizon)
             connection.execute(delete(auth_failures).where(old))
+            if at - self._pruned_at >= _PRUNE_EVERY:
+                self._pruned_at = at
+                self._prune(connection, at)
             connection.execute(insert(auth_failures).values(key=key, at=at))
             query = select(auth_failures.c.at).where(auth_failures.c.key == key).order_by(auth_failures.c.at)
             return [float(value) for value in connection.execute(query).scalars()]
+
+    def _prune(self, connection: Connection, now: float) -> None:
+        """Each address that failed once and never again would otherwise keep its row for good: a scan from many
+        addresses must not grow the table without bound. Keys start with their kind (`ip:`...): one index range each."""
+        key = auth_failures.c.key
+        for kind, window in self._windows.items():
+            in_kind = (key > f"{kind}:") & (key < f"{kind};")  # ';' sorts right after ':'
+            connection.execute(delete(auth_failures).where(in_kind & (auth_failures.c.at <= now - window)))
 
     def get_block(self, key: str) -> Block | None:
         with self._engine.connect() as connection:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import func, select
 
 from hostpanel.config import Settings
 from hostpanel.container import Container
@@ -14,6 +15,7 @@ from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.audit.tags import AuditAction
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.security.lockout import KeyKind, LoginGuard, LoginKind
+from hostpanel.storage.tables import auth_failures
 from tests.conftest import FakeClock, make_account
 
 TOKEN, PASSWORD = LoginKind.TOKEN, LoginKind.PASSWORD
@@ -159,3 +161,30 @@ def test_an_ipv6_host_cannot_dodge_a_block_by_changing_its_address(built: Contai
         guard.record_failure(f"2001:db8:1:2::{n + 1:x}", f"user{n}", PASSWORD)
     assert guard.unblock("2001:db8:1:2::/64") == ["ip:2001:db8:1:2::/64"]  # as `security blocked` shows it
     assert guard.unblock("::ffff:198.51.100.7") == ["token-ip:198.51.100.7"]
+
+
+def test_failures_too_old_to_count_leave_the_database(settings: Settings, clock: FakeClock) -> None:
+    """A scan from many addresses, each failing once, must not grow the table for good; a day's count stays whole."""
+    container = Container(settings, clock=clock)
+    container.check_ready()
+    guard = container.login_guard
+
+    def stored() -> dict[str, int]:
+        query = select(auth_failures.c.key, func.count()).group_by(auth_failures.c.key)
+        with container.engine.connect() as connection:
+            return {key: int(count) for key, count in connection.execute(query)}
+
+    try:
+        for n in range(300):
+            guard.record_failure(f"198.51.{n // 256}.{n % 256}", "alice", TOKEN)
+        for _ in range(4):
+            guard.record_failure("203.0.113.5", "bob", PASSWORD)  # counts towards the day's thirty
+        clock.advance(20 * 3600)
+        guard.record_failure("192.0.2.1", "carol", TOKEN)
+        # The scan and the account's five-minute count are gone; the address's day count and the new one stay.
+        assert stored() == {"ip:203.0.113.5": 4, "token-ip:192.0.2.1": 1}
+        clock.advance(5 * 3600)
+        guard.record_failure("192.0.2.2", "carol", TOKEN)
+        assert stored() == {"token-ip:192.0.2.2": 1}
+    finally:
+        container.close()

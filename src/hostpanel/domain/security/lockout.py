@@ -59,6 +59,11 @@ class LockoutPolicy:
     growth: float = 2.0
     max_lockout: float = DAY
 
+    @property
+    def windows(self) -> dict[KeyKind, float]:
+        """By kind of key, the age past which a failure counts towards no block."""
+        return {kind: max((tier.window for tier in self.tiers(kind)), default=0.0) for kind in KeyKind}
+
     def tiers(self, kind: KeyKind) -> tuple[Tier, ...]:
         found = {KeyKind.IP: self.ip, KeyKind.ACCOUNT: self.account, KeyKind.TOKEN_IP: self.token_ip}[kind]
         return tuple(tier for tier in found if tier.failures > 0)

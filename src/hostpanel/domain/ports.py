@@ -138,6 +138,10 @@ class MailRepository(Protocol):
 
     def forwarders(self, account_id: int) -> list[Forwarder]: ...
 
+    def count_forwarders(self, account_id: int, address: str) -> tuple[int, int]:
+        """How many destinations the address forwards to, and how many forwarders the account has."""
+        ...
+
     def delete_forwarder(self, account_id: int, address: str, destination: str) -> bool: ...
 
     def published(self) -> tuple[list[PublishedMailbox], list[Forwarder]]:

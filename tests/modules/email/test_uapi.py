@@ -13,6 +13,8 @@ from hostpanel.api.modules import default_registry
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
+from hostpanel.domain.mail import service as mail_service
+from hostpanel.domain.mail.model import MAX_DESTINATIONS
 from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.restrictions import Restrictions
@@ -172,6 +174,24 @@ def test_forwarders_become_a_virtual_alias_map(api: Calls, container: Container)
     assert api.post("delete_forwarder", address="sales@alice.test", forwarder="bob@example.com")["data"] is None
     assert aliases(container) == "info@alice.test  bob@example.com\nsales@alice.test  carol@example.net\n"
     assert "There is no forwarder" in api.error("delete_forwarder", address="sales@alice.test", forwarder="x@y.test")
+
+
+def test_forwarders_are_bounded_per_address_and_per_account(
+    api: Calls, container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One message fans out to every destination, and each change rewrites the alias map: neither grows unbounded."""
+    many = ", ".join(f"list{n}@example.com" for n in range(MAX_DESTINATIONS - 1))
+    assert len(api.post("add_forwarder", domain="alice.test", email="news", fwdopt="fwd", fwdemail=many)["data"]) == 99
+    two = "a@example.org, b@example.org"
+    error = api.error("add_forwarder", domain="alice.test", email="news", fwdopt="fwd", fwdemail=two)
+    assert error == f"“news@alice.test” may forward to at most {MAX_DESTINATIONS} addresses."
+    api.post("add_forwarder", domain="alice.test", email="news", fwdopt="fwd", fwdemail="a@example.org")
+    monkeypatch.setattr(mail_service, "MAX_FORWARDERS", MAX_DESTINATIONS + 1)
+    api.post("add_forwarder", domain="alice.test", email="info", fwdopt="fwd", fwdemail="a@example.org")
+    error = api.error("add_forwarder", domain="alice.test", email="sales", fwdopt="fwd", fwdemail="a@example.org")
+    assert error == f"An account may have at most {MAX_DESTINATIONS + 1} forwarders."
+    assert aliases(container).count("\n") == 2  # nothing half-added: news with its 100, info with its one
+    assert len(api.post("list_forwarders")["data"]) == MAX_DESTINATIONS + 1
 
 
 FUNCTIONS: dict[str, tuple[str, dict[str, str]]] = {

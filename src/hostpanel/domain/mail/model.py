@@ -12,6 +12,9 @@ MAX_LOCAL_PART = 64
 RESERVED_LOCAL_PARTS = frozenset({"cpanel"})  # cPanel keeps this name for itself
 MAX_QUOTA_MB = 2_097_152  # 2 TiB
 UNLIMITED = 0
+# One message fans out to every destination of its address, and every change rewrites the whole alias map.
+MAX_DESTINATIONS = 100
+MAX_FORWARDERS = 10_000
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from hostpanel.domain.clock import Clock
 from hostpanel.domain.errors import InvalidInput, NotFound, RestrictionDenied
 from hostpanel.domain.files.jail import Jail
 from hostpanel.domain.files.paths import HomePath
-from hostpanel.domain.mail.model import Forwarder, Mailbox, validate_local_part
+from hostpanel.domain.mail.model import MAX_DESTINATIONS, MAX_FORWARDERS, Forwarder, Mailbox, validate_local_part
 from hostpanel.domain.mail.server import maildir_parts
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
@@ -200,6 +200,7 @@ class MailService:
     def add_forwarders(self, email: str, domain: str | None, destinations: list[str]) -> list[Forwarder]:
         local, domain_name = self.address(email, domain)
         address = f"{local}@{domain_name}"
+        self._check_room(address, len(destinations))
         added = []
         for destination in destinations:
             try:
@@ -216,6 +217,13 @@ class MailService:
             self._record(AuditAction.ACCOUNT_FORWARDER_CREATE, address, to=target)
         self._uow.on_commit(self._publish)
         return added
+
+    def _check_room(self, address: str, adding: int) -> None:
+        of_address, total = self._uow.mail.count_forwarders(self._account.id, address)
+        if of_address + adding > MAX_DESTINATIONS:
+            raise InvalidInput("fwdemail", f"“{address}” may forward to at most {MAX_DESTINATIONS} addresses.")
+        if total + adding > MAX_FORWARDERS:
+            raise InvalidInput("fwdemail", f"An account may have at most {MAX_FORWARDERS} forwarders.")
 
     def delete_forwarder(self, address: str, destination: str) -> None:
         local, domain_name = self.address(address, None, field="address")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -99,6 +99,12 @@ class SqlMailRepository:
     def forwarders(self, account_id: int) -> list[Forwarder]:
         query = select(forwarders).where(forwarders.c.account_id == account_id).order_by(forwarders.c.id)
         return [_forwarder(row) for row in self._c.execute(query)]
+
+    def count_forwarders(self, account_id: int, address: str) -> tuple[int, int]:
+        c = forwarders.c
+        query = select(func.count(), func.count().filter(c.address == address)).where(c.account_id == account_id)
+        total, of_address = self._c.execute(query).one()
+        return int(of_address), int(total)
 
     def delete_forwarder(self, account_id: int, address: str, destination: str) -> bool:
         c = forwarders.c

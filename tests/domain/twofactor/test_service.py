@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pyotp
 import pytest
 from sqlalchemy import text
@@ -9,7 +11,7 @@ from sqlalchemy import text
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
-from hostpanel.domain.errors import InvalidInput
+from hostpanel.domain.errors import Conflict, InvalidInput
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.sealing import SealError
 from hostpanel.domain.twofactor.model import SecondFactor
@@ -113,3 +115,47 @@ def test_disable_removes_secret_and_codes(container: Container, alice: Account) 
     assert check(container, alice, codes[2]) is None
     with container.uow(write=False) as uow:
         assert container.twofactor(uow).status(alice).enabled is False
+
+
+def test_concurrent_setups_leave_one_and_refuse_the_others_cleanly(
+    container: Container, alice: Account, clock: FakeClock
+) -> None:
+    attempts = 6
+    barrier = threading.Barrier(attempts)
+    outcomes: dict[str, list[str] | str] = {}
+    lock = threading.Lock()
+
+    def run() -> None:
+        with container.uow(write=False) as uow:
+            enrolment = container.twofactor(uow).generate(alice)
+        code = pyotp.TOTP(enrolment.secret).at(clock.now())
+        barrier.wait()
+        try:
+            with container.uow() as uow:
+                result: list[str] | str = container.twofactor(uow).enable(
+                    Principal.admin(alice), enrolment.secret, code
+                )
+                uow.commit()
+        except Conflict as conflict:
+            result = conflict.message
+        with lock:
+            outcomes[enrolment.secret] = result
+
+    threads = [threading.Thread(target=run) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == attempts  # every attempt answered: a setup or a clean refusal, never a crash
+    answered = {secret: codes for secret, codes in outcomes.items() if isinstance(codes, list)}
+    refusals = [message for message in outcomes.values() if isinstance(message, str)]
+    assert refusals == ["Two-factor authentication was changed at the same time. Try again."] * len(refusals)
+    with container.uow(write=False) as uow:
+        rows = uow.connection.execute(text("SELECT count(*) FROM two_factor")).scalar()  # type: ignore[attr-defined]
+    assert rows == 1
+    # The setup that holds was answered with its codes, and only its codes work.
+    clock.advance(30)
+    held = [secret for secret in answered if check(container, alice, pyotp.TOTP(secret).at(clock.now()))]
+    assert len(held) == 1
+    for secret, codes in answered.items():
+        assert (check(container, alice, codes[0]) is not None) == (secret == held[0])

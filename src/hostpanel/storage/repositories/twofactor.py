@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 
+from hostpanel.domain.errors import Conflict
 from hostpanel.domain.twofactor.model import TwoFactorRecord
+from hostpanel.storage.repositories.errors import is_unique_violation
 from hostpanel.storage.tables import recovery_codes, two_factor
 
 
@@ -26,11 +29,13 @@ class SqlTwoFactorRepository:
 
     def put(self, account_id: int, sealed_secret: bytes, enabled_at: int, last_step: int | None) -> None:
         self._c.execute(delete(two_factor).where(two_factor.c.account_id == account_id))
-        self._c.execute(
-            insert(two_factor).values(
-                account_id=account_id, sealed_secret=sealed_secret, enabled_at=enabled_at, last_step=last_step
-            )
-        )
+        values = {"account_id": account_id, "sealed_secret": sealed_secret, "enabled_at": enabled_at}
+        try:
+            self._c.execute(insert(two_factor).values(**values, last_step=last_step))
+        except IntegrityError as error:
+            if is_unique_violation(error):  # another setup committed between our delete and insert
+                raise Conflict("Two-factor authentication was changed at the same time. Try again.") from None
+            raise
 
     def delete(self, account_id: int) -> bool:
         self._c.execute(delete(recovery_codes).where(recovery_codes.c.account_id == account_id))

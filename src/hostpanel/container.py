@@ -180,7 +180,7 @@ class Container:
 
     @cached_property
     def backup_runner(self) -> BackupRunner:
-        return BackupRunner(self.uow, self.staging, self.home_jail, self.clock)
+        return BackupRunner(self.uow, self.staging, self.home_jail, self.clock, self.notifier)
 
     def backups(self, principal: Principal, uow: UnitOfWork) -> BackupService:
         return BackupService(

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from hostpanel.cli.common import CliError, console, container, find_account, format_time
 from hostpanel.container import Container
+from hostpanel.domain.accounts.names import validate_email
 from hostpanel.domain.backups import model
 from hostpanel.domain.errors import HostpanelError
 from hostpanel.domain.files.paths import HomePath
@@ -50,12 +51,15 @@ def create(
     username: str,
     skip_homedir: bool = typer.Option(False, "--skip-homedir", help="Only the metadata, not the home's files."),
     as_json: bool = typer.Option(False, "--json", help="Print the finished job as JSON."),
+    email: str | None = typer.Option(None, "--email", help="Mail a notice to this address when the backup ends."),
 ) -> None:
     """Back up an account into its home (backup-M.D.YYYY_HH-MM-SS_USER.tar.gz), showing progress."""
     with _built() as built:
         with built.uow() as uow:
             account = find_account(built, uow, username)
-            prepared = built.backups(Principal.admin(account), uow).start(include_home=not skip_homedir)
+            notify = validate_email(email) if email is not None else None
+            service = built.backups(Principal.admin(account), uow)
+            prepared = service.start(include_home=not skip_homedir, notify=notify)
             uow.commit()
         with _bar() as bar:
             task = bar.add_task(f"Backing up {username}", total=None)

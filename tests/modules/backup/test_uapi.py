@@ -19,6 +19,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from hostpanel.api.modules import default_registry
+from hostpanel.app import create_app
+from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
@@ -27,7 +29,7 @@ from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.restrictions import Restrictions
-from tests.conftest import PASSWORD, make_token
+from tests.conftest import PASSWORD, FakeClock, Inbox, make_account, make_token
 from tests.modules.calls import Calls
 
 NAME = re.compile(r"backup-\d{1,2}\.\d{1,2}\.\d{4}_\d{2}-\d{2}-\d{2}_alice\.tar\.gz")
@@ -165,8 +167,8 @@ def test_backup_delete_restore_round_trip(api: Api, home: Path, container: Conta
 
 
 def test_the_home_folder_skip_and_validation(api: Api, home: Path) -> None:
-    started = api.post("fullbackup_to_homedir", homedir="skip", email="alice@alice.test")
-    assert started["warnings"] == ["This server sends no email notification: poll Backup::backup_status instead."]
+    started = api.post("fullbackup_to_homedir", homedir="skip")
+    assert started["warnings"] is None
     api.wait(started["data"]["pid"])
     names = [m.name.split("/", 1)[1] for m in archive_members(home / started["data"]["file"])]
     assert names == ["meta/account.json", "meta/email.json", "manifest.jsonl"]
@@ -181,6 +183,31 @@ def test_the_home_folder_skip_and_validation(api: Api, home: Path) -> None:
     assert "does not exist" in api.error("restore_files", backup="backup-1.1.2027_00-00-00_alice.tar.gz")
     assert api.error("restore_files") == "Provide the “backup” argument."
     assert "outside your home" in api.error("restore_files", backup=started["data"]["file"], path="../x")
+
+
+def test_the_email_argument_mails_how_the_backup_ended(settings: Settings, clock: FakeClock, smtp_inbox: Inbox) -> None:
+    mailing = settings.model_copy(update={"smtp_url": smtp_inbox.url, "smtp_from": "panel@host.test"})
+    container = Container(mailing, clock=clock)
+    container.check_ready()
+    try:
+        alice = make_account(container, email="owner@alice.test")
+        with TestClient(create_app(container), base_url="https://testserver") as client:
+            api = Api(client, make_token(container, alice).secret)
+            started = api.post("fullbackup_to_homedir", homedir="skip", email="Ops@Example.COM")["data"]
+            assert api.wait(started["pid"])["status"] == "complete"
+            [message] = smtp_inbox.wait_for(1)
+            assert message["To"] == "Ops@example.com"  # the address given, not the account's contact address
+            assert message["Subject"] == f"Backup {started['file']} is complete"
+            assert "in the account's home directory" in message.get_content()
+            clock.advance(2)
+            second = api.post("fullbackup_to_homedir", homedir="skip")["data"]  # no address, no mail
+            assert api.wait(second["pid"])["status"] == "complete"
+        assert len(smtp_inbox.messages) == 1
+        with container.uow(write=False) as uow:
+            created = uow.audit.query(AuditQuery(actions=("account:backup:create",)))
+        assert sorted(str(event.details.get("email")) for event in created) == ["None", "Ops@example.com"]
+    finally:
+        container.close()
 
 
 def test_an_archive_copied_into_the_home_is_listed_and_restorable(api: Api, home: Path) -> None:

@@ -27,6 +27,7 @@ from hostpanel.domain.files.jail import Jail
 from hostpanel.domain.files.paths import HomePath
 from hostpanel.domain.files.staging import Staging
 from hostpanel.domain.ports import UnitOfWork
+from hostpanel.domain.security.notices import Notice, Notifier, deliver
 from hostpanel.domain.tokens.model import TokenQuery
 
 log = logging.getLogger(__name__)
@@ -61,12 +62,18 @@ class _Tracker:
 
 class BackupRunner:
     def __init__(
-        self, uow_factory: Callable[[], UnitOfWork], staging: Staging, jail_for: Callable[[str], Jail], clock: Clock
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        staging: Staging,
+        jail_for: Callable[[str], Jail],
+        clock: Clock,
+        notifier: Notifier | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._staging = staging
         self._jail_for = jail_for
         self._clock = clock
+        self._notifier = notifier
 
     def run(
         self,
@@ -108,7 +115,10 @@ class BackupRunner:
             log.warning("backup %s of %s failed: %s", job.file, account.username, _reason(error))
         else:
             self._end(prepared, BackupStatus.COMPLETE, size, None)
-        return self._reload(job)
+        ended = self._reload(job)
+        if prepared.notify and self._notifier is not None:
+            deliver(self._notifier, account, finished_notice(ended), to=prepared.notify)
+        return ended
 
     def _metadata(self, account_id: int) -> dict[str, bytes]:
         """The account and its mail configuration; no password hash, token digest or secret, nor any server key."""
@@ -231,6 +241,17 @@ class BackgroundJobs:
     def running(self) -> int:
         with self._lock:
             return len(self._threads)
+
+
+def finished_notice(job: BackupJob) -> Notice:
+    """What cPanel mails to the `email` address of a backup: how it ended, and where the archive is."""
+    if job.status == BackupStatus.COMPLETE:
+        return Notice(
+            f"Backup {job.file} is complete",
+            f"The backup {job.file} is complete ({job.size or 0} bytes). It is in the account's home directory: "
+            "download it, then delete it there if it should not take up the account's space.\n",
+        )
+    return Notice(f"Backup {job.file} failed", f"The backup {job.file} failed: {job.error}\n")
 
 
 def _json(data: object) -> bytes:

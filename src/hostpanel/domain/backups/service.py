@@ -33,6 +33,7 @@ class PreparedBackup:
     staged: StagedFile
     principal: Principal
     include_home: bool
+    notify: str | None = None  # where to send a notice when the job ends, as cPanel's `email` argument
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class BackupService:
         self._audit = audit
         self._audit_now = audit_now
 
-    def start(self, include_home: bool = True) -> PreparedBackup:
+    def start(self, include_home: bool = True, notify: str | None = None) -> PreparedBackup:
         """Record a running job and lock its staged file; the caller runs it once this has committed."""
         username = self._account.username
         name = archive_name(username, self._clock.now())
@@ -101,9 +102,13 @@ class BackupService:
             raise
         self._uow.on_rollback(staged.discard)
         action = action_for(self._principal, AuditAction.ACCOUNT_BACKUP_CREATE, AuditAction.ADMIN_BACKUP_CREATE)
-        details = {"job": job.id, "homedir": "include" if include_home else "skip"}
+        details = {
+            "job": job.id,
+            "homedir": "include" if include_home else "skip",
+            **({"email": notify} if notify else {}),
+        }
         self._audit.record_by(self._principal, action, target=name, details=dict(details))
-        return PreparedBackup(job, staged, self._principal, include_home)
+        return PreparedBackup(job, staged, self._principal, include_home, notify)
 
     def jobs(self) -> list[BackupJob]:
         return self._uow.backups.all(self._account.id)

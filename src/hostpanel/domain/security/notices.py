@@ -59,13 +59,15 @@ def token_used_from_new_address(account: Account, token_name: str, ip: str, at: 
     )
 
 
-def deliver(notifier: Notifier, account: Account, notice: Notice) -> bool:
-    """Send to the account's contact address; False (and a log line) when it has none or delivery fails."""
-    if not account.email:
+def deliver(notifier: Notifier, account: Account, notice: Notice, to: str | None = None) -> bool:
+    """Send to `to`, by default the account's contact address; False (and a log line) when there is no address or
+    delivery fails."""
+    address = to or account.email
+    if not address:
         log.info("no notice sent to %s: the account has no contact address", account.username)
         return False
     try:
-        notifier.send(account.email, notice.subject, notice.body)
+        notifier.send(address, notice.subject, notice.body)
     except Exception as error:  # a notice must never break the action that caused it
         log.warning("notice to %s not delivered: %s", account.username, type(error).__name__)
         return False

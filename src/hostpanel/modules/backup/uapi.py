@@ -70,17 +70,17 @@ def status_record(job: BackupJob) -> dict[str, Any]:
     "Start a full backup into the home (backup-M.D.YYYY_HH-MM-SS_USER.tar.gz); returns at once with the job.",
     params=(
         Param("homedir", "`include` (the default) or `skip` the home's files (the metadata is always in)."),
-        Param("email", "Accepted for compatibility; no notification is sent: poll backup_status."),
+        Param("email", "Mail a notice to this address when the backup ends (complete or failed)."),
     ),
 )
 def fullbackup_to_homedir(call: Call) -> dict[str, Any]:
     homedir = call.args.get("homedir") or "include"
     if homedir not in ("include", "skip"):
         raise InvalidInput("homedir", f"“{homedir}” is not a valid value of “homedir”. Use “skip” or “include”.")
-    if notify := call.args.get("email"):
-        validate_email(notify)
-        call.warnings.append("This server sends no email notification: poll Backup::backup_status instead.")
-    prepared = call.backups.start(include_home=homedir == "include")
+    notify = call.args.get("email") or None
+    if notify is not None:
+        notify = validate_email(notify)
+    prepared = call.backups.start(include_home=homedir == "include", notify=notify)
     call.uow.on_commit(lambda: call.container.start_backup(prepared))
     return {"pid": str(prepared.job.id), "file": prepared.job.file}
 

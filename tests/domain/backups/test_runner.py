@@ -1,0 +1,44 @@
+"""The backup runner's ending: a notice to the address the caller gave, whichever way the job ended."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from hostpanel.config import Settings
+from hostpanel.container import Container
+from hostpanel.domain.backups.model import BackupStatus
+from hostpanel.domain.principal import Principal
+from tests.conftest import FakeClock, Inbox, make_account
+
+
+@pytest.fixture
+def mailing(settings: Settings, clock: FakeClock, smtp_inbox: Inbox) -> Iterator[Container]:
+    built = Container(settings.model_copy(update={"smtp_url": smtp_inbox.url, "smtp_from": "panel@host.test"}), clock)
+    built.check_ready()
+    yield built
+    built.close()
+
+
+def test_a_failed_backup_mails_why_and_leaves_no_archive(mailing: Container, smtp_inbox: Inbox) -> None:
+    alice = make_account(mailing)
+    home = mailing.homes.path_for("alice")
+    (home / "public_html" / "index.html").write_text("<h1>site</h1>")
+    with mailing.uow() as uow:
+        prepared = mailing.backups(Principal.admin(alice), uow).start(notify="ops@example.com")
+        uow.commit()
+    job = mailing.backup_runner.run(prepared, cancelled=lambda: True)
+    assert job.status == BackupStatus.FAILED and not (home / job.file).exists()
+    [message] = smtp_inbox.wait_for(1)
+    assert (message["To"], message["Subject"]) == ("ops@example.com", f"Backup {job.file} failed")
+    assert message.get_content().rstrip() == f"The backup {job.file} failed: {job.error}"
+
+
+def test_without_an_address_nothing_is_mailed(mailing: Container, smtp_inbox: Inbox) -> None:
+    alice = make_account(mailing, email="owner@alice.test")
+    with mailing.uow() as uow:
+        prepared = mailing.backups(Principal.admin(alice), uow).start(include_home=False)
+        uow.commit()
+    assert mailing.backup_runner.run(prepared).status == BackupStatus.COMPLETE
+    assert smtp_inbox.wait_for(1, timeout=1) == []

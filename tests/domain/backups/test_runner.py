@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
 from hostpanel.config import Settings
 from hostpanel.container import Container
+from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.backups.model import BackupStatus
 from hostpanel.domain.principal import Principal
 from tests.conftest import FakeClock, Inbox, make_account
@@ -42,3 +44,20 @@ def test_without_an_address_nothing_is_mailed(mailing: Container, smtp_inbox: In
         uow.commit()
     assert mailing.backup_runner.run(prepared).status == BackupStatus.COMPLETE
     assert smtp_inbox.wait_for(1, timeout=1) == []
+
+
+def test_what_a_backup_left_out_is_told_and_recorded(mailing: Container, smtp_inbox: Inbox) -> None:
+    alice = make_account(mailing)
+    home = mailing.homes.path_for("alice")
+    os.mkfifo(home / "tmp" / "pipe")  # a FIFO holds no data to back up
+    (home / "public_html" / "index.html").write_text("<h1>site</h1>")
+    with mailing.uow() as uow:
+        prepared = mailing.backups(Principal.admin(alice), uow).start(notify="ops@example.com")
+        uow.commit()
+    job = mailing.backup_runner.run(prepared)
+    assert job.status == BackupStatus.COMPLETE
+    [message] = smtp_inbox.wait_for(1)
+    assert "It left out 1 entries that cannot be backed up" in message.get_content()
+    with mailing.uow(write=False) as uow:
+        [finished] = uow.audit.query(AuditQuery(actions=("account:backup:finish", "admin:backup:finish")))
+    assert finished.details["skipped"] == 1

@@ -84,6 +84,7 @@ class BackupRunner:
         """Write the archive and end the job (complete or failed, with the reason); returns the ended job."""
         job, staged, account = prepared.job, prepared.staged, prepared.principal.account
         jail = self._jail_for(account.username)
+        skipped = 0
         try:
             total = scan(jail) if prepared.include_home else Progress()
             self._save(job.id, total)
@@ -114,10 +115,18 @@ class BackupRunner:
                 raise  # KeyboardInterrupt, SystemExit: after recording why the job ended
             log.warning("backup %s of %s failed: %s", job.file, account.username, _reason(error))
         else:
-            self._end(prepared, BackupStatus.COMPLETE, size, None)
+            skipped = writer.summary.skipped
+            if skipped:
+                log.warning(
+                    "backup %s of %s left out %d entries (special files, unreadable, too deep)",
+                    job.file,
+                    account.username,
+                    skipped,
+                )
+            self._end(prepared, BackupStatus.COMPLETE, size, None, skipped)
         ended = self._reload(job)
         if prepared.notify and self._notifier is not None:
-            deliver(self._notifier, account, finished_notice(ended), to=prepared.notify)
+            deliver(self._notifier, account, finished_notice(ended, skipped), to=prepared.notify)
         return ended
 
     def _metadata(self, account_id: int) -> dict[str, bytes]:
@@ -161,7 +170,9 @@ class BackupRunner:
             uow.backups.progress(job_id, progress)
             uow.commit()
 
-    def _end(self, prepared: PreparedBackup, status: BackupStatus, size: int | None, error: str | None) -> None:
+    def _end(
+        self, prepared: PreparedBackup, status: BackupStatus, size: int | None, error: str | None, skipped: int = 0
+    ) -> None:
         principal, job = prepared.principal, prepared.job
         now = self._clock.now()
         with self._uow_factory() as uow:
@@ -175,7 +186,13 @@ class BackupRunner:
                 ip=principal.ip,
                 target=job.file,
                 outcome=Outcome.SUCCESS if status == BackupStatus.COMPLETE else Outcome.FAILURE,
-                details={"job": job.id, "size": size, "error": error, "seconds": int(now) - job.started_at},
+                details={
+                    "job": job.id,
+                    "size": size,
+                    "error": error,
+                    "seconds": int(now) - job.started_at,
+                    "skipped": skipped,
+                },
             )
             uow.commit()
 
@@ -243,13 +260,19 @@ class BackgroundJobs:
             return len(self._threads)
 
 
-def finished_notice(job: BackupJob) -> Notice:
+def finished_notice(job: BackupJob, skipped: int = 0) -> Notice:
     """What cPanel mails to the `email` address of a backup: how it ended, and where the archive is."""
     if job.status == BackupStatus.COMPLETE:
+        left_out = (
+            f" It left out {skipped} entries that cannot be backed up (devices, FIFOs, sockets, unreadable files, or "
+            "folders nested too deep)."
+            if skipped
+            else ""
+        )
         return Notice(
             f"Backup {job.file} is complete",
-            f"The backup {job.file} is complete ({job.size or 0} bytes). It is in the account's home directory: "
-            "download it, then delete it there if it should not take up the account's space.\n",
+            f"The backup {job.file} is complete ({job.size or 0} bytes).{left_out} It is in the account's home "
+            "directory: download it, then delete it there if it should not take up the account's space.\n",
         )
     return Notice(f"Backup {job.file} failed", f"The backup {job.file} failed: {job.error}\n")
 

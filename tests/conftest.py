@@ -273,3 +273,12 @@ def smtp_inbox() -> Iterator[Inbox]:
     inbox.url = f"smtp://127.0.0.1:{port}"
     yield inbox
     controller.stop()
+
+
+@pytest.fixture
+def mailing(settings: Settings, clock: FakeClock, smtp_inbox: Inbox) -> Iterator[Container]:
+    """A container that mails its notices to the test's SMTP server."""
+    built = Container(settings.model_copy(update={"smtp_url": smtp_inbox.url, "smtp_from": "panel@host.test"}), clock)
+    built.check_ready()
+    yield built
+    built.close()

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
-import pytest
-
-from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.backups.model import BackupStatus
 from hostpanel.domain.principal import Principal
-from tests.conftest import FakeClock, Inbox, make_account
-
-
-@pytest.fixture
-def mailing(settings: Settings, clock: FakeClock, smtp_inbox: Inbox) -> Iterator[Container]:
-    built = Container(settings.model_copy(update={"smtp_url": smtp_inbox.url, "smtp_from": "panel@host.test"}), clock)
-    built.check_ready()
-    yield built
-    built.close()
+from tests.conftest import Inbox, make_account
 
 
 def test_a_failed_backup_mails_why_and_leaves_no_archive(mailing: Container, smtp_inbox: Inbox) -> None:

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.smtp import SmtpNotifier
 from tests.conftest import FakeClock, Inbox, make_account, make_token
 from tests.processes import free_port
-
-
-@pytest.fixture
-def mailing(settings: Settings, clock: FakeClock, smtp_inbox: Inbox) -> Iterator[Container]:
-    built = Container(settings.model_copy(update={"smtp_url": smtp_inbox.url, "smtp_from": "panel@host.test"}), clock)
-    built.check_ready()
-    yield built
-    built.close()
 
 
 def test_smtp_notifier_delivers_a_plain_message(smtp_inbox: Inbox) -> None:

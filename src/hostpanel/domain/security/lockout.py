@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
+from hostpanel.domain.addresses import parse_ip
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction, Outcome
 from hostpanel.domain.clock import Clock
@@ -141,14 +142,6 @@ def parse_network(text: str) -> str:
         raise InvalidInput("network", f"“{text}” is not an IP address or a CIDR range.") from None
 
 
-def is_address(text: str) -> bool:
-    try:
-        ipaddress.ip_address(text)
-    except ValueError:
-        return False
-    return True
-
-
 IPV6_SOURCE_PREFIX = 64  # what one IPv6 host or site is given (RFC 6177): it can send from any address in it
 
 
@@ -156,20 +149,17 @@ def address_subject(ip: str) -> str:
     """What failures from an address are counted under: an IPv4 address, or the /64 of an IPv6 one (written
     canonically; an IPv4-mapped address is its IPv4 address). Counted address by address, one IPv6 host could
     send each attempt from a fresh address of its /64 and never reach a threshold."""
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
+    address = parse_ip(ip)
+    if address is None:
         return ip
     if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
         return str(ipaddress.IPv6Network((int(address), IPV6_SOURCE_PREFIX), strict=False))
     return str(address)
 
 
 def _source_of(text: str) -> str | None:
     """The counted subject of an address or of a network written as `security blocked` shows it; None otherwise."""
-    if is_address(text):
+    if parse_ip(text) is not None:
         return address_subject(text)
     try:
         return address_subject(str(ipaddress.ip_network(text, strict=False).network_address))
@@ -274,9 +264,9 @@ class LoginGuard:
         return removed
 
     def _is_trusted(self, ip: str | None) -> bool:
-        if ip is None or not is_address(ip):
+        address = parse_ip(ip)
+        if address is None:
             return False
-        address = ipaddress.ip_address(ip)
         return any(address in ipaddress.ip_network(network) for network, _ in self._trusted.all())
 
     def _block(self, key: str, lockout: float, now: float) -> Block:

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from hostpanel.domain.accounts.names import validate_domain
+from hostpanel.domain.addresses import parse_ip
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.files.paths import HomePath, parse_relative
 
@@ -150,16 +151,6 @@ def _network_text(network: Network) -> str:
     return address if network.num_addresses == 1 else f"{address}/{network.prefixlen}"
 
 
-def _as_address(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        address = ipaddress.ip_address(text or "")
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped  # a dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d
-    return address
-
-
 @dataclass(frozen=True)
 class IpAllowlist:
     """Requests must come from one of these addresses or CIDR ranges (IPv4 or IPv6)."""
@@ -188,7 +179,7 @@ class IpAllowlist:
         return cls(tuple(sorted(unique, key=lambda n: (n.version, n.network_address, n.prefixlen))))
 
     def allows(self, ip: str | None) -> bool:
-        address = _as_address(ip)
+        address = parse_ip(ip)
         return address is not None and any(address in network for network in self.networks)
 
     def covers(self, narrower: Restriction) -> bool:

@@ -57,10 +57,10 @@ class Restriction(Protocol):
         ...
 
 
-def _limited(values: list[str], field: str) -> list[str]:
+def _limited(values: list[str], field: str, noun: str = "values") -> list[str]:
     if len(values) > MAX_ENTRIES:
         raise InvalidInput(
-            field, f"You have entered “{len(values)}” values, which is above the limit of {MAX_ENTRIES}."
+            field, f"You have entered “{len(values)}” {noun}, which is above the limit of {MAX_ENTRIES}."
         )
     return values
 
@@ -160,13 +160,8 @@ class IpAllowlist:
 
     @classmethod
     def parse(cls, texts: Iterable[str], field: str = "whitelist_ip") -> IpAllowlist:
-        values = list(texts)
-        if len(values) > MAX_ENTRIES:
-            raise InvalidInput(
-                field, f"You have entered “{len(values)}” IP addresses, which is above the limit of {MAX_ENTRIES}."
-            )
         networks = []
-        for text in values:
+        for text in _limited(list(texts), field, "IP addresses"):
             try:
                 networks.append(ipaddress.ip_network(text.strip(), strict=False))
             except ValueError:

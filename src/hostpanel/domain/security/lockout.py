@@ -17,6 +17,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Protocol
 
 from hostpanel.domain.addresses import parse_ip
@@ -60,7 +61,7 @@ class LockoutPolicy:
     growth: float = 2.0
     max_lockout: float = DAY
 
-    @property
+    @cached_property
     def windows(self) -> dict[KeyKind, float]:
         """By kind of key, the age past which a failure counts towards no block."""
         return {kind: max((tier.window for tier in self.tiers(kind)), default=0.0) for kind in KeyKind}
@@ -213,7 +214,7 @@ class LoginGuard:
             tiers = self._policy.tiers(key_kind)
             if not tiers:
                 continue
-            times = self._store.add_failure(key, now, max(tier.window for tier in tiers))
+            times = self._store.add_failure(key, now, self._policy.windows[key_kind])
             reached = [tier for tier in tiers if sum(1 for at in times if at > now - tier.window) >= tier.failures]
             if reached:
                 started.append(self._block(key, max(tier.lockout for tier in reached), now))

@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
@@ -20,7 +21,7 @@ from hostpanel.domain.errors import Conflict
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.principal import Principal
 from hostpanel.storage.engine import make_engine, normalise_url
-from hostpanel.storage.migrate import SchemaOutOfDate, check_schema, head_revision
+from hostpanel.storage.migrate import SchemaOutOfDate, _config, check_schema, head_revision, upgrade
 from hostpanel.storage.tables import metadata
 from tests.conftest import make_account, make_token
 
@@ -160,3 +161,22 @@ def test_a_home_left_behind_by_a_crash_is_set_aside_not_reused(container: Contai
     assert not (container.homes.path_for("carol") / "secret.txt").exists()
     [aside] = (container.settings.homes_dir / ".orphaned").iterdir()
     assert aside.name.startswith("carol.") and (aside / "secret.txt").read_text() == "the previous carol's file"
+
+
+def test_a_database_of_the_released_web_schema_upgrades_to_the_head(tmp_path: Path) -> None:
+    """Revision ids are what a database remembers: one made by the release with the web tables (0003, after 0001)
+    gets every later migration, and its web tables stop reusing ids like every other table."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'released.db'}")
+    config = _config()
+    with engine.connect() as connection, connection.begin():
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+    upgrade(engine)
+    check_schema(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+        for table in ("web_sessions", "recovery_codes"):
+            sql = connection.exec_driver_sql(f"SELECT sql FROM sqlite_master WHERE name = '{table}'").scalar()
+            assert "AUTOINCREMENT" in str(sql), table
+    engine.dispose()

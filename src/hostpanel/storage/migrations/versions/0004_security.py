@@ -1,7 +1,9 @@
 """Brute-force counters and blocks, trusted networks, per-token rate limits, notifications, the audit hash chain.
 
-Revision ID: 0003
-Revises: 0002
+Follows 0003 (the web tables, released right after 0001: there is no 0002).
+
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-28
 """
 
@@ -12,8 +14,8 @@ from alembic import op
 
 from hostpanel.domain.audit.chain import GENESIS, StoredEvent, chain_of, stored_hash
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -63,6 +65,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("network", name="pk_trusted_networks"),
     )
     _chain_existing_events()
+    if op.get_bind().dialect.name == "sqlite":
+        # Ids are never reused, as in every other table: the web tables were released without AUTOINCREMENT.
+        for table in ("web_sessions", "recovery_codes"):
+            with op.batch_alter_table(table, recreate="always", table_kwargs={"sqlite_autoincrement": True}):
+                pass
 
 
 def _chain_existing_events() -> None:

@@ -1,6 +1,6 @@
 """Web sessions, two-factor secrets (sealed) and recovery codes (keyed digests).
 
-Revision ID: 0002
+Revision ID: 0003
 Revises: 0001
 Create Date: 2026-11-28
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0002"
+revision = "0003"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
@@ -33,7 +33,6 @@ def upgrade() -> None:
             ["account_id"], ["accounts.id"], name="fk_web_sessions_account_id_accounts", ondelete="CASCADE"
         ),
         sa.UniqueConstraint("digest", name="uq_web_sessions_digest"),
-        sqlite_autoincrement=True,
     )
     op.create_index("ix_web_sessions_account_id", "web_sessions", ["account_id"])
     op.create_table(
@@ -59,7 +58,6 @@ def upgrade() -> None:
             ["account_id"], ["accounts.id"], name="fk_recovery_codes_account_id_accounts", ondelete="CASCADE"
         ),
         sa.UniqueConstraint("account_id", "digest", name="uq_recovery_codes_account_id_digest"),
-        sqlite_autoincrement=True,
     )
 
 

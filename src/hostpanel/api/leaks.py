@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 
 from starlette.background import BackgroundTask
-from starlette.requests import Request
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 from hostpanel.api.address import client_address
 from hostpanel.api.uapi import envelope
+from hostpanel.api.uapi.dispatcher import NO_STORE, RequestTooLarge, read_limited
 from hostpanel.container import Container
 from hostpanel.domain.errors import Unavailable
 from hostpanel.domain.security.lockout import address_subject
@@ -27,7 +29,6 @@ MAX_REPORT_BYTES = 65536
 RECEIVED = envelope.result(
     1, messages=["Thank you. Any live API token in the report has been revoked and its owner notified."]
 )
-NO_STORE = {"Cache-Control": "no-store"}
 
 
 class LeakReports:
@@ -36,9 +37,10 @@ class LeakReports:
 
     async def handle(self, request: Request) -> Response:
         ip = client_address(request.scope)
-        try:
-            decision = self._container.rate_limiter.hit(
-                f"leak-report:{address_subject(ip) if ip else '-'}", self._container.settings.leak_report_rate_limit
+        key = f"leak-report:{address_subject(ip) if ip else '-'}"
+        try:  # a worker thread: with Redis, counting is a network round trip the event loop must not wait for
+            decision = await run_in_threadpool(
+                self._container.rate_limiter.hit, key, self._container.settings.leak_report_rate_limit
             )
         except Unavailable:
             body = envelope.failure("The system is temporarily unable to take reports. Try again shortly.")
@@ -46,14 +48,13 @@ class LeakReports:
         if decision is not None and not decision.allowed:
             body = envelope.failure("Too many reports from your address. Try again later.")
             return JSONResponse(body, status_code=429, headers={**NO_STORE, **decision.headers()})
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > MAX_REPORT_BYTES:
-                body = envelope.failure(f"A report may be at most {MAX_REPORT_BYTES} bytes.")
-                return JSONResponse(body, status_code=413, headers=NO_STORE)
-            chunks.append(chunk)
-        text = b"".join(chunks).decode("utf-8", "replace")
+        try:
+            text = (await read_limited(request, MAX_REPORT_BYTES)).decode("utf-8", "replace")
+        except RequestTooLarge:
+            body = envelope.failure(f"A report may be at most {MAX_REPORT_BYTES} bytes.")
+            return JSONResponse(body, status_code=413, headers={**NO_STORE, "Connection": "close"})
+        except ClientDisconnect:
+            return Response(status_code=400)  # nobody is left to answer
         return JSONResponse(
             RECEIVED, status_code=202, headers=NO_STORE, background=BackgroundTask(self._revoke, text, ip)
         )

@@ -148,7 +148,7 @@ class Container:
         settings = self.settings
         return SmtpNotifier(settings.smtp_url, settings.smtp_from) if settings.smtp_url else LogNotifier()
 
-    @property
+    @cached_property
     def review_policy(self) -> ReviewPolicy:
         return ReviewPolicy(self.settings.review_unused_days, self.settings.expiry_notice_days)
 

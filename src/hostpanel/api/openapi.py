@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from hostpanel import __version__
+from hostpanel.api import leaks
 from hostpanel.api.uapi.registry import Param, Registry, UapiFunction
 from hostpanel.domain.permissions import SCOPE_DESCRIPTIONS, ScopeModule
 
@@ -109,7 +110,7 @@ def build_openapi(registry: Registry) -> dict[str, Any]:
             "responses": {"200": {"description": "Healthy."}, "503": {"description": "The database is unreachable."}},
         }
     }
-    paths["/leaked-tokens"] = {
+    paths[leaks.PATH] = {
         "post": {
             "operationId": "report_leaked_tokens",
             "summary": "Report leaked tokens: any live token in the body is revoked and its owner mailed. No "
@@ -118,7 +119,7 @@ def build_openapi(registry: Registry) -> dict[str, Any]:
             "requestBody": {
                 "required": True,
                 "content": {
-                    "text/plain": {"schema": {"type": "string", "maxLength": 65536}},
+                    "text/plain": {"schema": {"type": "string", "maxLength": leaks.MAX_REPORT_BYTES}},
                     "application/x-www-form-urlencoded": {
                         "schema": {"type": "object", "properties": {"token": {"type": "string"}}}
                     },

@@ -11,6 +11,7 @@ from typing import Any
 from hostpanel.api.uapi.call import Call
 from hostpanel.api.uapi.envelope import FailureWithData
 from hostpanel.api.uapi.registry import Param, UapiModule
+from hostpanel.api.uapi.uploads import MAX_FILES
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.files.jail import Jail
 from hostpanel.domain.files.paths import HomePath
@@ -159,7 +160,7 @@ def save_file_content(call: Call) -> dict[str, Any]:
 @module.function(
     "upload_files",
     Access.WRITE,
-    "Upload files (multipart/form-data, up to 100 file parts) into a folder, made if missing.",
+    f"Upload files (multipart/form-data, up to {MAX_FILES} file parts) into a folder, made if missing.",
     accepts_uploads=True,
     params=(
         Param("dir", "The folder to upload into; default: the home."),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from hostpanel.api.uapi.args import Args
@@ -33,23 +34,24 @@ class Call:
     def now(self) -> float:
         return self.container.clock.now()
 
-    @property
+    # One service of each kind per call: a handler may reach for it several times.
+    @cached_property
     def tokens(self) -> TokenService:
         return self.container.tokens(self.uow)
 
-    @property
+    @cached_property
     def audit(self) -> AuditLog:
         return self.container.audit(self.uow)
 
-    @property
+    @cached_property
     def files(self) -> FileService:
         return self.container.files(self.principal, self.uow)
 
-    @property
+    @cached_property
     def backups(self) -> BackupService:
         return self.container.backups(self.principal, self.uow)
 
-    @property
+    @cached_property
     def mail(self) -> MailService:
         return self.container.mail(self.principal, self.uow)
 

@@ -13,7 +13,6 @@ from rich.table import Table
 
 from hostpanel.cli.common import CliError, console, container, find_account, format_time
 from hostpanel.container import Container
-from hostpanel.domain.accounts.names import validate_email
 from hostpanel.domain.backups import model
 from hostpanel.domain.errors import HostpanelError
 from hostpanel.domain.files.paths import HomePath
@@ -57,9 +56,8 @@ def create(
     with _built() as built:
         with built.uow() as uow:
             account = find_account(built, uow, username)
-            notify = validate_email(email) if email is not None else None
             service = built.backups(Principal.admin(account), uow)
-            prepared = service.start(include_home=not skip_homedir, notify=notify)
+            prepared = service.start(include_home=not skip_homedir, notify=email)
             uow.commit()
         with _bar() as bar:
             task = bar.add_task(f"Backing up {username}", total=None)

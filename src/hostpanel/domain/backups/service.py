@@ -7,6 +7,7 @@ import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hostpanel.domain.accounts.names import validate_email
 from hostpanel.domain.audit.model import DetailValue
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction, Outcome
@@ -88,6 +89,7 @@ class BackupService:
     def start(self, include_home: bool = True, notify: str | None = None) -> PreparedBackup:
         """Record a running job and lock its staged file; the caller runs it once this has committed."""
         username = self._account.username
+        notify = validate_email(notify) if notify else None
         name = archive_name(username, self._clock.now())
         if any(entry == name for entry, _ in self._home.entries(HomePath())):
             raise Conflict(f"A backup named “{name}” already exists: try again in a second.")

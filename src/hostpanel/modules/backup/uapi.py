@@ -10,7 +10,6 @@ from typing import Any
 
 from hostpanel.api.uapi.call import Call
 from hostpanel.api.uapi.registry import Param, UapiModule
-from hostpanel.domain.accounts.names import validate_email
 from hostpanel.domain.backups.model import BackupJob, BackupStatus
 from hostpanel.domain.backups.service import BackupEntry
 from hostpanel.domain.errors import InvalidInput
@@ -77,10 +76,7 @@ def fullbackup_to_homedir(call: Call) -> dict[str, Any]:
     homedir = call.args.get("homedir") or "include"
     if homedir not in ("include", "skip"):
         raise InvalidInput("homedir", f"“{homedir}” is not a valid value of “homedir”. Use “skip” or “include”.")
-    notify = call.args.get("email") or None
-    if notify is not None:
-        notify = validate_email(notify)
-    prepared = call.backups.start(include_home=homedir == "include", notify=notify)
+    prepared = call.backups.start(include_home=homedir == "include", notify=call.args.get("email"))
     call.uow.on_commit(lambda: call.container.start_backup(prepared))
     return {"pid": str(prepared.job.id), "file": prepared.job.file}
 

@@ -33,7 +33,6 @@ HOME = "homedir"
 MANIFEST = "manifest.jsonl"
 COMPRESS_LEVEL = 6  # gzip's (and `tar czf`'s) default: the usual trade of speed for size
 CHUNK = 1 << 20
-ProgressCallback = Callable[[Progress], None]
 
 
 class BackupCancelled(HostpanelError):

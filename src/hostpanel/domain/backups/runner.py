@@ -254,11 +254,6 @@ class BackgroundJobs:
             thread.join(max(0.0, deadline - time.monotonic()))
         self._stop.clear()  # a container serves one app after another in tests
 
-    @property
-    def running(self) -> int:
-        with self._lock:
-            return len(self._threads)
-
 
 def finished_notice(job: BackupJob, skipped: int = 0) -> Notice:
     """What cPanel mails to the `email` address of a backup: how it ended, and where the archive is."""

@@ -162,10 +162,6 @@ class Staging:
                 os.close(dir_fd)
         return removed
 
-    def remove_user(self, username: str) -> None:
-        with contextlib.suppress(OSError):
-            remove_path(self.user_dir(username))
-
     @contextmanager
     def _creating(self, username: str) -> Iterator[int]:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)

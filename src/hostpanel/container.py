@@ -236,11 +236,12 @@ class Container:
             log.warning("removed %d unfinished staged file(s) left by a stopped process", removed)
 
     def mail(self, principal: Principal, uow: UnitOfWork) -> MailService:
-        home = self.homes.path_for(principal.account.username)
         return MailService(
             uow,
             principal,
-            jail=Jail(home, principal.account.username),  # Maildirs are the mail module's, whatever fileman_paths say
+            jail=self.home_jail(
+                principal.account.username
+            ),  # Maildirs are the mail module's, whatever fileman_paths say
             hasher=self.mail_hasher,
             clock=self.clock,
             audit=self.audit(uow),

@@ -85,6 +85,9 @@ class SqlFailureStore:
         if view is not None and view[0] == generation:
             return view[1]
         with self._lock:  # one reader refreshes; the generation is read before the rows, so a change races safely
+            view = self._view
+            if view is not None and view[0] == generation:
+                return view[1]  # refreshed by the thread this one waited for
             with self._engine.connect() as connection:
                 rows = connection.execute(select(auth_blocks.c.key, auth_blocks.c.until)).all()
             blocks = {row.key: float(row.until) for row in rows}

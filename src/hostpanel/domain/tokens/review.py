@@ -29,11 +29,16 @@ def is_unused(token: ApiToken, now: float, days: int) -> bool:
     return (token.last_used_at or token.created_at) <= now - days * DAY
 
 
+def is_expiring_soon(token: ApiToken, now: float, days: int) -> bool:
+    """Not expired yet, but within `days` days of it."""
+    return token.expires_at is not None and not token.is_expired(now) and token.expires_at <= now + days * DAY
+
+
 def flags(token: ApiToken, now: float, policy: ReviewPolicy) -> list[Flag]:
     found = []
     if token.is_expired(now):
         found.append(Flag.EXPIRED)
-    elif token.expires_at is not None and token.expires_at <= now + policy.expiring_days * DAY:
+    elif is_expiring_soon(token, now, policy.expiring_days):
         found.append(Flag.EXPIRING_SOON)
     if is_unused(token, now, policy.unused_days):
         found.append(Flag.UNUSED)

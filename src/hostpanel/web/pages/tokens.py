@@ -20,9 +20,9 @@ from hostpanel.domain.permissions import (
     ScopeModule,
 )
 from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery
+from hostpanel.domain.tokens.review import is_expiring_soon
 from hostpanel.web.page import PageContext
 
-EXPIRES_SOON = 7 * 86400
 PAGE_SIZES = (25, 50, 100)
 EXPIRY_PRESETS = {"7": 7, "30": 30, "90": 90}
 SORTS = {
@@ -40,8 +40,12 @@ class TokenRow:
 
     @property
     def permissions(self) -> str:
-        permissions = self.token.permissions
-        return "Full access" if permissions.full_access else ", ".join(permissions.scope_names())
+        return _permissions_text(self.token)
+
+
+def _permissions_text(token: ApiToken) -> str:
+    permissions = token.permissions
+    return "Full access" if permissions.full_access else ", ".join(permissions.scope_names())
 
 
 @dataclass(frozen=True)
@@ -84,12 +88,11 @@ def _quote(value: object) -> str:
     return quote(str(value), safe="")
 
 
-def _status(token: ApiToken, now: float) -> str:
+def _status(token: ApiToken, now: float, expiring_days: int) -> str:
+    """The badge: as `Tokens::list` flags it, with the server's "expiring soon" window."""
     if token.is_expired(now):
         return "expired"
-    if token.expires_at is not None and token.expires_at - now <= EXPIRES_SOON:
-        return "expires-soon"
-    return "active"
+    return "expires-soon" if is_expiring_soon(token, now, expiring_days) else "active"
 
 
 def _number(text: str | None, default: int, allowed: tuple[int, ...] | None = None) -> int:
@@ -123,7 +126,8 @@ def listing(ctx: PageContext, params: dict[str, str]) -> Listing:
         wanted = pages
         tokens, total = fetch(wanted)
     now = ctx.container.clock.now()
-    rows = [TokenRow(token, _status(token, now)) for token in tokens]
+    days = ctx.container.review_policy.expiring_days
+    rows = [TokenRow(token, _status(token, now, days)) for token in tokens]
     return Listing(rows, total, wanted, pages, size, sort, direction, search)
 
 
@@ -159,7 +163,7 @@ def create(ctx: PageContext) -> Response:
         token=issued.token,
         secret=issued.secret,
         username=account.username,
-        permissions=TokenRow(issued.token, _status(issued.token, now)).permissions,
+        permissions=_permissions_text(issued.token),
         origin=f"{ctx.request.url.scheme}://{ctx.request.url.netloc}",
     )
 

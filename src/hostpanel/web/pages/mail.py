@@ -8,6 +8,7 @@ statement in the same transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,7 +29,12 @@ MISMATCH = "The two passwords are not the same."
 @dataclass(frozen=True)
 class MailboxRow:
     mailbox: Mailbox
-    used: int  # bytes in the Maildir
+    mail: MailService
+
+    @cached_property
+    def used(self) -> int:
+        """Bytes in the Maildir: read only by a page that shows them (a delete must not walk the mailbox first)."""
+        return self.mail.disk_usage(self.mailbox)[0]
 
     @property
     def address(self) -> str:
@@ -63,10 +69,6 @@ def _domains(ctx: PageContext) -> list[str]:
     return ctx.uow.accounts.domains(account.id)
 
 
-def _row(mail: MailService, mailbox: Mailbox) -> MailboxRow:
-    return MailboxRow(mailbox, mail.disk_usage(mailbox)[0])
-
-
 def _form(ctx: PageContext, *names: str) -> dict[str, str]:
     return {name: str(ctx.form.get(name, "")) for name in names}
 
@@ -76,11 +78,11 @@ def _form(ctx: PageContext, *names: str) -> dict[str, str]:
 
 def accounts_page(ctx: PageContext) -> Response:
     mail = _mail(ctx)
-    rows = [_row(mail, mailbox) for mailbox in mail.mailboxes()]
+    rows = [MailboxRow(mailbox, mail) for mailbox in mail.mailboxes()]
     domains = _domains(ctx)
     domains += sorted({row.mailbox.domain for row in rows} - set(domains))  # a domain since taken off the account
     groups = [(domain, [row for row in rows if row.mailbox.domain == domain]) for domain in domains]
-    return ctx.render("mail_accounts.html", groups=groups, total=len(rows))
+    return ctx.render("mail_accounts.html", groups=groups)
 
 
 def _address_form(ctx: PageContext, form: dict[str, str], other: str) -> dict[str, Any]:
@@ -116,7 +118,7 @@ def create(ctx: PageContext) -> Response:
 def _found(ctx: PageContext, mail: MailService, address: str, template: str) -> MailboxRow | Response:
     """The mailbox named by a link or form, or the page saying it is not there."""
     try:
-        return _row(mail, mail.mailbox(address, None))
+        return MailboxRow(mail.mailbox(address, None), mail)
     except HostpanelError as error:
         ctx.failed = error
         return ctx.render(template, 404, row=None, address=address, missing=error.message, quota="")
@@ -205,9 +207,8 @@ def create_forwarder(ctx: PageContext) -> Response:
 def delete_forwarder(ctx: PageContext) -> Response:
     mail = _mail(ctx)
     form = _form(ctx, "address", "destination")
-    forwarders = mail.forwarders()
     try:
         mail.delete_forwarder(form["address"], form["destination"])
-    except HostpanelError as error:
-        return ctx.form_error(error, "forwarders.html", fields={"address": None}, forwarders=forwarders)
+    except HostpanelError as error:  # refused before any write: the list can still be read
+        return ctx.form_error(error, "forwarders.html", fields={"address": None}, forwarders=mail.forwarders())
     return ctx.redirect("/email/forwarders", "forwarder-deleted")

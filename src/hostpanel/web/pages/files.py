@@ -5,6 +5,7 @@ through the FileService the UAPI uses: no page opens a path itself."""
 from __future__ import annotations
 
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -243,14 +244,19 @@ def move(ctx: PageContext) -> Response:
     return _redirect_to(ctx, where, hidden, "moved")
 
 
-def trash(ctx: PageContext) -> Response:
+def _on_path(ctx: PageContext, action: Callable[[FileService, HomePath], object], notice: str) -> Response:
+    """Do `action` to the posted path; back to the folder the form came from, with the notice or the error."""
     files = _files(ctx)
     where, hidden = _back(ctx)
     try:
-        files.trash(files.jail.path(str(ctx.form.get("path", "")), "path"))
+        action(files, files.jail.path(str(ctx.form.get("path", "")), "path"))
     except HostpanelError as error:
         return _show(ctx, files, where, hidden, error)
-    return _redirect_to(ctx, where, hidden, "trashed")
+    return _redirect_to(ctx, where, hidden, notice)
+
+
+def trash(ctx: PageContext) -> Response:
+    return _on_path(ctx, FileService.trash, "trashed")
 
 
 def delete_form(ctx: PageContext) -> Response:
@@ -264,13 +270,7 @@ def delete_form(ctx: PageContext) -> Response:
 
 
 def delete(ctx: PageContext) -> Response:
-    files = _files(ctx)
-    where, hidden = _back(ctx)
-    try:
-        files.delete(files.jail.path(str(ctx.form.get("path", "")), "path"))
-    except HostpanelError as error:
-        return _show(ctx, files, where, hidden, error)
-    return _redirect_to(ctx, where, hidden, "deleted")
+    return _on_path(ctx, FileService.delete, "deleted")
 
 
 def empty_trash_form(ctx: PageContext) -> Response:

@@ -28,7 +28,7 @@ from hostpanel.storage.tables import accounts, api_tokens
 POSTGRES_ENV = "HOSTPANEL_BENCH_POSTGRES_URL"  # falls back to the tests' HOSTPANEL_TEST_POSTGRES_URL
 USER = "bench"
 PASSWORD = "Correct-Horse-Battery-9"
-CHEAP_HASHING = {"password_time_cost": 1, "password_memory_kib": 8, "password_parallelism": 1}
+CHEAP_HASHING: dict[str, Any] = {"password_time_cost": 1, "password_memory_kib": 8, "password_parallelism": 1}
 
 
 def median_us(action: Callable[[], object], rounds: int) -> float:

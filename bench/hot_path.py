@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
+from bench.common import CHEAP_HASHING, median_us
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.permissions import Permissions
@@ -29,23 +27,9 @@ from hostpanel.storage.engine import make_engine
 from hostpanel.storage.migrate import upgrade
 
 
-def median_us(action: Callable[[], object], rounds: int) -> float:
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1e6)
-    return statistics.median(samples)
-
-
 def build(home: Path, redis_url: str | None) -> Container:
     settings = Settings(
-        home=home,
-        password_time_cost=1,
-        password_memory_kib=8,
-        password_parallelism=1,
-        redis_url=redis_url,
-        redis_prefix=f"hostpanel-bench:{uuid.uuid4().hex}:",
+        home=home, redis_url=redis_url, redis_prefix=f"hostpanel-bench:{uuid.uuid4().hex}:", **CHEAP_HASHING
     )
     return Container(settings)
 

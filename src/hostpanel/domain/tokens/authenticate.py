@@ -41,8 +41,7 @@ class TokenAuthenticator:
             secret.matches(self._keyring.current, self._dummy_token, self._dummy_digest)
             raise AuthenticationFailed("malformed token" if parsed is None else "unknown token", username)
         token, account = found
-        pepper = self._keyring.get(token.pepper_id)
-        secret_ok = pepper is not None and secret.matches(pepper, parsed.text, token.digest)
+        secret_ok = self._keyring.verifies(parsed.text, token.pepper_id, token.digest)
         # Usernames are ASCII (cPanel's rules); a non-ASCII name cannot match, and str comparison skips encoding.
         user_ok = username.isascii() and hmac.compare_digest(account.username, username)
         if not user_ok:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from hostpanel.domain.tokens import secret
+
 
 @dataclass(frozen=True)
 class Keyring:
@@ -28,3 +30,9 @@ class Keyring:
 
     def get(self, pepper_id: int) -> bytes | None:
         return self.peppers.get(pepper_id)
+
+    def verifies(self, text: str, pepper_id: int, stored: bytes) -> bool:
+        """`text` is the secret whose digest, keyed by pepper `pepper_id`, is `stored` (in constant time); a token
+        made with a pepper no longer held verifies nothing."""
+        pepper = self.get(pepper_id)
+        return pepper is not None and secret.matches(pepper, text, stored)

@@ -95,5 +95,5 @@ class LeakResponse:
         found = self._uow.tokens.find_by_key(parsed.key)
         if found is None:
             return None
-        pepper = self._keyring.get(found[0].pepper_id)
-        return found if pepper is not None and secret.matches(pepper, parsed.text, found[0].digest) else None
+        token = found[0]
+        return found if self._keyring.verifies(parsed.text, token.pepper_id, token.digest) else None

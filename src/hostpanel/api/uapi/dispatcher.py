@@ -222,13 +222,7 @@ class UapiDispatcher:
         except UnknownFunction as error:
             return _with_limit(_json(envelope.failure(str(error))), limit)
         try:
-            check_access(
-                principal.permissions,
-                principal.account.disabled_features,
-                target.scope,
-                target.feature,
-                principal.restrictions,
-            )
+            _authorise(principal, target)
         except PermissionDenied as denied:
             self._record_denial(principal, target, denied)
             return _with_limit(_json(envelope.from_error(denied)), limit)
@@ -250,13 +244,7 @@ class UapiDispatcher:
             container.login_guard.clear_in_memory(ip, user, LoginKind.TOKEN)
             principal = container.authenticator.authenticate(self._from_memory, user, token, ip)
             target = self._registry.find(module, function)
-            check_access(
-                principal.permissions,
-                principal.account.disabled_features,
-                target.scope,
-                target.feature,
-                principal.restrictions,
-            )
+            _authorise(principal, target)
             limit = self._rate_limit(principal, in_memory_only=True)
         except (WouldBlock, AuthenticationFailed, UnknownFunction, PermissionDenied):
             return None
@@ -367,6 +355,13 @@ class UapiDispatcher:
                 uow.commit()
         except Exception:
             log.exception("could not record an authentication failure")
+
+
+def _authorise(principal: Principal, target: UapiFunction) -> None:
+    """The one rule, on both admission paths: raises PermissionDenied unless the caller may call the function."""
+    check_access(
+        principal.permissions, principal.account.disabled_features, target.scope, target.feature, principal.restrictions
+    )
 
 
 def _json(body: dict[str, Any], status: int = 200) -> JSONResponse:

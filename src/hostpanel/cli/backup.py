@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import typer
 from rich.console import Console
@@ -12,7 +10,6 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from hostpanel.cli.common import CliError, console, container, find_account, format_time
-from hostpanel.container import Container
 from hostpanel.domain.backups import model
 from hostpanel.domain.errors import HostpanelError
 from hostpanel.domain.files.paths import HomePath
@@ -22,15 +19,6 @@ from hostpanel.modules.fileman.uapi import human_size
 
 app = typer.Typer(help="Full backups of an account into its home, and restores from them.", no_args_is_help=True)
 progress_console = Console(stderr=True, highlight=False)  # stdout stays clean for --json
-
-
-@contextmanager
-def _built() -> Iterator[Container]:
-    built = container()
-    try:
-        yield built
-    finally:
-        built.close()
 
 
 def _bar() -> Progress:
@@ -53,7 +41,7 @@ def create(
     email: str | None = typer.Option(None, "--email", help="Mail a notice to this address when the backup ends."),
 ) -> None:
     """Back up an account into its home (backup-M.D.YYYY_HH-MM-SS_USER.tar.gz), showing progress."""
-    with _built() as built:
+    with container() as built:
         with built.uow() as uow:
             account = find_account(built, uow, username)
             service = built.backups(Principal.admin(account), uow)
@@ -82,7 +70,7 @@ def create(
 @app.command("list")
 def list_backups(username: str, as_json: bool = typer.Option(False, "--json", help="Machine-readable output.")) -> None:
     """List an account's backups: jobs (running, complete, failed) and archives found in its home."""
-    with _built() as built, built.uow(write=False) as uow:
+    with container() as built, built.uow(write=False) as uow:
         account = find_account(built, uow, username)
         entries = built.backups(Principal.admin(account), uow).overview()
     records = [entry_record(entry) for entry in entries]
@@ -109,7 +97,7 @@ def restore(
     path: str | None = typer.Option(None, "--path", help="Only this file or folder (relative to the home)."),
 ) -> None:
     """Restore an account's files from one of its backups, after checking the whole archive against its manifest."""
-    with _built() as built, built.uow(write=False) as uow:  # a long restore must not hold the write lock
+    with container() as built, built.uow(write=False) as uow:  # a long restore must not hold the write lock
         account = find_account(built, uow, username)
         service = built.backups(Principal.admin(account), uow)
         try:

@@ -27,21 +27,21 @@ class CliError(Exception):
     """A user mistake or an unmet precondition: one line on stderr, exit status 1."""
 
 
-def container() -> Container:
-    """A container whose keys and schema are known to be ready (else a one-line error with the fix)."""
+@contextmanager
+def container() -> Iterator[Container]:
+    """A container whose keys and schema are known to be ready (else a one-line error with the fix), closed after."""
     built = Container(Settings())
-    built.check_ready()
-    return built
+    try:
+        built.check_ready()
+        yield built
+    finally:
+        built.close()
 
 
 @contextmanager
 def transaction(write: bool = True) -> Iterator[tuple[Container, UnitOfWork]]:
-    built = container()
-    try:
-        with built.uow(write=write) as uow:
-            yield built, uow
-    finally:
-        built.close()
+    with container() as built, built.uow(write=write) as uow:
+        yield built, uow
 
 
 def find_account(built: Container, uow: UnitOfWork, username: str) -> Account:

@@ -17,11 +17,8 @@ app = typer.Typer(help="Brute-force protection and notices: blocks, trusted netw
 
 @contextmanager
 def login_guard() -> Iterator[LoginGuard]:
-    built = container()
-    try:
+    with container() as built:
         yield built.login_guard
-    finally:
-        built.close()
 
 
 @app.command("blocked")

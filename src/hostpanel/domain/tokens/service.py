@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hostpanel.domain.audit.model import DetailValue
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction
@@ -56,7 +58,7 @@ class TokenService:
         _check_no_escalation(principal, permissions)
         _check_no_longer_life(principal, expires_at)
         _check_no_faster_rate(principal, rate_limit, self._default_rate_limit)
-        _check_restrictions(principal, restrictions, self._uow.accounts.domains(account.id))
+        _check_restrictions(principal, restrictions, lambda: self._uow.accounts.domains(account.id))
         now = int(self._clock.now())
         if expires_at is not None and expires_at <= now:
             raise InvalidInput("expires_at", f"The “{expires_at}” value must be a future date.")
@@ -196,7 +198,7 @@ def _requests_allowed(rate_limit: int | None, default: int) -> int | None:
     return limit or None
 
 
-def _check_restrictions(principal: Principal, wanted: Restrictions, account_domains: list[str]) -> None:
+def _check_restrictions(principal: Principal, wanted: Restrictions, account_domains: Callable[[], list[str]]) -> None:
     """A token mints only tokens at least as restricted as itself; mail domains must be the account's own."""
     loosened = principal.restrictions.uncovered(wanted)
     if loosened is not None:
@@ -207,6 +209,7 @@ def _check_restrictions(principal: Principal, wanted: Restrictions, account_doma
             detail=loosened.describe(),
         )
     domains = wanted.get(EmailDomains)
+    owned = account_domains() if domains else []  # read only for a token limited to mail domains
     for domain in domains.domains if domains else ():
-        if domain not in account_domains:
+        if domain not in owned:
             raise InvalidInput("email_domain", f"The domain “{domain}” does not belong to this account.")

@@ -21,9 +21,9 @@ from schemathesis import GenerationMode
 from starlette.testclient import TestClient
 from tests.api.fuzzing import FuzzTarget, check_case, fuzz_target
 
-from hostpanel.api.modules import default_registry
 from hostpanel.api.openapi import build_openapi
 from hostpanel.app import create_app
+from hostpanel.modules import default_registry
 
 
 class _Collect(logging.Handler):

@@ -17,8 +17,8 @@ import atheris
 
 with atheris.instrument_imports(include=["hostpanel"]):
     from hostpanel.api.auth import parse_authorization
-    from hostpanel.api.uapi.dispatcher import BadArguments, _parse_arguments
     from hostpanel.domain.tokens import secret
+    from hostpanel.http.body import BadArguments, parse_arguments
 
 _started = time.monotonic()
 _runs = 0
@@ -43,7 +43,7 @@ def check_header(text: str) -> None:
 
 def check_arguments(raw: bytes) -> None:
     try:
-        pairs = _parse_arguments(raw, "fuzz input")
+        pairs = parse_arguments(raw, "fuzz input")
     except BadArguments:
         return
     assert all(isinstance(key, str) and isinstance(value, str) for key, value in pairs)

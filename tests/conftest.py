@@ -149,9 +149,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template
 
 
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str) -> Settings:
+def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Settings:
+    """The test's settings: cheap hashing, hand-flushed usage, no sign-in slow-down, and whatever the test's
+    `@pytest.mark.settings(name=value, ...)` asks for."""
     home = tmp_path / "home"
     home.mkdir()
+    marker = request.node.get_closest_marker("settings")
     built = Settings(
         home=home,
         database_url=database_url,
@@ -160,6 +163,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         password_parallelism=1,
         last_used_flush_seconds=3600,  # tests flush by hand
         login_failure_delay_seconds=0,  # tests of the slow-down set their own
+        **(marker.kwargs if marker else {}),
     )
     create_key_file(built.key_path)
     return built

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hostpanel.api.modules import default_registry
 from hostpanel.config import Settings
 from hostpanel.domain.audit.tags import ACTION_DESCRIPTIONS, AuditAction
 from hostpanel.domain.permissions import FEATURE_DESCRIPTIONS, SCOPE_DESCRIPTIONS, SCOPE_FEATURES, Feature, ScopeModule
+from hostpanel.modules import default_registry
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 
@@ -19,7 +19,7 @@ def test_readme_opens_with_the_two_commands() -> None:
 
 
 def test_every_uapi_function_is_in_the_readme() -> None:
-    for function in default_registry():
+    for function in default_registry().functions():
         assert f"`{function.module}`" in README, function.module
         assert f"`{function.name}`" in README, function.name
 

@@ -1,5 +1,8 @@
-"""The ASGI application: the UAPI dispatcher, the web interface, the OpenAPI document, health, and the background
-usage flush."""
+"""The ASGI application, and the composition root of the HTTP interfaces: the API dialects over the function
+registry and its gate, the web interface, the OpenAPI document, health, and the background work of a server process.
+
+Here (and in the CLI) the container is taken apart: each interface receives only the parts it is made of.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from sqlalchemy import text
@@ -19,14 +23,20 @@ from starlette.routing import Route
 from hostpanel import __version__
 from hostpanel.api import leaks
 from hostpanel.api.auth import TokenPathGuard
+from hostpanel.api.endpoint import Endpoint
 from hostpanel.api.leaks import LeakReports
-from hostpanel.api.middleware import SecurityHeaders
-from hostpanel.api.modules import default_registry
 from hostpanel.api.openapi import build_openapi
-from hostpanel.api.uapi.dispatcher import UapiDispatcher
-from hostpanel.api.uapi.registry import Registry
+from hostpanel.api.uapi import dialect as uapi
 from hostpanel.config import Settings
 from hostpanel.container import Container
+from hostpanel.domain.recovery import recover
+from hostpanel.functions.gate import Gate, GateParts
+from hostpanel.functions.registry import Registry
+from hostpanel.http.middleware import SecurityHeaders
+from hostpanel.modules import default_registry
+from hostpanel.storage.changes import changes_for
+from hostpanel.web.credentials import BrowserKeys
+from hostpanel.web.page import Site
 from hostpanel.web.routes import web_routes
 
 log = logging.getLogger(__name__)
@@ -91,21 +101,58 @@ def _send_expiry_notices(container: Container) -> None:
         uow.commit()
 
 
+def gate(container: Container, registry: Registry) -> Gate:
+    """The one admission path every dialect shares, made of the container's guards and services."""
+    parts = GateParts(
+        login_guard=container.login_guard,
+        authenticator=container.authenticator,
+        tokens=container.token_cache,
+        rate_limiter=container.rate_limiter,
+        default_rate_limit=container.settings.token_rate_limit,
+        usage=container.usage,
+        audit=container.audit_writer,
+        begin=container.uow,
+        services=container,
+    )
+    return Gate(registry, parts)
+
+
+def site(container: Container) -> Site:
+    """What the web interface is made of."""
+    return Site(
+        services=container,
+        begin=container.uow,
+        keys=BrowserKeys(container.keys),
+        login_guard=container.login_guard,
+        login_throttle=container.login_throttle,
+        session_policy=container.session_policy,
+        staging=container.staging,
+    )
+
+
+def _recover(container: Container) -> None:
+    recover(container.backup_runner, container.staging, container.settings.homes_dir, container.mail_publisher)
+
+
 def create_app(container: Container, registry: Registry | None = None) -> FastAPI:
     registry = registry or default_registry()
     openapi = build_openapi(registry)
-    dispatcher = UapiDispatcher(container, registry)
+    endpoint = Endpoint(uapi.UapiDialect(), gate(container, registry), container.limits, container.staging)
+    reports = LeakReports(
+        container.rate_limiter, container.settings.leak_report_rate_limit, container.uow, container.leaks
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(container.recover)
+        await run_in_threadpool(_recover, container)
         await run_in_threadpool(container.hasher.warm)
         settings = container.settings
-        flusher = Periodic("writing token usage", settings.last_used_flush_seconds, container.flush_usage, final=True)
+        flush = partial(container.usage.flush, container.uow)
+        flusher = Periodic("writing token usage", settings.last_used_flush_seconds, flush, final=True)
         reminder = Periodic(
             "sending expiry notices", settings.expiry_check_seconds, lambda: _send_expiry_notices(container)
         )
-        tidier = Periodic("tidying cache generations", 1.0, container.tidy_changes)
+        tidier = Periodic("tidying cache generations", 1.0, changes_for(container.engine).tidy)
         flusher.start()
         reminder.start()
         tidier.start()
@@ -120,13 +167,11 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
     app = FastAPI(
         title="hostpanel", version=__version__, openapi_url=None, docs_url=None, redoc_url=None, lifespan=lifespan
     )
-    app.state.container = container
     app.router.routes.extend(
         [
-            Route("/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
-            Route("/cpsess{session:digits}/execute/{module}/{function}", dispatcher.handle, methods=["GET", "POST"]),
-            Route(leaks.PATH, LeakReports(container).handle, methods=["POST"]),
-            *web_routes(container),
+            *(Route(path, endpoint.handle, methods=["GET", "POST"]) for path in uapi.ROUTES),
+            Route(leaks.PATH, reports.handle, methods=["POST"]),
+            *web_routes(site(container)),
         ]
     )
 

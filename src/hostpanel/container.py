@@ -1,8 +1,12 @@
-"""The composition root: builds the engine and the services every interface (API, web, CLI) asks for."""
+"""The composition root: builds the engine, the keys and the services every interface (API, web, CLI) asks for.
+
+Wiring only: what to construct from the settings, and closing it. Behaviour lives in the services it builds; the
+interfaces receive those (a request's `Services`, the admission gate's parts), never the container itself.
+"""
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from functools import cached_property, partial
 
 from redis import Redis
@@ -11,11 +15,9 @@ from sqlalchemy import Engine
 from hostpanel.config import Settings
 from hostpanel.domain.accounts.passwords import HashingCost, PasswordHasher
 from hostpanel.domain.accounts.service import AccountService
-from hostpanel.domain.audit.model import DetailValue
-from hostpanel.domain.audit.service import AuditLog
-from hostpanel.domain.audit.tags import AuditAction, Outcome
+from hostpanel.domain.audit.service import AuditLog, AuditWriter
 from hostpanel.domain.backups.runner import BackgroundJobs, BackupRunner
-from hostpanel.domain.backups.service import BackupService, PreparedBackup
+from hostpanel.domain.backups.service import BackupService
 from hostpanel.domain.clock import Clock, SystemClock
 from hostpanel.domain.files.jail import Jail
 from hostpanel.domain.files.service import FileService
@@ -29,19 +31,20 @@ from hostpanel.domain.principal import Principal
 from hostpanel.domain.sealing import SecretBox
 from hostpanel.domain.security.expiry import ExpiryNotices
 from hostpanel.domain.security.lockout import DAY, FailureStore, LockoutPolicy, LoginGuard, Tier
-from hostpanel.domain.security.notices import Notifier, deliver, token_used_from_new_address
+from hostpanel.domain.security.notices import Notifier
 from hostpanel.domain.security.ratelimit import MemoryRateCounter, RateCounter, RateLimiter
 from hostpanel.domain.sessions.model import SessionPolicy
 from hostpanel.domain.sessions.service import SessionService
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
-from hostpanel.domain.tokens.cache import Found, TokenCache
+from hostpanel.domain.tokens.cache import TokenCache, lookup
 from hostpanel.domain.tokens.leaks import LeakResponse
 from hostpanel.domain.tokens.restrictions import FilemanPaths
 from hostpanel.domain.tokens.review import ReviewPolicy
 from hostpanel.domain.tokens.service import TokenService
-from hostpanel.domain.tokens.usage import NewAddress, UsageRecorder
+from hostpanel.domain.tokens.usage import NewAddressNotices, UsageRecorder
 from hostpanel.domain.twofactor.service import TwoFactorService
 from hostpanel.keys import ServerKeys, load_key_file
+from hostpanel.services import Limits
 from hostpanel.smtp import LogNotifier, SmtpNotifier
 from hostpanel.storage import redis_store
 from hostpanel.storage.changes import Topic, changes_for, close_changes
@@ -51,10 +54,10 @@ from hostpanel.storage.migrate import check_schema
 from hostpanel.storage.throttle import SqlFailureStore, SqlTrustedNetworks
 from hostpanel.storage.unit_of_work import SqlUnitOfWork
 
-log = logging.getLogger(__name__)
-
 
 class Container:
+    """Builds everything once per process (engine, keys, caches, guards) and each service per unit of work."""
+
     def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
@@ -63,7 +66,7 @@ class Container:
         self.session_policy = SessionPolicy(
             idle_seconds=settings.session_idle_seconds, lifetime_seconds=settings.session_lifetime_seconds
         )
-        self.usage = UsageRecorder(self.clock, on_new_addresses=self._notify_new_addresses)
+        self.usage = UsageRecorder(self.clock, on_new_addresses=NewAddressNotices(self.read, self.notifier))
         self.staging = Staging(settings.homes_dir / STAGING_DIR)
         self.jobs = BackgroundJobs()
 
@@ -92,9 +95,10 @@ class Container:
     def mail_files(self) -> MailServerFiles:
         return MailServerFiles(self.settings.mail_path, self.settings.homes_dir)
 
-    def publish_mail(self) -> None:
-        """Rewrite the mail server's files from the committed state (after each mail or account change)."""
-        self.mail_files.publish(lambda: self.uow(write=False))
+    @cached_property
+    def mail_publisher(self) -> Callable[[], None]:
+        """Rewrites the mail server's files from the committed state (after each mail or account change)."""
+        return partial(self.mail_files.publish, self.read)
 
     @cached_property
     def authenticator(self) -> TokenAuthenticator:
@@ -104,19 +108,11 @@ class Container:
     def token_cache(self) -> TokenCache:
         """What the API authenticates against: verified tokens in memory, kept current across processes."""
         return TokenCache(
-            self.find_token,
+            lookup(self.read),
             partial(changes_for(self.engine).generation, Topic.TOKENS),
             self.settings.token_cache_size,
             self.settings.token_cache_seconds,
         )
-
-    def find_token(self, key: str) -> Found | None:
-        with self.uow(write=False) as uow:
-            return uow.tokens.find_by_key(key)
-
-    def tidy_changes(self) -> None:
-        """Periodic upkeep of the cache generations (repairs what a killed writer left)."""
-        changes_for(self.engine).tidy()
 
     @cached_property
     def redis(self) -> Redis | None:
@@ -152,6 +148,11 @@ class Container:
     def review_policy(self) -> ReviewPolicy:
         return ReviewPolicy(self.settings.review_unused_days, self.settings.expiry_notice_days)
 
+    @cached_property
+    def limits(self) -> Limits:
+        settings = self.settings
+        return Limits(settings.max_request_bytes, settings.max_upload_bytes, settings.max_file_content_bytes)
+
     def check_ready(self) -> None:
         """Fail early, with the fix in the message, when keys or schema are not in place."""
         _ = self.keys
@@ -160,14 +161,24 @@ class Container:
     def uow(self, write: bool = True) -> UnitOfWork:
         return SqlUnitOfWork(self.engine, write=write)
 
+    def read(self) -> UnitOfWork:
+        """A read-only unit of work."""
+        return self.uow(write=False)
+
     def audit(self, uow: UnitOfWork) -> AuditLog:
         return AuditLog(uow.audit, self.clock)
+
+    @cached_property
+    def audit_writer(self) -> AuditWriter:
+        return AuditWriter(self.uow, self.clock)
 
     def tokens(self, uow: UnitOfWork) -> TokenService:
         return TokenService(uow, self.keys.keyring, self.clock, self.audit(uow), self.settings.token_rate_limit)
 
     def accounts(self, uow: UnitOfWork) -> AccountService:
-        return AccountService(uow, self.hasher, self.clock, self.homes, self.audit(uow), after_change=self.publish_mail)
+        return AccountService(
+            uow, self.hasher, self.clock, self.homes, self.audit(uow), after_change=self.mail_publisher
+        )
 
     def jail(self, principal: Principal) -> Jail:
         """The account's home as the principal may see it (a token's `fileman_paths` apply)."""
@@ -180,7 +191,7 @@ class Container:
 
     @cached_property
     def backup_runner(self) -> BackupRunner:
-        return BackupRunner(self.uow, self.staging, self.home_jail, self.clock, self.notifier)
+        return BackupRunner(self.uow, self.staging, self.home_jail, self.clock, self.notifier, jobs=self.jobs)
 
     def backups(self, principal: Principal, uow: UnitOfWork) -> BackupService:
         return BackupService(
@@ -191,49 +202,14 @@ class Container:
             staging=self.staging,
             clock=self.clock,
             audit=self.audit(uow),
-            audit_now=self.audit_now,
+            audit_now=self.audit_writer.record_by,
+            launch=self.backup_runner.start,
         )
-
-    def start_backup(self, prepared: PreparedBackup) -> None:
-        """Run a committed backup job on a thread of this process."""
-        self.jobs.start(
-            f"backup-{prepared.job.id}", lambda cancelled: self.backup_runner.run(prepared, cancelled=cancelled)
-        )
-
-    def audit_now(
-        self,
-        principal: Principal,
-        action: AuditAction,
-        target: str,
-        outcome: Outcome,
-        details: dict[str, DetailValue],
-    ) -> None:
-        """Record an event in a transaction of its own (one that must survive the caller's rollback)."""
-        with self.uow() as uow:
-            self.audit(uow).record_by(principal, action, target=target, outcome=outcome, details=dict(details))
-            uow.commit()
 
     def files(self, principal: Principal, uow: UnitOfWork) -> FileService:
         return FileService(
             self.jail(principal), self.staging, self.audit(uow), principal, self.settings.max_file_content_bytes
         )
-
-    def recover(self) -> None:
-        """After a crash: end the backup jobs whose process died, remove the staged work those processes left
-        (partial uploads, archives, restores), and rewrite the mail server's files."""
-        for step in (self._end_orphaned_jobs, self._sweep_staging, self.publish_mail):
-            try:
-                step()
-            except Exception:  # one failing step must neither stop the others nor the server from starting
-                log.exception("recovery step %s failed", step.__name__)
-
-    def _end_orphaned_jobs(self) -> None:
-        if ended := self.backup_runner.recover(self.settings.homes_dir):
-            log.warning("ended %d backup job(s) left running by a stopped process", ended)
-
-    def _sweep_staging(self) -> None:
-        if removed := self.staging.sweep():
-            log.warning("removed %d unfinished staged file(s) left by a stopped process", removed)
 
     def mail(self, principal: Principal, uow: UnitOfWork) -> MailService:
         return MailService(
@@ -245,7 +221,7 @@ class Container:
             hasher=self.mail_hasher,
             clock=self.clock,
             audit=self.audit(uow),
-            publish=self.publish_mail,
+            publish=self.mail_publisher,
         )
 
     @cached_property
@@ -280,18 +256,6 @@ class Container:
 
     def expiry_notices(self, uow: UnitOfWork) -> ExpiryNotices:
         return ExpiryNotices(uow, self.clock, self.notifier)
-
-    def flush_usage(self) -> int:
-        return self.usage.flush(self.uow)
-
-    def _notify_new_addresses(self, found: list[NewAddress]) -> None:
-        """Mail owners who asked to hear of a token used from a new address (after the flush has committed)."""
-        with self.uow(write=False) as uow:
-            owners = {account_id: uow.accounts.get(account_id) for account_id in {item.account_id for item in found}}
-        for item in found:
-            account = owners[item.account_id]
-            if account is not None and account.notify_new_ip:
-                deliver(self.notifier, account, token_used_from_new_address(account, item.token_name, item.ip, item.at))
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -13,16 +13,16 @@ from typing import Any
 from urllib.parse import urlencode
 
 from hostpanel.api.auth import TOKEN_ONLY_API
-from hostpanel.api.modules import default_registry
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens import secret
+from hostpanel.modules import default_registry
 from tests.processes import installed
 
 ENVELOPE_KEYS = {"status", "data", "errors", "messages", "warnings", "metadata"}
-DOWNLOADS = {f"/execute/{f.module}/{f.name}" for f in default_registry() if f.returns_file}
+DOWNLOADS = {f"/execute/{f.module}/{f.name}" for f in default_registry().functions() if f.returns_file}
 TOKEN_SHAPED = re.compile(r"hpat_[0-9A-Za-z]{12}_[0-9A-Za-z]{38}")
 
 

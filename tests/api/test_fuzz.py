@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from starlette.testclient import TestClient
 
-from hostpanel.api.modules import default_registry
 from hostpanel.api.openapi import build_openapi
 from hostpanel.app import create_app
+from hostpanel.modules import default_registry
 from tests.api.fuzzing import FuzzTarget, check_answer, check_case, fuzz_target
 from tests.conftest import PASSWORD
 from tests.processes import environment, hostpanel, running_server

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from hostpanel.api.modules import default_registry
+from hostpanel.modules import default_registry
 
 
 def test_every_function_is_described(client: TestClient) -> None:
     document = client.get("/openapi.json").json()
     assert document["openapi"].startswith("3.")
-    for function in default_registry():
+    for function in default_registry().functions():
         path = document["paths"][f"/execute/{function.module}/{function.name}"]
         assert set(path) == {"get", "post"}
         assert str(function.scope) in path["get"]["description"]

@@ -79,10 +79,10 @@ def test_per_token_rate_limit_with_standard_headers(client: TestClient, containe
     assert "rate limit" in uapi(answers[3], status=0, http=429)["errors"][0]
 
 
+@pytest.mark.settings(token_rate_limit=2)
 def test_the_server_default_rate_limit_applies_and_zero_means_unlimited(
     client: TestClient, container: Container, alice: Account, clock: FakeClock
 ) -> None:
-    container.settings.token_rate_limit = 2
     default = make_token(container, alice, "default").secret
     unlimited = make_token_with_limit(container, alice, "free", 0)
     assert [client.get("/execute/Tokens/list", headers=auth("alice", default)).status_code for _ in range(3)] == [
@@ -119,7 +119,6 @@ def test_a_rate_limited_token_cannot_mint_a_faster_one(
 ) -> None:
     """Like an expiry, a rate limit narrows a token: a leaked limited token with tokens:write must not make itself an
     unlimited (or faster, or server-default) twin."""
-    container.settings.token_rate_limit = 600
     limited = make_token_with_limit(container, alice, "limited", 30)
     default = make_token(container, alice, "default").secret  # the server's 600
 

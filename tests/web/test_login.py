@@ -8,11 +8,13 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 
 import pytest
+from starlette.testclient import TestClient
 
+from hostpanel.app import create_app
+from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
-from hostpanel.domain.login.throttle import LoginThrottle
 from tests.conftest import PASSWORD, FakeClock
 from tests.web.conftest import Browser, enable_two_factor
 
@@ -59,14 +61,17 @@ def test_wrong_password_and_unknown_user_get_the_same_answer(
     assert {(e.username, e.ip) for e in failures} == {("alice", "testclient"), ("nobody", "testclient")}
 
 
-def test_failed_sign_ins_are_slowed(browser: Browser, container: Container, alice: Account) -> None:
-    container.login_throttle = LoginThrottle(container.clock, base_delay=0.2)
-    timings = []
-    for _ in range(2):
-        browser.get("/login")
-        started = time.perf_counter()
-        browser.post("/login", {"username": "alice", "password": "wrong"})
-        timings.append(time.perf_counter() - started)
+def test_failed_sign_ins_are_slowed(settings: Settings, clock: FakeClock, alice: Account) -> None:
+    slowed = Container(settings.model_copy(update={"login_failure_delay_seconds": 0.2}), clock)
+    with TestClient(create_app(slowed), base_url="https://testserver") as client:
+        browser = Browser(client)
+        timings = []
+        for _ in range(2):
+            browser.get("/login")
+            started = time.perf_counter()
+            browser.post("/login", {"username": "alice", "password": "wrong"})
+            timings.append(time.perf_counter() - started)
+    slowed.close()
     assert timings[0] >= 0.2 and timings[1] >= 0.4
 
 

@@ -9,18 +9,22 @@ words nor the timing of the response tell a reporter whether a token was valid. 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
-from hostpanel.api.address import client_address
 from hostpanel.api.uapi import envelope
-from hostpanel.api.uapi.dispatcher import NO_STORE, RequestTooLarge, read_limited
-from hostpanel.container import Container
 from hostpanel.domain.errors import Unavailable
+from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.security.lockout import address_subject
+from hostpanel.domain.security.ratelimit import RateLimiter
+from hostpanel.domain.tokens.leaks import LeakResponse
+from hostpanel.http.address import client_address
+from hostpanel.http.body import RequestTooLarge, read_limited
+from hostpanel.http.files import NO_STORE
 
 log = logging.getLogger(__name__)
 
@@ -32,16 +36,25 @@ RECEIVED = envelope.result(
 
 
 class LeakReports:
-    def __init__(self, container: Container) -> None:
-        self._container = container
+    """The report endpoint: counts reports per address, answers at once, revokes after answering."""
+
+    def __init__(
+        self,
+        rate_limiter: RateLimiter,
+        limit: int,
+        begin: Callable[[], UnitOfWork],
+        leaks: Callable[[UnitOfWork], LeakResponse],
+    ) -> None:
+        self._rate_limiter = rate_limiter
+        self._limit = limit
+        self._begin = begin
+        self._leaks = leaks
 
     async def handle(self, request: Request) -> Response:
         ip = client_address(request.scope)
         key = f"leak-report:{address_subject(ip) if ip else '-'}"
         try:  # a worker thread: with Redis, counting is a network round trip the event loop must not wait for
-            decision = await run_in_threadpool(
-                self._container.rate_limiter.hit, key, self._container.settings.leak_report_rate_limit
-            )
+            decision = await run_in_threadpool(self._rate_limiter.hit, key, self._limit)
         except Unavailable:
             body = envelope.failure("The system is temporarily unable to take reports. Try again shortly.")
             return JSONResponse(body, status_code=503, headers={**NO_STORE, "Retry-After": "5"})
@@ -61,8 +74,8 @@ class LeakReports:
 
     def _revoke(self, text: str, ip: str | None) -> None:
         try:
-            with self._container.uow() as uow:
-                revoked = self._container.leaks(uow).revoke_all_in(text, "a public leak report", "public", ip)
+            with self._begin() as uow:
+                revoked = self._leaks(uow).revoke_all_in(text, "a public leak report", "public", ip)
                 uow.commit()
             if revoked:
                 log.info("a leak report from %s revoked %d token(s)", ip, revoked)

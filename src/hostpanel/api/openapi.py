@@ -6,8 +6,8 @@ from typing import Any
 
 from hostpanel import __version__
 from hostpanel.api import leaks
-from hostpanel.api.uapi.registry import Param, Registry, UapiFunction
 from hostpanel.domain.permissions import SCOPE_DESCRIPTIONS, ScopeModule
+from hostpanel.functions.registry import Function, Param, Registry
 
 _TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
@@ -60,7 +60,7 @@ def _parameter(param: Param) -> dict[str, Any]:
     }
 
 
-def _operation(function: UapiFunction, method: str) -> dict[str, Any]:
+def _operation(function: Function, method: str) -> dict[str, Any]:
     params = list(function.params) + (LIST_PARAMS if function.returns_list else [])
     feature = f" Needs the account feature `{function.feature}`." if function.feature else ""
     operation: dict[str, Any] = {
@@ -100,7 +100,7 @@ def build_openapi(registry: Registry) -> dict[str, Any]:
         f"/execute/{function.module}/{function.name}": {
             method: _operation(function, method) for method in ("get", "post")
         }
-        for function in registry
+        for function in registry.functions()
     }
     paths["/healthz"] = {
         "get": {

@@ -13,8 +13,7 @@ from typer.core import TyperGroup
 
 from hostpanel.cli.common import CliError, console, find_account, format_time, parse_when, transaction
 from hostpanel.domain.audit.chain import first_break
-from hostpanel.domain.audit.model import AuditQuery
-from hostpanel.domain.audit.tags import AuditAction
+from hostpanel.domain.audit.search import Activity, ActivitySearch
 
 
 class _ShowByDefault(TyperGroup):
@@ -47,21 +46,17 @@ def audit(
     as_json: bool = typer.Option(False, "--json", help="JSON lines, one event per line."),
 ) -> None:
     """Show the activity log: logins, token use and changes, denials and failures."""
-    known = {item.value for item in AuditAction}
-    for name in action:
-        if name not in known:
-            raise CliError(f"“{name}” is not an audit action. Known actions: {', '.join(sorted(known))}.")
     with transaction(write=False) as (built, uow):
         account = uow.accounts.get_by_username(username) if username else None
         start = parse_when(since, built.clock.now(), future=False) if since else None
-        query = AuditQuery(
+        search = ActivitySearch(
             account_id=account.id if account else None,
             username=username if username and account is None else None,  # a deleted account's history
             since=start,
             actions=tuple(action),
             limit=limit,
         )
-        events = uow.audit.query(query)
+        events = Activity(uow, built.read).page(search)
     if as_json:
         for event in events:
             typer.echo(json.dumps(asdict(event), sort_keys=True))

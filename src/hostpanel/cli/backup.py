@@ -11,11 +11,11 @@ from rich.table import Table
 
 from hostpanel.cli.common import CliError, console, container, find_account, format_time
 from hostpanel.domain.backups import model
+from hostpanel.domain.backups.record import entry_record
 from hostpanel.domain.errors import HostpanelError
 from hostpanel.domain.files.paths import HomePath
 from hostpanel.domain.principal import Principal
-from hostpanel.modules.backup.uapi import entry_record
-from hostpanel.modules.fileman.uapi import human_size
+from hostpanel.domain.sizes import human_size
 
 app = typer.Typer(help="Full backups of an account into its home, and restores from them.", no_args_is_help=True)
 progress_console = Console(stderr=True, highlight=False)  # stdout stays clean for --json

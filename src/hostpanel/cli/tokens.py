@@ -21,9 +21,9 @@ from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.leaks import Sighting, by_account
 from hostpanel.domain.tokens.model import ApiToken, TokenQuery
+from hostpanel.domain.tokens.record import token_record
 from hostpanel.domain.tokens.restrictions import Restrictions
 from hostpanel.domain.tokens.review import ReviewPolicy, flags, is_unused
-from hostpanel.modules.tokens.uapi import token_record
 
 app = typer.Typer(help="API tokens of an account.", no_args_is_help=True)
 

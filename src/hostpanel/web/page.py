@@ -1,8 +1,11 @@
-"""How every page runs: one transaction, the session from its cookie, the access level, CSRF on every POST, sudo.
+"""How every page runs: one transaction, the session from its cookie, the access level, CSRF on every POST, the
+account feature, sudo.
 
-A page handler is a plain function of a PageContext, run in a worker thread. `page()` wraps it so that no handler
-can forget a check: a POST without a valid CSRF token from the same origin never reaches a handler, a page for
-signed-in users never runs without a live session, and a sudo page never runs outside the ten-minute window.
+A page handler is a plain function of a PageContext, run in a worker thread. `route()` wraps it so that no handler
+can forget a check, and every check is declared on the route: a POST without a valid CSRF token from the same origin
+never reaches a handler, a page for signed-in users never runs without a live session, a page of a module whose
+feature is off never runs (the one authorisation rule the API uses), and a sudo page never runs outside its window.
+An upload form passes the very same admission before a byte of its files is received.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -21,19 +25,21 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from hostpanel.api.address import client_address
-from hostpanel.api.uapi.dispatcher import RequestTooLarge, read_limited
-from hostpanel.api.uapi.uploads import MULTIPART_TYPE, MultipartReceiver, UploadTooLarge, receive
-from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.errors import AuthenticationFailed, HostpanelError, PermissionDenied
 from hostpanel.domain.files.service import Upload
+from hostpanel.domain.files.staging import Staging
+from hostpanel.domain.login.throttle import LoginThrottle
 from hostpanel.domain.permissions import SCOPE_FEATURES, Feature, Scope, ScopeModule, check_access
 from hostpanel.domain.permissions import Access as ScopeAccess
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import AuthMethod, Principal
-from hostpanel.domain.security.lockout import LoginKind, Refusal
-from hostpanel.domain.sessions.model import IssuedSession, SessionStage, WebSession
+from hostpanel.domain.security.lockout import LoginGuard, LoginKind, Refusal
+from hostpanel.domain.sessions.model import IssuedSession, SessionPolicy, SessionStage, WebSession
+from hostpanel.http.address import client_address
+from hostpanel.http.body import FORM_TYPE, MULTIPART_TYPE, RequestTooLarge, declared_too_large, has_type, read_limited
+from hostpanel.http.uploads import MultipartReceiver, UploadTooLarge, receive
+from hostpanel.services import ServiceFactory, Services
 from hostpanel.web.credentials import (
     BrowserKeys,
     CookieNames,
@@ -47,7 +53,6 @@ from hostpanel.web.render import render
 
 log = logging.getLogger(__name__)
 
-FORM_TYPE = "application/x-www-form-urlencoded"
 PAGE_HEADERS = {"Cache-Control": "no-store", "Cross-Origin-Opener-Policy": "same-origin"}
 # Sections of the side navigation: (path, label, the account feature the page needs; None: always there).
 NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, Feature | None], ...]], ...] = (
@@ -82,18 +87,34 @@ def navigation(disabled_features: frozenset[str]) -> list[tuple[str, list[tuple[
 
 
 class Access(Enum):
+    """Who may open a page."""
+
     ANYONE = "anyone"
     SECOND_FACTOR = "second_factor"  # the password was right, the code is awaited
     SIGNED_IN = "signed_in"
 
 
+@dataclass(frozen=True)
+class Site:
+    """What the web interface is made of, handed over by the composition root."""
+
+    services: ServiceFactory
+    begin: Callable[[bool], UnitOfWork]  # a unit of work, for writing or not
+    keys: BrowserKeys
+    login_guard: LoginGuard
+    login_throttle: LoginThrottle
+    session_policy: SessionPolicy
+    staging: Staging
+
+
 @dataclass
 class PageContext:
+    """One page request: the form, the session and account once resumed, and the services of this request."""
+
     request: Request
-    container: Container
-    uow: UnitOfWork
-    keys: BrowserKeys
     form: FormData
+    _site: Site
+    _uow: UnitOfWork
     session: WebSession | None = None
     account: Account | None = None
     session_secret: str | None = None
@@ -105,18 +126,31 @@ class PageContext:
     upload_too_large: bool = False  # the multipart form passed HOSTPANEL_MAX_UPLOAD_BYTES; no file was kept
     _cookies: list[tuple[str, str | None]] = field(default_factory=list)
 
+    @cached_property
+    def services(self) -> Services:
+        """The services of this request; those acting for someone act for the signed-in account."""
+        return Services(self._site.services, self._uow, lambda: self.principal)
+
+    @property
+    def keys(self) -> BrowserKeys:
+        return self._site.keys
+
     @property
     def ip(self) -> str | None:
         return client_address(self.request.scope)
 
     def credential_blocked(self, username: str) -> Refusal | None:
         """Before checking a password or code: refused while the address or the account is locked out."""
-        return self.container.login_guard.check(self.ip, username, LoginKind.PASSWORD)
+        return self._site.login_guard.check(self.ip, username, LoginKind.PASSWORD)
 
     def credential_failed(self, username: str) -> None:
         """A wrong password or code: answer slowly now, and count it against the address and the account."""
-        self.delay = self.container.login_throttle.failed(self.ip, username)
+        self.delay = self._site.login_throttle.failed(self.ip, username)
         self.failed_credentials.append(username)
+
+    def credential_succeeded(self, username: str) -> None:
+        """A right password or code: the slow-down for the address and the account starts over."""
+        self._site.login_throttle.succeeded(self.ip, username)
 
     def locked_out(self, refusal: Refusal, template: str, **values: Any) -> HTMLResponse:
         """The same answer whether or not the account exists, with cPHulk's wait."""
@@ -148,17 +182,6 @@ class PageContext:
         assert self.session is not None and self.account is not None, "page declared without Access.SECOND_FACTOR"
         return self.session, self.account
 
-    def feature_denied(self, module: ScopeModule, feature: Feature | None = None) -> Response | None:
-        """The page for a switched-off account feature, through the one authorisation rule; None when allowed.
-        `feature` names another feature than the module's own (as some UAPI functions do)."""
-        assert self.account is not None
-        needed = feature if feature is not None else SCOPE_FEATURES[module]
-        try:
-            check_access(None, self.account.disabled_features, Scope(module, ScopeAccess.READ), needed)
-        except PermissionDenied as denied:
-            return self.render("error.html", 403, code=403, reason=denied.message)
-        return None
-
     # Cookies and CSRF
 
     def csrf_token(self) -> str:
@@ -171,7 +194,8 @@ class PageContext:
 
     def csrf_ok(self) -> bool:
         binding = self.session_secret if self.session_secret is not None else self.pre_session
-        return same_origin(self.request) and self.keys.csrf_ok(binding, self.form.get("csrf_token"))  # type: ignore[arg-type]
+        token = self.form.get("csrf_token")
+        return same_origin(self.request) and self.keys.csrf_ok(binding, token if isinstance(token, str) else None)
 
     def start_session(self, issued: IssuedSession) -> None:
         self.session, self.session_secret = issued.session, issued.secret
@@ -247,8 +271,9 @@ class _FormRefused(Exception):
 
 @dataclass
 class Page:
-    container: Container
-    keys: BrowserKeys
+    """A page's route endpoint: the handler with the checks its route declares."""
+
+    site: Site
     handler: Handler
     access: Access
     sudo: bool = False
@@ -258,10 +283,10 @@ class Page:
     write: bool = True  # False for long work that must not hold the write lock (it records in its own transactions)
 
     async def endpoint(self, request: Request) -> Response:
-        if self.uploads and request.headers.get("content-type", "").startswith(MULTIPART_TYPE):
+        if self.uploads and has_type(request, MULTIPART_TYPE):
             return await self._with_uploads(request)
         try:
-            form = await _read_form(request, self.container.settings.max_request_bytes)
+            form = await _read_form(request, self.site.services.limits.max_request_bytes)
         except RequestTooLarge:
             return HTMLResponse("The form is too large.", status_code=413, headers=PAGE_HEADERS)
         return await self._answer(request, form)
@@ -273,31 +298,30 @@ class Page:
         return response
 
     async def _with_uploads(self, request: Request) -> Response:
-        """A multipart form. Nothing is stored before the session, its origin, the feature (and sudo) are checked,
-        and no file before this session's CSRF token has arrived (our forms send it first); files are streamed into
-        the staging area, bounded by HOSTPANEL_MAX_UPLOAD_BYTES, and whatever the handler does not place is removed.
-        Every refusal is then answered by the usual checks, with the fields received so far."""
+        """A multipart form. Nothing is stored before the page's admission passed (session, origin, feature, sudo),
+        and no file before this session's CSRF token has arrived (our forms send it first); files are streamed
+        into the staging area, bounded by HOSTPANEL_MAX_UPLOAD_BYTES, and whatever the handler does not place is
+        removed. Every refusal is then answered by the usual run, with the fields received so far."""
         admitted = await run_in_threadpool(self._admit_upload, request)
         if admitted is None:
             return await self._answer(request, FormData())
         secret, username = admitted
-        settings = self.container.settings
-        declared = request.headers.get("content-length", "")
-        declared_too_large = declared.isdigit() and int(declared) > settings.max_upload_bytes
+        limits = self.site.services.limits
+        too_large_declared = declared_too_large(request, limits.max_upload_bytes)
 
         def before_file(fields: list[tuple[str, str]]) -> None:
-            if not self.keys.csrf_ok(secret, dict(fields).get("csrf_token")):
+            if not self.site.keys.csrf_ok(secret, dict(fields).get("csrf_token")):
                 raise _FormRefused
-            if declared_too_large:
+            if too_large_declared:
                 raise UploadTooLarge  # the fields before the first file are enough to answer
 
         try:
             receiver = MultipartReceiver(
-                self.container.staging,
+                self.site.staging,
                 username,
                 request.headers["content-type"],
-                max_bytes=settings.max_upload_bytes,
-                max_field_bytes=settings.max_request_bytes,
+                max_bytes=limits.max_upload_bytes,
+                max_field_bytes=limits.max_request_bytes,
                 accept_files=True,
                 before_file=before_file,
             )
@@ -319,21 +343,15 @@ class Page:
             await run_in_threadpool(receiver.discard)
 
     def _admit_upload(self, request: Request) -> tuple[str, str] | None:
-        """The session's secret and the account's name when the request may send files; None otherwise."""
+        """The session's secret and the account's name when the page's admission lets the request send files
+        (its CSRF token comes with the form's first fields); None otherwise."""
         try:
-            with self.container.uow(write=False) as uow:
-                context = PageContext(request, self.container, uow, self.keys, FormData())
-                _resume(context)
-                session, account, secret = context.session, context.account, context.session_secret
-                if session is None or account is None or secret is None or session.stage != SessionStage.SIGNED_IN:
+            with self.site.begin(False) as uow:
+                context = PageContext(request, FormData(), self.site, uow)
+                if self._admission(context, token_checked=False) is not None:
                     return None
-                if not same_origin(request) or (
-                    self.module is not None and context.feature_denied(self.module, self.feature) is not None
-                ):
-                    return None
-                if self.sudo and not session.in_sudo(self.container.session_policy, _now(context)):
-                    return None
-                return secret, account.username
+                assert context.session_secret is not None and context.account is not None
+                return context.session_secret, context.account.username
         except Exception:
             log.exception("checking an upload to %s failed", request.url.path)
             return None  # the page's own run reports it
@@ -342,10 +360,10 @@ class Page:
         self, request: Request, form: FormData, uploads: list[Upload] | None = None, too_large: bool = False
     ) -> tuple[Response, float]:
         try:
-            with self.container.uow(write=self.write) as uow:
-                context = PageContext(request, self.container, uow, self.keys, form)
+            with self.site.begin(self.write) as uow:
+                context = PageContext(request, form, self.site, uow)
                 context.uploads, context.upload_too_large = uploads or [], too_large
-                response = self._checked(context)
+                response = self._admission(context, token_checked=True) or self.handler(context)
                 if context.failed is None or isinstance(context.failed, AuthenticationFailed):
                     uow.commit()
         except Exception:
@@ -362,13 +380,25 @@ class Page:
         # After the page's transaction: on SQLite a second writer inside it would wait for its own lock.
         for username in context.failed_credentials:
             try:
-                self.container.login_guard.record_failure(context.ip, username, LoginKind.PASSWORD)
+                self.site.login_guard.record_failure(context.ip, username, LoginKind.PASSWORD)
             except Exception:
                 log.exception("could not count a failed sign-in")
 
-    def _checked(self, context: PageContext) -> Response:
-        request = context.request
+    def _admission(self, context: PageContext, *, token_checked: bool) -> Response | None:
+        """Every check the route declares, in order; the answer refusing the request, or None when the handler may
+        run. Without `token_checked` (an upload, before its fields arrived) a POST must come from this site, and
+        its CSRF token is checked when the first file begins."""
         _resume(context)
+        return (
+            self._stage_refused(context)
+            or self._forgery_refused(context, token_checked)
+            or self._feature_denied(context)
+            or self._sudo_needed(context)
+        )
+
+    def _stage_refused(self, context: PageContext) -> Response | None:
+        """Where to go instead when the session is not at the stage the page needs."""
+        request = context.request
         stage = context.session.stage if context.session else None
         if self.access == Access.SIGNED_IN and stage != SessionStage.SIGNED_IN:
             if stage == SessionStage.SECOND_FACTOR:
@@ -377,21 +407,33 @@ class Page:
             return context.redirect("/login", notice, next=_here(request))
         if self.access == Access.SECOND_FACTOR and stage != SessionStage.SECOND_FACTOR:
             return context.redirect("/security/tokens" if stage == SessionStage.SIGNED_IN else "/login")
-        if request.method == "POST" and not context.csrf_ok():
-            context.failed = HostpanelError("CSRF")  # nothing this request did is kept
-            return context.render("error.html", 403, code=403)
-        return self._feature_and_sudo(context) or self.handler(context)
+        return None
 
-    def _feature_and_sudo(self, context: PageContext) -> Response | None:
-        """The page for a switched-off feature, or the way to the sudo confirmation; None when the page may run."""
-        if self.module is not None and (denied := context.feature_denied(self.module, self.feature)):
-            return denied
-        if (
-            self.sudo
-            and context.session
-            and not context.session.in_sudo(context.container.session_policy, _now(context))
-        ):
+    @staticmethod
+    def _forgery_refused(context: PageContext, token_checked: bool) -> Response | None:
+        """A POST from another site, or (once its fields are read) without this session's CSRF token."""
+        request = context.request
+        if request.method != "POST" or (context.csrf_ok() if token_checked else same_origin(request)):
+            return None
+        context.failed = HostpanelError("CSRF")  # nothing this request did is kept
+        return context.render("error.html", 403, code=403)
+
+    def _sudo_needed(self, context: PageContext) -> Response | None:
+        """The way to the sudo confirmation, when the page needs the window and it is closed."""
+        session = context.session
+        if self.sudo and session and not session.in_sudo(self.site.session_policy, _now(context)):
             return context.redirect("/security/confirm", next=_here(context.request))
+        return None
+
+    def _feature_denied(self, context: PageContext) -> Response | None:
+        """The page for a switched-off account feature, through the one authorisation rule the API uses."""
+        if self.module is None or context.account is None:
+            return None
+        needed = self.feature if self.feature is not None else SCOPE_FEATURES[self.module]
+        try:
+            check_access(None, context.account.disabled_features, Scope(self.module, ScopeAccess.READ), needed)
+        except PermissionDenied as denied:
+            return context.render("error.html", 403, code=403, reason=denied.message)
         return None
 
 
@@ -400,7 +442,7 @@ def _resume(context: PageContext) -> None:
     cookies = context.request.cookies
     context.pre_session = cookies.get(names.pre_session) or None
     secret = context.keys.session_secret(cookies.get(names.session))
-    found = context.container.sessions(context.uow).resume(secret) if secret else None
+    found = context.services.sessions.resume(secret) if secret else None
     if found is None:
         if cookies.get(names.session):
             context._cookies.append((names.session, None))
@@ -410,7 +452,7 @@ def _resume(context: PageContext) -> None:
 
 
 def _now(context: PageContext) -> float:
-    return context.container.clock.now()
+    return context.services.clock.now()
 
 
 def _here(request: Request) -> str:
@@ -426,7 +468,7 @@ def _fields(receiver: MultipartReceiver) -> FormData:
 
 
 async def _read_form(request: Request, limit: int) -> FormData:
-    if request.method != "POST" or not request.headers.get("content-type", "").startswith(FORM_TYPE):
+    if request.method != "POST" or not has_type(request, FORM_TYPE):
         return FormData()
     body = await read_limited(request, limit)
     pairs: list[tuple[str, str | UploadFile]] = list(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
@@ -434,8 +476,7 @@ async def _read_form(request: Request, limit: int) -> FormData:
 
 
 def route(
-    container: Container,
-    keys: BrowserKeys,
+    site: Site,
     path: str,
     handler: Handler,
     *,
@@ -447,5 +488,6 @@ def route(
     uploads: bool = False,
     write: bool = True,
 ) -> Route:
-    page = Page(container, keys, handler, access, sudo, module, feature, uploads, write)
+    """A page's route: its path and methods, and the checks every request to it passes first."""
+    page = Page(site, handler, access, sudo, module, feature, uploads, write)
     return Route(path, page.endpoint, methods=list(methods), name=f"{handler.__module__}.{handler.__name__}")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from hostpanel.api.uapi.args import Args
 from hostpanel.domain.errors import InvalidInput
+from hostpanel.functions.args import Args
 
 
 def test_repeated_keys_are_numbered_like_cpanels_form_parser() -> None:
-    args = Args([("foo", "a"), ("foo", "b"), ("foo", "c"), ("api.columns_0", "x")])
+    args = Args([("foo", "a"), ("foo", "b"), ("foo", "c"), ("api.columns_0", "x")], meta_prefixes=("api.",))
     assert args.get("foo") == "a" and args.get("foo-0") == "b" and args.get("foo-1") == "c"
     assert args.get_multiple("foo") == ["a", "b", "c"]
     assert args.meta == {"api.columns_0": "x"}

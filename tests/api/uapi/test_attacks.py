@@ -11,7 +11,6 @@ import httpx2
 import pytest
 from starlette.testclient import TestClient
 
-from hostpanel.api.modules import default_registry
 from hostpanel.app import create_app
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
@@ -20,6 +19,7 @@ from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.permissions import Access, Permissions, Scope, ScopeModule
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken, TokenQuery
+from hostpanel.modules import default_registry
 from hostpanel.storage.tables import metadata
 from tests.api.uapi.envelope_check import uapi
 from tests.conftest import PASSWORD, FakeClock, auth, make_account, make_token
@@ -124,7 +124,7 @@ def test_real_addresses_are_recorded(container: Container, alice_token: IssuedTo
     for address in ("203.0.113.9", "2001:db8::1", "::ffff:192.0.2.128", "fe80::1%eth0"):
         with TestClient(create_app(container), base_url="https://testserver", client=(address, 1)) as client:
             uapi(client.get("/execute/Tokens/list", headers=auth("alice", alice_token.secret)), status=1)
-        container.flush_usage()
+        container.usage.flush(container.uow)
         with container.uow(write=False) as uow:
             assert container.tokens(uow).get(alice_token.token.account_id, "bar").last_used_ip == address
 
@@ -188,10 +188,10 @@ def _bytes(value: str | bytes) -> bytes:
     return value if isinstance(value, bytes) else value.encode()
 
 
+@pytest.mark.settings(lockout_token_failures=10_000)  # this test is about the 401, not the block that follows
 def test_every_malformed_or_wrong_authorization_gets_the_one_401(
     client: TestClient, container: Container, alice: Account, alice_token: IssuedToken
 ) -> None:
-    container.settings.lockout_token_failures = 10_000  # this test is about the 401, not the block that follows
     token = alice_token.secret
     bob = make_token(container, make_account(container, "bob"), "b").secret
     variants: list[list[tuple[str, str | bytes]]] = [
@@ -275,7 +275,7 @@ def test_a_limited_token_reaches_exactly_what_its_scope_grants(
         headers = auth(
             "alice", make_token(container, alice, f"only-{held.module}-{held.access}", Permissions.of([held])).secret
         )
-        for function in default_registry():
+        for function in default_registry().functions():
             body = uapi(client.post(f"/execute/{function.module}/{function.name}", headers=headers))
             denied = body["errors"] == [f"This API token does not have the “{function.scope}” scope."]
             assert denied != held.grants(function.scope), (held, function.module, function.name, body)
@@ -452,7 +452,7 @@ def test_a_new_secret_appears_in_its_create_answer_and_nowhere_else(
         client.post("/execute/Tokens/create_full_access", data={"name": new}, headers=headers),
         client.get(f"/openapi.json?{new}", headers={"Authorization": f"cpanel alice:{new}"}),
     ]
-    container.flush_usage()
+    container.usage.flush(container.uow)
     with container.uow(write=False) as uow:
         tables = [
             repr(uow.connection.exec_driver_sql(f"SELECT * FROM {table.name}").fetchall())  # type: ignore[attr-defined]

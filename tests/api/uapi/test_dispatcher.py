@@ -150,7 +150,7 @@ def test_list_shows_review_fields_and_never_secrets(
 ) -> None:
     make_token(container, alice, "later", expires_at=int(clock.now()) + 10)
     client.get("/execute/Tokens/list", headers=auth("alice", alice_token.secret))
-    container.flush_usage()
+    container.usage.flush(container.uow)
     clock.advance(11)
     response = client.get("/execute/Tokens/list", headers=auth("alice", alice_token.secret))
     records = {r["name"]: r for r in uapi(response, status=1)["data"]}

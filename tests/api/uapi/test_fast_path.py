@@ -12,15 +12,17 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
-from hostpanel.api.modules import default_registry
-from hostpanel.api.uapi.call import NoDatabase
-from hostpanel.api.uapi.dispatcher import UapiDispatcher
+from hostpanel.api.auth import parse_authorization
+from hostpanel.app import gate
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.model import IssuedToken
+from hostpanel.functions.call import NoDatabase
+from hostpanel.functions.gate import Target
+from hostpanel.modules import default_registry
 from tests.api.uapi.envelope_check import uapi
 from tests.conftest import FakeClock, auth, make_token
 from tests.domain.tokens.test_cache import statements, warm
@@ -97,10 +99,10 @@ def test_a_function_declared_without_database_cannot_reach_one() -> None:
 
 
 def test_what_is_admitted_from_memory(container: Container, alice: Account, warmed: IssuedToken) -> None:
-    dispatcher = UapiDispatcher(container, default_registry())
+    admission = gate(container, default_registry())
     header = f"cpanel alice:{warmed.secret}"
-    admitted = dispatcher._admit_from_memory("Features", "has_feature", header, "testclient")
-    assert admitted is not None and admitted.principal.token is not None and not admitted.target.uses_database
+    admitted = admission.admit_from_memory(Target("Features", "has_feature"), parse_authorization(header), "testclient")
+    assert admitted is not None and admitted.principal.token is not None and not admitted.function.uses_database
     cold = make_token(container, alice, "cold").secret  # never seen: the full path reads it
     for module, function, authorization in (
         ("Features", "has_feature", f"cpanel alice:{cold}"),
@@ -108,4 +110,5 @@ def test_what_is_admitted_from_memory(container: Container, alice: Account, warm
         ("Features", "nope", header),
         ("Features", "has_feature", None),
     ):
-        assert dispatcher._admit_from_memory(module, function, authorization, "testclient") is None
+        credentials = parse_authorization(authorization)
+        assert admission.admit_from_memory(Target(module, function), credentials, "testclient") is None

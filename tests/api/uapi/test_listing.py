@@ -8,11 +8,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hostpanel.api.uapi.listing import MAX_PAGE_NUMBER, ListError, ListOptions, Page, apply
+from hostpanel.api.uapi.meta import list_options
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.tokens.model import TokenQuery
-from hostpanel.modules.tokens.uapi import _native_query, token_record
+from hostpanel.domain.tokens.record import token_record
+from hostpanel.functions.listing import MAX_PAGE_NUMBER, ListError, Page, apply
+from hostpanel.modules.tokens.uapi import _native_query
 from tests.conftest import FakeClock, make_token
 
 RECORDS = [
@@ -23,7 +25,7 @@ RECORDS = [
 
 
 def run(meta: dict[str, str], records: list[dict[str, Any]] | None = None) -> Any:
-    return apply(list(records or RECORDS), ListOptions.from_meta(meta))
+    return apply(list(records or RECORDS), list_options(meta))
 
 
 def names(meta: dict[str, str]) -> list[str]:
@@ -111,7 +113,7 @@ def many_tokens(container: Container, alice: Account, clock: FakeClock) -> Accou
 def test_the_database_pages_exactly_as_cpanels_post_processing_would(
     container: Container, many_tokens: Account, meta: dict[str, str]
 ) -> None:
-    options = ListOptions.from_meta(meta)
+    options = list_options(meta)
     now = container.clock.now()
     with container.uow(write=False) as uow:
         everything = [token_record(t, now) for t in container.tokens(uow).page(many_tokens.id, TokenQuery())[0]]
@@ -127,7 +129,7 @@ def test_the_database_pages_exactly_as_cpanels_post_processing_would(
 
 def test_page_numbers_are_ascii_and_capped() -> None:
     def page(**meta: str) -> Page | None:
-        return ListOptions.from_meta({f"api.paginate_{key}": value for key, value in meta.items()}).page
+        return list_options({f"api.paginate_{key}": value for key, value in meta.items()}).page
 
     assert page(size="²") == Page(1, 100)
     assert page(start="٣", size="0") == Page(1, 100)
@@ -146,6 +148,6 @@ def test_patterns_that_need_backtracking_are_invalid_filters(capfd: pytest.Captu
 
 def test_the_number_of_filters_and_sorts_is_bounded() -> None:
     meta = {f"api.filter_column_{n}": "name" for n in range(30)} | {f"api.filter_term_{n}": "a" for n in range(30)}
-    options = ListOptions.from_meta(meta)
+    options = list_options(meta)
     assert len(options.filters) == 20
     assert options.messages == ["Only the first 20 “filter” arguments were used; 10 were ignored."]

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from hostpanel.api.modules import default_registry
 from hostpanel.app import create_app
 from hostpanel.config import Settings
 from hostpanel.container import Container
@@ -29,6 +28,7 @@ from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.restrictions import Restrictions
+from hostpanel.modules import default_registry
 from tests.conftest import PASSWORD, FakeClock, Inbox, make_account, make_token
 from tests.modules.calls import Calls
 
@@ -265,7 +265,7 @@ FUNCTIONS: dict[str, str] = {
 
 
 def test_every_function_is_listed_here() -> None:
-    assert {f.name for f in default_registry() if f.module == "Backup"} == set(FUNCTIONS)
+    assert {f.name for f in default_registry().functions() if f.module == "Backup"} == set(FUNCTIONS)
 
 
 def test_every_function_needs_its_scope_and_the_feature(

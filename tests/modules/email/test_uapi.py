@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from hostpanel.api.modules import default_registry
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
@@ -18,6 +17,7 @@ from hostpanel.domain.mail.model import MAX_DESTINATIONS
 from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.restrictions import Restrictions
+from hostpanel.modules import default_registry
 from tests.conftest import make_token
 from tests.modules.calls import Calls
 
@@ -210,7 +210,7 @@ FUNCTIONS: dict[str, tuple[str, dict[str, str]]] = {
 
 
 def test_every_function_is_listed_here() -> None:
-    assert {f.name for f in default_registry() if f.module == "Email"} == set(FUNCTIONS)
+    assert {f.name for f in default_registry().functions() if f.module == "Email"} == set(FUNCTIONS)
 
 
 def test_every_function_needs_its_scope(client: TestClient, container: Container, alice: Account) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from hostpanel.domain.errors import HostpanelError
 from hostpanel.domain.tokens import secret
+from hostpanel.functions.call import FailureWithData
 
 
 def result(
@@ -38,14 +39,6 @@ def _redacted(texts: list[str] | None) -> list[str] | None:
 
 def failure(message: str, **extra: Any) -> dict[str, Any]:
     return result(0, errors=[message], **extra)
-
-
-class FailureWithData(HostpanelError):
-    """Fail the call (status 0) yet answer with data, as some cPanel functions do (`Fileman::upload_files`)."""
-
-    def __init__(self, message: str, data: Any) -> None:
-        super().__init__(message)
-        self.data = data
 
 
 def from_error(error: HostpanelError) -> dict[str, Any]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from hostpanel.domain.audit.model import AuditEvent, DetailValue
 from hostpanel.domain.audit.tags import AuditAction, Outcome
 from hostpanel.domain.clock import Clock
-from hostpanel.domain.ports import AuditRepository
+from hostpanel.domain.ports import AuditRepository, UnitOfWork
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.secret import REDACTED
 
-__all__ = ["MAX_TEXT", "REDACTED", "AuditLog", "scrub"]
+__all__ = ["MAX_TEXT", "REDACTED", "AuditLog", "AuditWriter", "scrub"]
 
 MAX_TEXT = 200
 
@@ -38,6 +40,8 @@ def _scrub_detail(value: DetailValue) -> DetailValue:
 
 
 class AuditLog:
+    """Records events in the caller's unit of work: they commit, or roll back, with what they describe."""
+
     def __init__(self, repository: AuditRepository, clock: Clock) -> None:
         self._repository = repository
         self._clock = clock
@@ -87,3 +91,51 @@ class AuditLog:
             outcome=outcome,
             details=details,
         )
+
+
+class AuditWriter:
+    """Records each event in a transaction of its own: what must be kept even when the caller's work rolls back (a
+    denial, a refused restore) or when there is no caller's transaction (a refused authentication)."""
+
+    def __init__(self, begin: Callable[[], UnitOfWork], clock: Clock) -> None:
+        self._begin = begin
+        self._clock = clock
+
+    def record(
+        self,
+        action: AuditAction,
+        *,
+        actor: str,
+        account_id: int | None = None,
+        username: str | None = None,
+        ip: str | None = None,
+        target: str | None = None,
+        outcome: Outcome = Outcome.SUCCESS,
+        details: dict[str, DetailValue] | None = None,
+    ) -> None:
+        """`AuditLog.record` in a committed transaction of its own."""
+        with self._begin() as uow:
+            AuditLog(uow.audit, self._clock).record(
+                action,
+                actor=actor,
+                account_id=account_id,
+                username=username,
+                ip=ip,
+                target=target,
+                outcome=outcome,
+                details=details,
+            )
+            uow.commit()
+
+    def record_by(
+        self,
+        principal: Principal,
+        action: AuditAction,
+        target: str | None = None,
+        outcome: Outcome = Outcome.SUCCESS,
+        details: dict[str, DetailValue] | None = None,
+    ) -> None:
+        """`AuditLog.record_by` in a committed transaction of its own."""
+        with self._begin() as uow:
+            AuditLog(uow.audit, self._clock).record_by(principal, action, target, outcome, details)
+            uow.commit()

@@ -61,6 +61,8 @@ class _Tracker:
 
 
 class BackupRunner:
+    """Runs prepared backup jobs: in the foreground (the CLI) or on a thread of this process (`start`)."""
+
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
@@ -68,12 +70,19 @@ class BackupRunner:
         jail_for: Callable[[str], Jail],
         clock: Clock,
         notifier: Notifier | None = None,
+        *,
+        jobs: BackgroundJobs | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._staging = staging
         self._jail_for = jail_for
         self._clock = clock
         self._notifier = notifier
+        self._jobs = jobs or BackgroundJobs()
+
+    def start(self, prepared: PreparedBackup) -> None:
+        """Run a committed job on a thread of this process (stopped with the process's background jobs)."""
+        self._jobs.start(f"backup-{prepared.job.id}", lambda cancelled: self.run(prepared, cancelled=cancelled))
 
     def run(
         self,

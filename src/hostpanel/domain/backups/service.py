@@ -73,9 +73,11 @@ class BackupService:
         clock: Clock,
         audit: AuditLog,
         audit_now: Callable[[Principal, AuditAction, str, Outcome, dict[str, DetailValue]], None],
+        launch: Callable[[PreparedBackup], None] | None = None,
     ) -> None:
         """`home` reads archives (they live in the home's top folder); `target` writes restored files through the
-        principal's own restrictions. `audit_now` records in a transaction of its own (what a failure must keep)."""
+        principal's own restrictions. `audit_now` records in a transaction of its own (what a failure must keep);
+        `launch` runs a committed job in the background."""
         self._uow = uow
         self._principal = principal
         self._account = principal.account
@@ -85,6 +87,15 @@ class BackupService:
         self._clock = clock
         self._audit = audit
         self._audit_now = audit_now
+        self._launch = launch
+
+    def start_in_background(self, include_home: bool = True, notify: str | None = None) -> PreparedBackup:
+        """Record a running job and have it run in the background once the transaction has committed."""
+        assert self._launch is not None, "this service was built without a way to run jobs in the background"
+        prepared = self.start(include_home, notify)
+        launch = self._launch
+        self._uow.on_commit(lambda: launch(prepared))
+        return prepared
 
     def start(self, include_home: bool = True, notify: str | None = None) -> PreparedBackup:
         """Record a running job and lock its staged file; the caller runs it once this has committed."""

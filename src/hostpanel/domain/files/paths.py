@@ -113,3 +113,12 @@ def validate_name(name: str, field: str, *, existing: bool = False) -> str:
     if _byte_length(name) > NAME_MAX:
         raise InvalidInput(field, f"The parameter ‘{field}’ is longer than {NAME_MAX} bytes.")
     return name
+
+
+def utf8_name(text: str) -> bool:
+    """JSON carries only UTF-8; a name that is not (possible on disk) cannot be shown or addressed."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

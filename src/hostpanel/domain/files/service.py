@@ -23,6 +23,9 @@ TRASH = ".trash"
 DETECT = "_DETECT_"
 DEFAULT_CHARSET = "utf-8"
 _READ_CHUNK = 1 << 16
+# Files one upload request may carry. Each file part holds two descriptors (its staged file and its folder) until the
+# request ends: a thousand of them would exhaust a worker's usual 1024, failing every other request it serves.
+MAX_FILES = 100
 
 
 @dataclass(frozen=True)

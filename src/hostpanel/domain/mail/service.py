@@ -76,9 +76,13 @@ class MailService:
     def _allowed(self, domain: str) -> bool:
         return self._restriction is None or self._restriction.allows(domain)
 
+    def domains(self) -> list[str]:
+        """The account's domains, its main domain first (whatever a token's restriction allows)."""
+        return self._uow.accounts.domains(self._account.id)
+
     def domain(self, text: str | None) -> str:
         """The account's domain named by `text` (default: its first, cPanel's main domain), if the token may use it."""
-        owned = self._uow.accounts.domains(self._account.id)
+        owned = self.domains()
         if not text:
             if not owned:
                 raise InvalidInput("domain", "The account has no domain: the administrator adds one first.")

@@ -18,12 +18,25 @@ from collections.abc import Callable
 
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.errors import WouldBlock
+from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.tokens.model import ApiToken
 
 Found = tuple[ApiToken, Account]
 
 
+def lookup(read: Callable[[], UnitOfWork]) -> Callable[[str], Found | None]:
+    """What the cache loads a missing key with: one read transaction and one indexed lookup."""
+
+    def find(key: str) -> Found | None:
+        with read() as uow:
+            return uow.tokens.find_by_key(key)
+
+    return find
+
+
 class TokenCache:
+    """Verified tokens with their accounts, by public key, trusted only while their generation is unchanged."""
+
     def __init__(
         self,
         load: Callable[[str], Found | None],

@@ -18,6 +18,7 @@ from hostpanel.domain.audit.tags import AuditAction
 from hostpanel.domain.clock import Clock
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
+from hostpanel.domain.security.notices import Notifier, deliver, token_used_from_new_address
 
 
 @dataclass
@@ -144,3 +145,20 @@ class UsageRecorder:
         self._known.move_to_end(pair)
         while len(self._known) > self._known_limit:
             self._known.popitem(last=False)
+
+
+class NewAddressNotices:
+    """Mails the owners who asked to hear of a token used from a new address (called after a flush committed)."""
+
+    def __init__(self, read: Callable[[], UnitOfWork], notifier: Notifier) -> None:
+        self._read = read
+        self._notifier = notifier
+
+    def __call__(self, found: list[NewAddress]) -> None:
+        with self._read() as uow:
+            owners = {account_id: uow.accounts.get(account_id) for account_id in {item.account_id for item in found}}
+        for item in found:
+            account = owners[item.account_id]
+            if account is not None and account.notify_new_ip:
+                notice = token_used_from_new_address(account, item.token_name, item.ip, item.at)
+                deliver(self._notifier, account, notice)

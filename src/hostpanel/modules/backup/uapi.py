@@ -8,59 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from hostpanel.api.uapi.call import Call
-from hostpanel.api.uapi.registry import Param, UapiModule
-from hostpanel.domain.backups.model import BackupJob, BackupStatus
-from hostpanel.domain.backups.service import BackupEntry
+from hostpanel.domain.backups.record import entry_record, status_record
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.permissions import Access, ScopeModule
+from hostpanel.functions.call import Call
+from hostpanel.functions.registry import Module, Param
 
-module = UapiModule("Backup", ScopeModule.BACKUP, "Full backups of the account into its home, and restores.")
+module = Module("Backup", ScopeModule.BACKUP, "Full backups of the account into its home, and restores.")
 
 JOB = Param("pid", "The backup job, as fullbackup_to_homedir returned it; default: the latest.", type="integer")
-
-
-def entry_record(entry: BackupEntry) -> dict[str, Any]:
-    """A line of list_backups (and of `hostpanel backup list --json`)."""
-    job, archive = entry.job, entry.archive
-    if job is None:
-        assert archive is not None
-        return {
-            "id": None,
-            "pid": None,
-            "file": archive.file,
-            "status": BackupStatus.COMPLETE.value,
-            "time": int(archive.mtime),
-            "finished": int(archive.mtime),
-            "size": archive.size,
-            "exists": 1,
-            "error": None,
-        }
-    return {
-        "id": job.id,
-        "pid": str(job.id),
-        "file": job.file,
-        "status": job.status.value,
-        "time": job.started_at,
-        "finished": job.finished_at,
-        "size": job.size,
-        "exists": 1 if archive is not None else 0,
-        "error": job.error,
-    }
-
-
-def status_record(job: BackupJob) -> dict[str, Any]:
-    """backup_status: the job (not whether its archive is still there) and its progress."""
-    record = entry_record(BackupEntry(job, None))
-    del record["exists"]
-    return {
-        **record,
-        "bytes_done": job.bytes_done,
-        "bytes_total": job.bytes_total,
-        "files_done": job.files_done,
-        "files_total": job.files_total,
-        "percent": job.percent,
-    }
 
 
 @module.function(
@@ -76,8 +32,9 @@ def fullbackup_to_homedir(call: Call) -> dict[str, Any]:
     homedir = call.args.get("homedir") or "include"
     if homedir not in ("include", "skip"):
         raise InvalidInput("homedir", f"“{homedir}” is not a valid value of “homedir”. Use “skip” or “include”.")
-    prepared = call.backups.start(include_home=homedir == "include", notify=call.args.get("email"))
-    call.uow.on_commit(lambda: call.container.start_backup(prepared))
+    prepared = call.services.backups.start_in_background(
+        include_home=homedir == "include", notify=call.args.get("email")
+    )
     return {"pid": str(prepared.job.id), "file": prepared.job.file}
 
 
@@ -88,7 +45,7 @@ def fullbackup_to_homedir(call: Call) -> dict[str, Any]:
     returns_list=True,
 )
 def list_backups(call: Call) -> list[dict[str, Any]]:
-    records = [entry_record(entry) for entry in call.backups.overview()]
+    records = [entry_record(entry) for entry in call.services.backups.overview()]
     call.metadata["cnt"] = len(records)
     return records
 
@@ -100,7 +57,7 @@ def list_backups(call: Call) -> list[dict[str, Any]]:
     params=(JOB,),
 )
 def backup_status(call: Call) -> dict[str, Any]:
-    return status_record(call.backups.job(call.args.integer("pid", minimum=1)))
+    return status_record(call.services.backups.job(call.args.integer("pid", minimum=1)))
 
 
 @module.function(
@@ -114,7 +71,7 @@ def backup_status(call: Call) -> dict[str, Any]:
     ),
 )
 def restore_files(call: Call) -> dict[str, Any]:
-    summary = call.backups.restore(call.args.require("backup"), call.args.get("path") or None, lambda _n: None)
+    summary = call.services.backups.restore(call.args.require("backup"), call.args.get("path") or None, lambda _n: None)
     if summary.conflicts:
         shown = ", ".join(summary.conflicts[:10])
         call.warnings.append(f"{len(summary.conflicts)} path(s) were left as they are in the home: {shown}")

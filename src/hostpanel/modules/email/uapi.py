@@ -11,15 +11,15 @@ import html
 from typing import Any
 from urllib.parse import quote
 
-from hostpanel.api.uapi.call import Call
-from hostpanel.api.uapi.registry import Param, UapiModule
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.mail.model import Forwarder, Mailbox, parse_quota
 from hostpanel.domain.mail.service import MailService, address_filter
 from hostpanel.domain.permissions import Access, Feature, ScopeModule
-from hostpanel.modules.fileman.uapi import human_size
+from hostpanel.domain.sizes import human_size
+from hostpanel.functions.call import Call
+from hostpanel.functions.registry import Module, Param
 
-module = UapiModule("Email", ScopeModule.EMAIL, "Mailboxes and forwarders on the account's domains.")
+module = Module("Email", ScopeModule.EMAIL, "Mailboxes and forwarders on the account's domains.")
 
 MB = 1024 * 1024
 EMAIL = Param("email", "The mailbox: a local part (with `domain`) or a whole address.", True)
@@ -69,7 +69,7 @@ def _with_disk(mail: MailService, mailbox: Mailbox, with_disk: bool) -> dict[str
 )
 def add_pop(call: Call) -> str:
     args = call.args
-    mailbox = call.mail.add_mailbox(
+    mailbox = call.services.mail.add_mailbox(
         args.require("email"), args.get("domain"), args.require("password"), parse_quota(args.get("quota"))
     )
     return f"{mailbox.local_part}+{mailbox.domain}"
@@ -87,7 +87,7 @@ def list_pops(call: Call) -> list[dict[str, Any]]:
     matches = address_filter(call.args.get("regex"))
     return [
         {"email": m.address, "login": m.address, "suspended_incoming": 0, "suspended_login": 0}
-        for m in call.mail.mailboxes(call.args.get("domain"))
+        for m in call.services.mail.mailboxes(call.args.get("domain"))
         if matches(m.address)
     ]
 
@@ -106,7 +106,7 @@ def list_pops(call: Call) -> list[dict[str, Any]]:
     ),
 )
 def list_pops_with_disk(call: Call) -> list[dict[str, Any]]:
-    mail, args = call.mail, call.args
+    mail, args = call.services.mail, call.args
     if email := args.get("email"):
         mailboxes = [mail.mailbox(email, args.get("domain"))]
     else:
@@ -118,7 +118,7 @@ def list_pops_with_disk(call: Call) -> list[dict[str, Any]]:
 
 @module.function("count_pops", Access.READ, "How many mailboxes there are.", feature=None, params=(DOMAIN,))
 def count_pops(call: Call) -> int:
-    return len(call.mail.mailboxes(call.args.get("domain")))
+    return len(call.services.mail.mailboxes(call.args.get("domain")))
 
 
 @module.function(
@@ -129,7 +129,7 @@ def count_pops(call: Call) -> int:
 )
 def passwd_pop(call: Call) -> None:
     args = call.args
-    call.mail.set_password(args.require("email"), args.get("domain"), args.require("password"))
+    call.services.mail.set_password(args.require("email"), args.get("domain"), args.require("password"))
 
 
 @module.function(
@@ -140,7 +140,7 @@ def passwd_pop(call: Call) -> None:
 )
 def edit_pop_quota(call: Call) -> None:
     args = call.args
-    call.mail.set_quota(args.require("email"), args.get("domain"), parse_quota(args.require("quota")))
+    call.services.mail.set_quota(args.require("email"), args.get("domain"), parse_quota(args.require("quota")))
 
 
 @module.function(
@@ -151,7 +151,7 @@ def edit_pop_quota(call: Call) -> None:
     params=(EMAIL, DOMAIN, Param("as_bytes", "1 for bytes instead of megabytes.", type="boolean")),
 )
 def get_pop_quota(call: Call) -> int:
-    mailbox = call.mail.mailbox(call.args.require("email"), call.args.get("domain"))
+    mailbox = call.services.mail.mailbox(call.args.require("email"), call.args.get("domain"))
     return mailbox.quota_mb * MB if call.args.flag("as_bytes") else mailbox.quota_mb
 
 
@@ -162,7 +162,7 @@ def get_pop_quota(call: Call) -> int:
     params=(EMAIL, DOMAIN),
 )
 def delete_pop(call: Call) -> None:
-    call.mail.delete_mailbox(call.args.require("email"), call.args.get("domain"))
+    call.services.mail.delete_mailbox(call.args.require("email"), call.args.get("domain"))
 
 
 def _forwarder_record(forwarder: Forwarder) -> dict[str, Any]:
@@ -197,7 +197,7 @@ def add_forwarder(call: Call) -> list[dict[str, Any]]:
     destinations = [item.strip() for item in args.require("fwdemail").split(",") if item.strip()]
     if not destinations:
         raise InvalidInput("fwdemail", "The “fwdemail” argument cannot be empty.")
-    added = call.mail.add_forwarders(args.require("email"), args.require("domain"), destinations)
+    added = call.services.mail.add_forwarders(args.require("email"), args.require("domain"), destinations)
     return [{"domain": f.domain, "email": f.address, "forward": f.destination} for f in added]
 
 
@@ -211,7 +211,7 @@ def add_forwarder(call: Call) -> list[dict[str, Any]]:
 )
 def list_forwarders(call: Call) -> list[dict[str, Any]]:
     matches = address_filter(call.args.get("regex"))
-    return [_forwarder_record(f) for f in call.mail.forwarders(call.args.get("domain")) if matches(f.address)]
+    return [_forwarder_record(f) for f in call.services.mail.forwarders(call.args.get("domain")) if matches(f.address)]
 
 
 @module.function(
@@ -225,4 +225,4 @@ def list_forwarders(call: Call) -> list[dict[str, Any]]:
     ),
 )
 def delete_forwarder(call: Call) -> None:
-    call.mail.delete_forwarder(call.args.require("address"), call.args.require("forwarder"))
+    call.services.mail.delete_forwarder(call.args.require("address"), call.args.require("forwarder"))

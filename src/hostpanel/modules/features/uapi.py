@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from hostpanel.api.uapi.call import Call
-from hostpanel.api.uapi.registry import Param, UapiModule
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.permissions import Access, Feature, ScopeModule
+from hostpanel.functions.call import Call
+from hostpanel.functions.registry import Module, Param
 
-module = UapiModule("Features", ScopeModule.FEATURES, "Which features the administrator left on for the account.")
+module = Module("Features", ScopeModule.FEATURES, "Which features the administrator left on for the account.")
 
 
 @module.function(

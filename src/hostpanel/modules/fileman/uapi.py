@@ -8,17 +8,16 @@ from __future__ import annotations
 import stat
 from typing import Any
 
-from hostpanel.api.uapi.call import Call
-from hostpanel.api.uapi.envelope import FailureWithData
-from hostpanel.api.uapi.registry import Param, UapiModule
-from hostpanel.api.uapi.uploads import MAX_FILES
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.files.jail import Jail
-from hostpanel.domain.files.paths import HomePath
-from hostpanel.domain.files.service import Download, FileInfo, charset, parse_permissions
+from hostpanel.domain.files.paths import HomePath, utf8_name
+from hostpanel.domain.files.service import MAX_FILES, Download, FileInfo, charset, parse_permissions
 from hostpanel.domain.permissions import Access, ScopeModule
+from hostpanel.domain.sizes import human_size
+from hostpanel.functions.call import Call, FailureWithData
+from hostpanel.functions.registry import Module, Param
 
-module = UapiModule(
+module = Module(
     "Fileman", ScopeModule.FILEMAN, "Files in the home directory: list, read, write, upload, move, trash, delete."
 )
 
@@ -27,18 +26,6 @@ DIR = Param("dir", "A folder, relative to the home (or absolute inside it); defa
 FILE = Param("file", "A file name in `dir` (no `/`).", True)
 PATH = Param("path", "A file or folder, relative to the home (or absolute inside it).", True)
 SHOW_HIDDEN = Param("show_hidden", "1 to include names starting with a dot.", type="boolean")
-
-
-def human_size(size: int) -> str:
-    """cPanel's `humansize`: `512 bytes`, `4 KB`, `1.75 MB`."""
-    if size < 1024:
-        return f"{size} bytes"
-    value = float(size)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1024
-        if value < 1024 or unit == "TB":
-            break
-    return f"{value:.2f}".rstrip("0").rstrip(".") + f" {unit}"
 
 
 def file_record(jail: Jail, item: FileInfo) -> dict[str, Any]:
@@ -63,17 +50,8 @@ def file_record(jail: Jail, item: FileInfo) -> dict[str, Any]:
     }
 
 
-def utf8_name(text: str) -> bool:
-    """JSON carries only UTF-8; a name that is not (possible on disk) cannot be shown or addressed."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def _file_in_dir(call: Call, *, existing: bool) -> HomePath:
-    jail = call.files.jail
+    jail = call.services.files.jail
     directory = jail.path(call.args.get("dir") or "", "dir")
     return jail.child(directory, call.args.require("file"), "file", existing=existing)
 
@@ -90,7 +68,7 @@ def _file_in_dir(call: Call, *, existing: bool) -> HomePath:
     ),
 )
 def list_files(call: Call) -> list[dict[str, Any]]:
-    files = call.files
+    files = call.services.files
     directory = files.jail.path(call.args.get("dir") or "", "dir")
     types = None
     if wanted := call.args.get("types"):
@@ -108,7 +86,7 @@ def list_files(call: Call) -> list[dict[str, Any]]:
     "get_file_information", Access.READ, "One file's or folder's record, as list_files gives it.", params=(PATH,)
 )
 def get_file_information(call: Call) -> dict[str, Any]:
-    files = call.files
+    files = call.services.files
     return file_record(files.jail, files.info(files.jail.path(call.args.require("path"), "path")))
 
 
@@ -126,11 +104,11 @@ def get_file_information(call: Call) -> dict[str, Any]:
 def get_file_content(call: Call) -> dict[str, Any]:
     path = _file_in_dir(call, existing=True)
     source = charset(call.args.get("from_charset"), "from_charset")
-    content, used = call.files.read_text(path, source)
+    content, used = call.services.files.read_text(path, source)
     return {
-        "dir": call.files.jail.absolute(path.parent),
+        "dir": call.services.files.jail.absolute(path.parent),
         "filename": path.name,
-        "path": call.files.jail.absolute(path),
+        "path": call.services.files.jail.absolute(path),
         "from_charset": used,
         "to_charset": "utf-8",
         "content": content,
@@ -153,8 +131,8 @@ def get_file_content(call: Call) -> dict[str, Any]:
 def save_file_content(call: Call) -> dict[str, Any]:
     path = _file_in_dir(call, existing=False)
     target = charset(call.args.get("to_charset"), "to_charset")
-    written = call.files.save(path, call.args.get("content") or "", target, call.args.flag("fallback"))
-    return {"path": call.files.jail.absolute(path), "from_charset": "utf-8", "to_charset": written}
+    written = call.services.files.save(path, call.args.get("content") or "", target, call.args.flag("fallback"))
+    return {"path": call.services.files.jail.absolute(path), "from_charset": "utf-8", "to_charset": written}
 
 
 @module.function(
@@ -169,7 +147,7 @@ def save_file_content(call: Call) -> dict[str, Any]:
     ),
 )
 def upload_files(call: Call) -> dict[str, Any]:
-    files = call.files
+    files = call.services.files
     directory = files.jail.path(call.args.get("dir") or "", "dir")
     mode = parse_permissions(call.args.get("permissions"), 0o644)
     overwrite = call.args.flag("overwrite")
@@ -198,7 +176,7 @@ def upload_files(call: Call) -> dict[str, Any]:
     params=(DIR, FILE),
 )
 def download(call: Call) -> Download:
-    return call.files.download(_file_in_dir(call, existing=True))
+    return call.services.files.download(_file_in_dir(call, existing=True))
 
 
 @module.function(
@@ -212,9 +190,9 @@ def download(call: Call) -> Download:
     ),
 )
 def mkdir(call: Call) -> dict[str, Any]:
-    jail = call.files.jail
+    jail = call.services.files.jail
     target = jail.child(jail.path(call.args.get("path") or "", "path"), call.args.require("name"), "name")
-    call.files.mkdir(target, parse_permissions(call.args.get("permissions"), 0o755))
+    call.services.files.mkdir(target, parse_permissions(call.args.get("permissions"), 0o755))
     return {"path": jail.absolute(target)}
 
 
@@ -225,10 +203,10 @@ def mkdir(call: Call) -> dict[str, Any]:
     params=(PATH, Param("new_path", "The new path (relative to the home, or absolute inside it).", True)),
 )
 def rename(call: Call) -> dict[str, Any]:
-    jail = call.files.jail
+    jail = call.services.files.jail
     source = jail.path(call.args.require("path"), "path")
     target = jail.destination(call.args.require("new_path"), "new_path")
-    call.files.rename(source, target)
+    call.services.files.rename(source, target)
     return {"path": jail.absolute(source), "new_path": jail.absolute(target)}
 
 
@@ -236,9 +214,9 @@ def rename(call: Call) -> dict[str, Any]:
     "trash", Access.WRITE, "Move a file or folder to ~/.trash (a name already there gets .1, .2, ...).", params=(PATH,)
 )
 def trash(call: Call) -> dict[str, Any]:
-    jail = call.files.jail
+    jail = call.services.files.jail
     source = jail.path(call.args.require("path"), "path")
-    target = call.files.trash(source)
+    target = call.services.files.trash(source)
     return {"path": jail.absolute(source), "trash_path": jail.absolute(target)}
 
 
@@ -251,12 +229,12 @@ def trash(call: Call) -> dict[str, Any]:
     ),
 )
 def empty_trash(call: Call) -> None:
-    call.files.empty_trash(call.args.integer("older_than", 0, maximum=36500) or 0)
+    call.services.files.empty_trash(call.args.integer("older_than", 0, maximum=36500) or 0)
 
 
 @module.function("delete", Access.WRITE, "Delete a file, link or folder (with its content) for good.", params=(PATH,))
 def delete(call: Call) -> dict[str, Any]:
-    jail = call.files.jail
+    jail = call.services.files.jail
     path = jail.path(call.args.require("path"), "path")
-    kind = call.files.delete(path)
+    kind = call.services.files.delete(path)
     return {"path": jail.absolute(path), "type": kind}

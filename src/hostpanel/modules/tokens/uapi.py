@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from hostpanel.api.uapi.call import Call
-from hostpanel.api.uapi.listing import ListOptions, Presorted
-from hostpanel.api.uapi.registry import Param, UapiModule
 from hostpanel.domain.permissions import Access, Permissions, Scope, ScopeModule
-from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery, parse_expires_at
+from hostpanel.domain.tokens.model import TokenOrder, TokenQuery, parse_expires_at
+from hostpanel.domain.tokens.record import token_record
 from hostpanel.domain.tokens.restrictions import Restrictions
-from hostpanel.domain.tokens.review import ReviewPolicy, flags
 from hostpanel.domain.tokens.service import MAX_RATE_LIMIT
+from hostpanel.functions.call import Call
+from hostpanel.functions.listing import ListOptions, Presorted
+from hostpanel.functions.registry import Module, Param
 
-module = UapiModule("Tokens", ScopeModule.TOKENS, "Create, review, rename and revoke the account's API tokens.")
+module = Module("Tokens", ScopeModule.TOKENS, "Create, review, rename and revoke the account's API tokens.")
 
 NAME = Param("name", "The token's name: 1-50 characters from a-z A-Z 0-9 _ -, unique in the account.", True)
 EXPIRES = Param(
@@ -28,34 +28,13 @@ _NATIVE_SORTS = {
 }
 
 
-def token_record(token: ApiToken, now: float, review: ReviewPolicy | None = None) -> dict[str, Any]:
-    """cPanel's list fields, then ours: expiry state, scopes, restrictions, last use, rate limit and review flags
-    (never the secret or its digest). `whitelist_ips` is cPanel's field; `fileman_paths`, `email_domains` and
-    `read_only` are ours."""
-    permissions = token.permissions
-    return {
-        "name": token.name,
-        "create_time": token.created_at,
-        "expires_at": token.expires_at,
-        "expired": 1 if token.is_expired(now) else 0,
-        "has_full_access": 1 if permissions.full_access else 0,
-        "features": permissions.feature_names(),
-        "scopes": permissions.scope_names(),
-        **token.restrictions.record(),
-        "last_used": token.last_used_at,
-        "last_used_ip": token.last_used_ip,
-        "rate_limit": token.rate_limit,
-        "flags": [flag.value for flag in flags(token, now, review or ReviewPolicy())],
-    }
-
-
 @module.function(
     "create_full_access", Access.WRITE, "Create a token with the account's full access.", params=(NAME, EXPIRES)
 )
 def create_full_access(call: Call) -> dict[str, Any]:
     name = call.args.require("name")
     expires_at = parse_expires_at(call.args.get("expires_at"), call.now)
-    issued = call.tokens.create(call.principal, name, expires_at, Permissions.full())
+    issued = call.services.tokens.create(call.principal, name, expires_at, Permissions.full())
     # cPanel returns only these two fields from this call.
     return {"create_time": issued.token.created_at, "token": issued.secret}
 
@@ -111,8 +90,10 @@ def create(call: Call) -> dict[str, Any]:
         read_only=args.flag("read_only"),
     )
     rate_limit = call.args.integer("rate_limit", maximum=MAX_RATE_LIMIT)
-    issued = call.tokens.create(call.principal, name, expires_at, permissions, restrictions, rate_limit=rate_limit)
-    return {**token_record(issued.token, call.now, call.container.review_policy), "token": issued.secret}
+    issued = call.services.tokens.create(
+        call.principal, name, expires_at, permissions, restrictions, rate_limit=rate_limit
+    )
+    return {**token_record(issued.token, call.now, call.services.review_policy), "token": issued.secret}
 
 
 MAX_PAGE = 1000
@@ -137,16 +118,16 @@ def list_tokens(call: Call) -> list[dict[str, Any]] | Presorted:
     account_id = call.principal.account.id
     if call.args.get("after") is not None or call.args.get("limit") is not None:
         limit = call.args.integer("limit", 100, minimum=1, maximum=MAX_PAGE) or 100
-        page = call.tokens.page_after(account_id, call.args.get("after"), limit)
+        page = call.services.tokens.page_after(account_id, call.args.get("after"), limit)
         if len(page) == limit:
             call.metadata["next_after"] = page[-1].name
-        return [token_record(token, call.now, call.container.review_policy) for token in page]
+        return [token_record(token, call.now, call.services.review_policy) for token in page]
     query = _native_query(call.list_options)
     if query is None:
-        tokens, _ = call.tokens.page(account_id, TokenQuery())
-        return [token_record(token, call.now, call.container.review_policy) for token in tokens]
-    tokens, total = call.tokens.page(account_id, query)
-    return Presorted([token_record(token, call.now, call.container.review_policy) for token in tokens], total)
+        tokens, _ = call.services.tokens.page(account_id, TokenQuery())
+        return [token_record(token, call.now, call.services.review_policy) for token in tokens]
+    tokens, total = call.services.tokens.page(account_id, query)
+    return Presorted([token_record(token, call.now, call.services.review_policy) for token in tokens], total)
 
 
 def _native_query(options: ListOptions) -> TokenQuery | None:
@@ -173,7 +154,7 @@ def _native_query(options: ListOptions) -> TokenQuery | None:
     params=(NAME, Param("new_name", "The new name, same rules as `name`.", True)),
 )
 def rename(call: Call) -> None:
-    call.tokens.rename(call.principal, call.args.require("name"), call.args.require("new_name"))
+    call.services.tokens.rename(call.principal, call.args.require("name"), call.args.require("new_name"))
 
 
 @module.function(
@@ -183,4 +164,4 @@ def rename(call: Call) -> None:
     params=(NAME,),
 )
 def revoke(call: Call) -> int:
-    return 1 if call.tokens.revoke(call.principal, call.args.require("name")) else 0
+    return 1 if call.services.tokens.revoke(call.principal, call.args.require("name")) else 0

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from hostpanel.api.uapi.call import Call
-from hostpanel.api.uapi.registry import Param, UapiModule
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.permissions import Access, ScopeModule
+from hostpanel.functions.call import Call
+from hostpanel.functions.registry import Module, Param
 
-module = UapiModule(
+module = Module(
     "TwoFactorAuth", ScopeModule.TWOFACTORAUTH, "Set up, review and remove two-factor authentication (TOTP)."
 )
 
@@ -25,7 +25,7 @@ module = UapiModule(
     "A new TOTP secret and its otpauth:// URI for an authenticator app; nothing is saved yet.",
 )
 def generate_user_configuration(call: Call) -> dict[str, str]:
-    enrolment = call.container.twofactor(call.uow).generate(call.principal.account)
+    enrolment = call.services.twofactor.generate(call.principal.account)
     return {"secret": enrolment.secret, "otpauth_str": enrolment.uri}
 
 
@@ -41,7 +41,7 @@ def generate_user_configuration(call: Call) -> dict[str, str]:
 def set_user_configuration(call: Call) -> dict[str, Any]:
     secret, code = call.args.require("secret"), call.args.require("tfa_token")
     try:
-        codes = call.container.twofactor(call.uow).enable(call.principal, secret, code)
+        codes = call.services.twofactor.enable(call.principal, secret, code)
     except InvalidInput as error:
         raise InvalidInput(error.field, f"Failed to set user configuration: {error.message}") from None
     return {"tfa_configured": 1, "recovery_codes": codes}
@@ -54,7 +54,7 @@ def set_user_configuration(call: Call) -> dict[str, Any]:
     feature=None,  # as cPanel: an account whose feature was switched off may still see its state
 )
 def get_user_configuration(call: Call) -> dict[str, Any]:
-    service = call.container.twofactor(call.uow)
+    service = call.services.twofactor
     if not service.is_enabled(call.principal.account):
         return {"is_enabled": 0}
     return {"is_enabled": 1, "issuer": service.issuer}
@@ -62,5 +62,5 @@ def get_user_configuration(call: Call) -> dict[str, Any]:
 
 @module.function("remove_user_configuration", Access.WRITE, "Turn two-factor authentication off.")
 def remove_user_configuration(call: Call) -> dict[str, int]:
-    call.container.twofactor(call.uow).disable(call.principal)
+    call.services.twofactor.disable(call.principal)
     return {"tfa_removed": 1}

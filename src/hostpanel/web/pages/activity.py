@@ -7,22 +7,21 @@ import datetime
 import io
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from starlette.responses import Response, StreamingResponse
 
-from hostpanel.container import Container
-from hostpanel.domain.audit.model import AuditEvent, AuditQuery
+from hostpanel.domain.audit.model import AuditEvent
+from hostpanel.domain.audit.record import event_record
+from hostpanel.domain.audit.search import ActivitySearch
 from hostpanel.domain.audit.tags import ACTION_DESCRIPTIONS, AuditAction, Outcome
 from hostpanel.domain.errors import InvalidInput
-from hostpanel.modules.activitylog.uapi import event_record
 from hostpanel.web.page import PageContext
 from hostpanel.web.render import iso
 
 PAGE_SIZE = 50
-EXPORT_BATCH = 500
 FILTERS = ("since", "until", "action", "token", "ip", "outcome")
 COLUMNS = ("id", "time", "action", "outcome", "actor", "ip", "target", "details")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -30,8 +29,10 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 @dataclass(frozen=True)
 class Filters:
+    """The filter form's values and the search they make (kept through paging and export links)."""
+
     values: dict[str, str]
-    query: AuditQuery
+    search: ActivitySearch
 
     def link(self, **extra: str) -> str:
         params = {key: value for key, value in {**self.values, **extra}.items() if value}
@@ -50,36 +51,32 @@ def _day(text: str, field: str, end: bool) -> float | None:
 
 
 def filters(ctx: PageContext) -> Filters:
-    """The query the filter form describes; `until` includes the whole day given (UTC)."""
+    """The search the filter form describes; `until` includes the whole day given (UTC)."""
     _, account = ctx.signed_in()
     values = {key: ctx.query.get(key, "").strip()[:100] for key in FILTERS}
-    action = values["action"]
-    if action and action not in {a.value for a in AuditAction}:
-        raise InvalidInput("action", f"“{action}” is not an activity action.")
-    if values["outcome"] and values["outcome"] not in {o.value for o in Outcome}:
-        raise InvalidInput("outcome", "Choose success, failure or denied.")
     before = ctx.query.get("before", "")
-    query = AuditQuery(
+    search = ActivitySearch(
         account_id=account.id,
         since=_day(values["since"], "since", end=False),
         until=_day(values["until"], "until", end=True),
-        actions=(action,) if action else (),
+        actions=(values["action"],) if values["action"] else (),
         ip=values["ip"] or None,
-        actor=f"token:{values['token']}" if values["token"] else None,
+        token=values["token"] or None,
         outcome=values["outcome"] or None,
         before_id=int(before) if before.isdigit() and len(before) < 19 else None,
         limit=PAGE_SIZE,
     )
-    return Filters(values, query)
+    search.query()  # the one check of what a search may ask, said beside the field
+    return Filters(values, search)
 
 
 def activity_page(ctx: PageContext) -> Response:
     try:
         chosen = filters(ctx)
     except InvalidInput as error:
-        empty = Filters({key: ctx.query.get(key, "")[:100] for key in FILTERS}, AuditQuery())
+        empty = Filters({key: ctx.query.get(key, "")[:100] for key in FILTERS}, ActivitySearch())
         return ctx.form_error(error, "activity.html", filters=empty, **_choices(), events=[], older=None)
-    events = ctx.uow.audit.query(chosen.query)
+    events = ctx.services.activity.page(chosen.search)
     older = events[-1].id if len(events) == PAGE_SIZE and events[-1].id is not None else None
     return ctx.render("activity.html", filters=chosen, events=events, older=older, **_choices())
 
@@ -94,18 +91,6 @@ def _choices() -> dict[str, Any]:
 def _exported(event: AuditEvent) -> dict[str, Any]:
     """The API's record of an event, with the time written out (UTC) for people and spreadsheets."""
     return {**event_record(event), "time": iso(event.time)}
-
-
-def _all_events(container: Container, query: AuditQuery) -> Iterator[AuditEvent]:
-    """Every matching event, newest first, one short read transaction per batch (keyset, never OFFSET)."""
-    query = replace(query, before_id=None, limit=EXPORT_BATCH)
-    while True:
-        with container.uow(write=False) as uow:
-            batch = uow.audit.query(query)
-        yield from batch
-        if len(batch) < EXPORT_BATCH or batch[-1].id is None:
-            return
-        query = replace(query, before_id=batch[-1].id)
 
 
 def _cell(value: Any) -> str:
@@ -139,8 +124,8 @@ def export(ctx: PageContext, kind: str) -> Response:
         chosen = filters(ctx)
     except InvalidInput as error:
         return ctx.form_error(error, "error.html", code=400)
-    events = _all_events(ctx.container, chosen.query)
-    stamp = datetime.datetime.fromtimestamp(ctx.container.clock.now(), datetime.UTC).strftime("%Y%m%d-%H%M%S")
+    events = ctx.services.activity.everything(chosen.search)
+    stamp = datetime.datetime.fromtimestamp(ctx.services.clock.now(), datetime.UTC).strftime("%Y%m%d-%H%M%S")
     media, lines = ("text/csv", _csv_lines(events)) if kind == "csv" else ("application/json", _json_lines(events))
     headers = {"Content-Disposition": f'attachment; filename="activity-{stamp}.{kind}"'}
     return StreamingResponse(lines, media_type=f"{media}; charset=utf-8", headers=headers)

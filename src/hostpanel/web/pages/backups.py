@@ -8,12 +8,12 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from hostpanel.api.uapi.dispatcher import file_response
 from hostpanel.domain.backups.model import BackupJob, BackupStatus
+from hostpanel.domain.backups.record import status_record
 from hostpanel.domain.backups.service import BackupEntry, BackupService
 from hostpanel.domain.errors import HostpanelError, InvalidInput, NotFound
-from hostpanel.modules.backup.uapi import status_record
-from hostpanel.modules.fileman.uapi import human_size
+from hostpanel.domain.sizes import human_size
+from hostpanel.http.files import file_response
 from hostpanel.web.page import PageContext
 
 RESTORE_FIELDS: dict[str, str | None] = {"backup": None}
@@ -53,7 +53,7 @@ class BackupRow:
 
 
 def _service(ctx: PageContext) -> BackupService:
-    return ctx.container.backups(ctx.principal, ctx.uow)
+    return ctx.services.backups
 
 
 def _job_id(text: str) -> int | None:
@@ -79,10 +79,9 @@ def create(ctx: PageContext) -> Response:
     service = _service(ctx)
     values = _listing(ctx, service)
     try:
-        prepared = service.start(include_home=True)
+        prepared = service.start_in_background(include_home=True)
     except HostpanelError as error:
         return ctx.form_error(error, "backups.html", **values)
-    ctx.uow.on_commit(lambda: ctx.container.start_backup(prepared))
     return ctx.redirect("/backups", "backup-started", job=str(prepared.job.id))
 
 

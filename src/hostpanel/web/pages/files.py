@@ -12,11 +12,11 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response
 
-from hostpanel.api.uapi.dispatcher import file_response
 from hostpanel.domain.errors import HostpanelError, InvalidInput
-from hostpanel.domain.files.paths import HomePath
+from hostpanel.domain.files.paths import HomePath, utf8_name
 from hostpanel.domain.files.service import DETECT, TRASH, FileInfo, FileService, charset
-from hostpanel.modules.fileman.uapi import human_size, utf8_name
+from hostpanel.domain.sizes import human_size
+from hostpanel.http.files import file_response
 from hostpanel.web.page import PageContext
 
 PAGE_SIZE = 200  # entries per page: a folder of thousands stays quick to render
@@ -123,7 +123,7 @@ def _hidden_shown(ctx: PageContext) -> bool:
 
 
 def _files(ctx: PageContext) -> FileService:
-    return ctx.container.files(ctx.principal, ctx.uow)
+    return ctx.services.files
 
 
 def _back(ctx: PageContext) -> tuple[str, bool]:
@@ -152,7 +152,7 @@ def _show(
     pages = max(1, -(-len(entries) // PAGE_SIZE))
     wanted = ctx.query.get("page", "")
     number = max(1, min(pages, int(wanted))) if wanted.isascii() and wanted.isdigit() and len(wanted) < 7 else 1
-    limit = ctx.container.settings.max_upload_bytes
+    limit = ctx.services.limits.max_upload_bytes
     values = {
         "folder": folder,
         "entries": entries[(number - 1) * PAGE_SIZE : number * PAGE_SIZE],
@@ -201,7 +201,7 @@ def upload(ctx: PageContext) -> Response:
     files = _files(ctx)
     where, hidden = _back(ctx)
     if ctx.upload_too_large:
-        limit = human_size(ctx.container.settings.max_upload_bytes)
+        limit = human_size(ctx.services.limits.max_upload_bytes)
         refused = InvalidInput("files", f"The files are larger than the upload limit of {limit} in all: none was kept.")
         response = _show(ctx, files, where, hidden, refused)
         response.status_code = 413

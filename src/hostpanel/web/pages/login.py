@@ -31,14 +31,14 @@ def login(ctx: PageContext) -> Response:
     if refusal := ctx.credential_blocked(username):
         return ctx.locked_out(refusal, "login.html", username=username, next=target)
     try:
-        signed = ctx.container.login(ctx.uow).sign_in(username, password, ctx.ip, ctx.request.headers.get("user-agent"))
+        signed = ctx.services.login.sign_in(username, password, ctx.ip, ctx.request.headers.get("user-agent"))
     except AuthenticationFailed as refused:
         ctx.credential_failed(username)
         return ctx.form_error(refused, "login.html", refused=WRONG_CREDENTIALS, username=username, next=target)
     ctx.start_session(signed.issued)
     if signed.needs_second_factor:
         return ctx.redirect("/login/code", next=target)
-    ctx.container.login_throttle.succeeded(ctx.ip, username)
+    ctx.credential_succeeded(username)
     return ctx.redirect(target)
 
 
@@ -52,25 +52,25 @@ def code(ctx: PageContext) -> Response:
     if refusal := ctx.credential_blocked(account.username):
         return ctx.locked_out(refusal, "login_code.html", next=target)
     try:
-        issued = ctx.container.login(ctx.uow).second_factor(session, account, str(ctx.form.get("code", "")), ctx.ip)
+        issued = ctx.services.login.second_factor(session, account, str(ctx.form.get("code", "")), ctx.ip)
     except HostpanelError as refused:
         ctx.credential_failed(account.username)
         return ctx.form_error(refused, "login_code.html", refused=WRONG_CODE, next=target)
-    ctx.container.login_throttle.succeeded(ctx.ip, account.username)
+    ctx.credential_succeeded(account.username)
     ctx.start_session(issued)
     return ctx.redirect(target)
 
 
 def logout(ctx: PageContext) -> Response:
     if ctx.session is not None and ctx.account is not None:
-        ctx.container.login(ctx.uow).sign_out(ctx.session, ctx.account, ctx.ip)
+        ctx.services.login.sign_out(ctx.session, ctx.account, ctx.ip)
     ctx.end_session()
     return ctx.redirect("/login", "signed-out")
 
 
 def confirm_form(ctx: PageContext) -> Response:
     _, account = ctx.signed_in()
-    needs_code = ctx.container.twofactor(ctx.uow).is_enabled(account)
+    needs_code = ctx.services.twofactor.is_enabled(account)
     return ctx.render("confirm.html", needs_code=needs_code, next=safe_next(ctx.query.get("next")))
 
 
@@ -78,11 +78,11 @@ def confirm(ctx: PageContext) -> Response:
     session, account = ctx.signed_in()
     target = safe_next(str(ctx.form.get("next", "")))
     password, code_text = str(ctx.form.get("password", "")), str(ctx.form.get("code", ""))
-    needs_code = ctx.container.twofactor(ctx.uow).is_enabled(account)
+    needs_code = ctx.services.twofactor.is_enabled(account)
     if refusal := ctx.credential_blocked(account.username):
         return ctx.locked_out(refusal, "confirm.html", needs_code=needs_code, next=target)
     try:
-        ctx.container.login(ctx.uow).confirm(session, account, password, code_text, ctx.ip)
+        ctx.services.login.confirm(session, account, password, code_text, ctx.ip)
     except HostpanelError as refused:
         ctx.credential_failed(account.username)
         return ctx.form_error(refused, "confirm.html", needs_code=needs_code, next=target)

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from hostpanel.domain.errors import HostpanelError, InvalidInput
 from hostpanel.domain.mail.model import Mailbox, parse_quota
 from hostpanel.domain.mail.service import MailService
-from hostpanel.modules.fileman.uapi import human_size
+from hostpanel.domain.sizes import human_size
 from hostpanel.web.page import PageContext
 
 MB = 1024 * 1024
@@ -61,12 +61,11 @@ class MailboxRow:
 
 
 def _mail(ctx: PageContext) -> MailService:
-    return ctx.container.mail(ctx.principal, ctx.uow)
+    return ctx.services.mail
 
 
 def _domains(ctx: PageContext) -> list[str]:
-    _, account = ctx.signed_in()
-    return ctx.uow.accounts.domains(account.id)
+    return ctx.services.mail.domains()
 
 
 def _form(ctx: PageContext, *names: str) -> dict[str, str]:

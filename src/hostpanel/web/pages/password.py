@@ -12,7 +12,7 @@ from hostpanel.web.page import PageContext
 
 def _values(ctx: PageContext) -> dict[str, Any]:
     _, account = ctx.signed_in()
-    live = ctx.container.sessions(ctx.uow).count_live(account.id)
+    live = ctx.services.sessions.count_live(account.id)
     return {"other_sessions": max(0, live - 1)}
 
 
@@ -30,7 +30,7 @@ def change(ctx: PageContext) -> Response:
     if refusal := ctx.credential_blocked(account.username):
         return ctx.locked_out(refusal, "password.html", revoke_tokens=revoke_tokens, **_values(ctx))
     try:
-        changed = ctx.container.login(ctx.uow).change_password(
+        changed = ctx.services.login.change_password(
             session, account, current=current, new=new, revoke_tokens=revoke_tokens, ip=ctx.ip
         )
     except HostpanelError as error:
@@ -49,5 +49,5 @@ def change(ctx: PageContext) -> Response:
 
 def end_others(ctx: PageContext) -> Response:
     session, account = ctx.signed_in()
-    ctx.container.login(ctx.uow).sign_out_others(session, account, ctx.ip)
+    ctx.services.login.sign_out_others(session, account, ctx.ip)
     return ctx.redirect("/security/password", "others-signed-out")

@@ -108,7 +108,7 @@ def listing(ctx: PageContext, params: dict[str, str]) -> Listing:
     size = _number(params.get("size"), PAGE_SIZES[0], PAGE_SIZES)
     search = (params.get("q") or "").strip()[:50]
     wanted = max(1, _number(params.get("page"), 1))
-    service = ctx.container.tokens(ctx.uow)
+    service = ctx.services.tokens
 
     def fetch(page: int) -> tuple[list[ApiToken], int]:
         query = TokenQuery(
@@ -125,35 +125,27 @@ def listing(ctx: PageContext, params: dict[str, str]) -> Listing:
     if wanted > pages:  # past the end (e.g. after deletions): show the last page
         wanted = pages
         tokens, total = fetch(wanted)
-    now = ctx.container.clock.now()
-    days = ctx.container.review_policy.expiring_days
+    now = ctx.services.clock.now()
+    days = ctx.services.review_policy.expiring_days
     rows = [TokenRow(token, _status(token, now, days)) for token in tokens]
     return Listing(rows, total, wanted, pages, size, sort, direction, search)
 
 
 def tokens_page(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TOKENS):
-        return denied
     return ctx.render("tokens.html", listing=listing(ctx, dict(ctx.query)), rename_errors={})
 
 
 def new_form(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TOKENS):
-        return denied
     return ctx.render("token_new.html", **_form_values(ctx, {}))
 
 
 def create(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TOKENS):
-        return denied
     form = {key: str(value) for key, value in ctx.form.items()}
-    now = ctx.container.clock.now()
+    now = ctx.services.clock.now()
     try:
         expires_at = _expiry(form, now)
         permissions = _permissions(form)
-        issued = ctx.container.tokens(ctx.uow).create(
-            ctx.principal, form.get("name", "").strip(), expires_at, permissions
-        )
+        issued = ctx.services.tokens.create(ctx.principal, form.get("name", "").strip(), expires_at, permissions)
     except HostpanelError as error:
         fields = {"expires_at": "expiry", "scope": "access"}
         return ctx.form_error(error, "token_new.html", fields=fields, conflict_field="name", **_form_values(ctx, form))
@@ -187,7 +179,7 @@ def _form_values(ctx: PageContext, form: dict[str, str]) -> dict[str, Any]:
             "access": form.get("access", "scopes"),
         },
         "modules": modules,
-        "today": datetime.datetime.fromtimestamp(ctx.container.clock.now(), datetime.UTC).date().isoformat(),
+        "today": datetime.datetime.fromtimestamp(ctx.services.clock.now(), datetime.UTC).date().isoformat(),
     }
 
 
@@ -227,12 +219,10 @@ def _return_params(ctx: PageContext) -> dict[str, str]:
 
 
 def rename(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TOKENS):
-        return denied
     name, new_name = str(ctx.form.get("name", "")), str(ctx.form.get("new_name", "")).strip()
     params = _return_params(ctx)
     try:
-        ctx.container.tokens(ctx.uow).rename(ctx.principal, name, new_name)
+        ctx.services.tokens.rename(ctx.principal, name, new_name)
     except HostpanelError as error:
         ctx.failed = error
         message = error.message
@@ -243,34 +233,26 @@ def rename(ctx: PageContext) -> Response:
 
 
 def revoke_form(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TOKENS):
-        return denied
     _, account = ctx.signed_in()
     name = ctx.query.get("name", "")
     try:
-        token = ctx.container.tokens(ctx.uow).get(account.id, name)
+        token = ctx.services.tokens.get(account.id, name)
     except NotFound:
         return ctx.render("token_revoke.html", 404, name=name, token=None)
     return ctx.render("token_revoke.html", name=name, token=token)
 
 
 def revoke(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TOKENS):
-        return denied
     name = str(ctx.form.get("name", ""))
-    if not ctx.container.tokens(ctx.uow).revoke(ctx.principal, name):
+    if not ctx.services.tokens.revoke(ctx.principal, name):
         return ctx.render("token_revoke.html", 404, name=name, token=None)
     return ctx.redirect("/security/tokens", "token-revoked")
 
 
 def expired_form(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TOKENS):
-        return denied
     return ctx.render("tokens_expired.html")
 
 
 def delete_expired(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TOKENS):
-        return denied
-    ctx.container.tokens(ctx.uow).revoke_expired(ctx.principal)
+    ctx.services.tokens.revoke_expired(ctx.principal)
     return ctx.redirect("/security/tokens", "expired-deleted")

@@ -6,16 +6,13 @@ import segno
 from starlette.responses import Response
 
 from hostpanel.domain.errors import HostpanelError
-from hostpanel.domain.permissions import ScopeModule
 from hostpanel.domain.twofactor import totp
 from hostpanel.web.page import PageContext
 
 
 def status_page(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TWOFACTORAUTH):
-        return denied
     _, account = ctx.signed_in()
-    state = ctx.container.twofactor(ctx.uow).status(account)
+    state = ctx.services.twofactor.status(account)
     return ctx.render("twofactor.html", state=state)
 
 
@@ -29,20 +26,16 @@ def _setup_values(secret: str, uri: str) -> dict[str, str]:
 
 
 def setup_form(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TWOFACTORAUTH):
-        return denied
     _, account = ctx.signed_in()
-    service = ctx.container.twofactor(ctx.uow)
+    service = ctx.services.twofactor
     enrolment = service.generate(account)
     values = _setup_values(enrolment.secret, enrolment.uri)
     return ctx.render("twofactor_setup.html", replacing=service.is_enabled(account), **values)
 
 
 def setup(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TWOFACTORAUTH):
-        return denied
     _, account = ctx.signed_in()
-    service = ctx.container.twofactor(ctx.uow)
+    service = ctx.services.twofactor
     secret = totp.normalise_secret(str(ctx.form.get("secret", ""))) or ""
     try:
         codes = service.enable(ctx.principal, secret, str(ctx.form.get("code", "")))
@@ -61,39 +54,31 @@ def setup(ctx: PageContext) -> Response:
 
 
 def recovery_form(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TWOFACTORAUTH):
-        return denied
     return ctx.render("twofactor_renew.html")
 
 
 def renew_recovery_codes(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TWOFACTORAUTH):
-        return denied
     try:
-        codes = ctx.container.twofactor(ctx.uow).renew_recovery_codes(ctx.principal)
+        codes = ctx.services.twofactor.renew_recovery_codes(ctx.principal)
     except HostpanelError as error:
         return ctx.form_error(error, "twofactor_renew.html")
     return ctx.render("twofactor_codes.html", codes=codes, first_time=False)
 
 
 def disable_form(ctx: PageContext) -> Response:
-    if denied := ctx.feature_denied(ScopeModule.TWOFACTORAUTH):
-        return denied
     return ctx.render("twofactor_disable.html")
 
 
 def disable(ctx: PageContext) -> Response:
     """Needs the password and a current code (or a recovery code) right here, whatever the sudo window says."""
-    if denied := ctx.feature_denied(ScopeModule.TWOFACTORAUTH):
-        return denied
     session, account = ctx.signed_in()
     password, code = str(ctx.form.get("password", "")), str(ctx.form.get("code", ""))
     if refusal := ctx.credential_blocked(account.username):
         return ctx.locked_out(refusal, "twofactor_disable.html")
     try:
-        ctx.container.login(ctx.uow).confirm(session, account, password, code, ctx.ip)
+        ctx.services.login.confirm(session, account, password, code, ctx.ip)
     except HostpanelError as refused:
         ctx.credential_failed(account.username)
         return ctx.form_error(refused, "twofactor_disable.html")
-    ctx.container.twofactor(ctx.uow).disable(ctx.principal)
+    ctx.services.twofactor.disable(ctx.principal)
     return ctx.redirect("/security/two-factor", "twofactor-disabled")

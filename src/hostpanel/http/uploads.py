@@ -12,14 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from hostpanel.domain.errors import InvalidInput
-from hostpanel.domain.files.service import Upload
+from hostpanel.domain.files.service import MAX_FILES, Upload
 from hostpanel.domain.files.staging import StagedFile, Staging
 
-MULTIPART_TYPE = "multipart/form-data"
 MAX_PARTS = 1000
-# Each file part holds two descriptors (its staged file and its folder) until the request ends: a thousand of them
-# would exhaust a worker's usual 1024, failing every other request it serves meanwhile.
-MAX_FILES = 100
 _DIRECTORIES = re.compile(r"^.*[\\/]")  # some browsers send the client's whole path as the file name
 
 
@@ -28,6 +24,8 @@ class UploadTooLarge(Exception):
 
 
 class MultipartReceiver:
+    """Parses one multipart body fed chunk by chunk: fields kept in memory, files written to staging."""
+
     def __init__(
         self,
         staging: Staging,

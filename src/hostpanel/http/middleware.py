@@ -12,8 +12,8 @@ import time
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hostpanel.api.address import client_address
 from hostpanel.domain.audit.service import scrub
+from hostpanel.http.address import client_address
 
 access_log = logging.getLogger("hostpanel.access")
 
@@ -29,6 +29,8 @@ SECURITY_HEADERS = {
 
 
 class SecurityHeaders:
+    """Adds the hardening headers to every response and writes one access-log line per request."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 

@@ -1,4 +1,5 @@
-"""Call arguments with cPanel's conventions: GET and POST merged, repeated keys numbered, cPanel's error texts."""
+"""A call's arguments with cPanel's form conventions (shared by UAPI, API 2 and WHM API 1): GET and POST merged,
+repeated keys numbered, cPanel's error texts. Which keys are the dialect's own meta-arguments, the dialect says."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections.abc import Iterable
 
 from hostpanel.domain.errors import InvalidInput
 
-META_PREFIX = "api."
 # `foo-N`: ASCII digits, few enough for int() and for any sane count of repeats; other suffixes are just names.
 _NUMBERED = re.compile(r"-([0-9]{1,9})")
 # What a SQL BIGINT holds: a larger number would fail in the database instead of getting a clear answer here.
@@ -17,10 +17,11 @@ MAX_INTEGER = 2**63 - 1
 class Args:
     """`foo=a&foo=b&foo=c` is stored as `foo=a`, `foo-0=b`, `foo-1=c`, as cPanel's form parser does.
 
-    Raises InvalidInput for an argument containing NUL.
+    Keys starting with one of `meta_prefixes` are the dialect's meta-arguments (UAPI's `api.*`), kept apart in
+    `meta`. Raises InvalidInput for an argument containing NUL.
     """
 
-    def __init__(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def __init__(self, pairs: Iterable[tuple[str, str]], meta_prefixes: tuple[str, ...] = ()) -> None:
         self._values: dict[str, str] = {}
         self.meta: dict[str, str] = {}
         # Per repeated key, the lowest number not yet known to be taken: slots below it never free up, so the
@@ -31,7 +32,7 @@ class Args:
                 # No name, address or path holds one, and PostgreSQL refuses it in text.
                 shown = key.replace("\0", "\\0")
                 raise InvalidInput(shown, f"The “{shown}” argument cannot contain a NUL character.")
-            target = self.meta if key.startswith(META_PREFIX) else self._values
+            target = self.meta if meta_prefixes and key.startswith(meta_prefixes) else self._values
             if key not in target:
                 target[key] = value
                 continue

@@ -1,4 +1,4 @@
-"""cPanel's list post-processing: `api.columns_*`, `api.filter_*`, `api.sort_*`, `api.paginate_*`.
+"""cPanel's list post-processing: columns, filters, sorts and pages, whichever dialect's meta-arguments asked for them.
 
 Applied to any function whose data is a list of objects, in cPanel's order: columns, filters, sort, paginate.
 A function may do the filtering, sorting and paging itself (in the database) and return `Presorted`; the same
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,7 +40,6 @@ _RE2_OPTIONS.log_errors = False
 # SQL OFFSET/LIMIT in range.
 MAX_PAGE_NUMBER = 2**31 - 1
 _TEXT_ONLY = ("contains", "begins", "ends", "matches")
-_INDEXED = re.compile(r"(?P<base>.+?)(?:_(?P<n>[0-9]{1,9}))?")
 
 Record = dict[str, Any]
 
@@ -78,40 +76,12 @@ class ListOptions:
     page: Page | None = None
     messages: list[str] = field(default_factory=list)
 
-    @classmethod
-    def from_meta(cls, meta: dict[str, str]) -> ListOptions:
-        options = cls()
-        groups: dict[str, dict[str, dict[str, str]]] = {"filter": {}, "sort": {}}
-        for key, value in meta.items():
-            name = key.removeprefix("api.")
-            if name.startswith("columns_"):
-                options.columns.append(value)
-                continue
-            kind, _, rest = name.partition("_")
-            match = _INDEXED.fullmatch(rest) if kind in groups and rest else None
-            if match:
-                groups[kind].setdefault(match.group("n") or "", {})[match.group("base")] = value
-        for kind, found in groups.items():
-            if len(found) > MAX_CRITERIA:  # each one is a pass over every record: bound the work a call can ask for
-                kept = sorted(found, key=lambda n: -1 if n == "" else int(n))[:MAX_CRITERIA]
-                ignored = len(found) - MAX_CRITERIA
-                options.messages.append(
-                    f"Only the first {MAX_CRITERIA} “{kind}” arguments were used; {ignored} were ignored."
-                )
-                groups[kind] = {n: found[n] for n in kept}
-        options.filters = _filters(groups["filter"], options.messages)
-        options.sorts = _sorts(groups["sort"], options.messages)
-        options.page = _page(meta)
-        return options
 
-
-def _ordered(groups: dict[str, dict[str, str]]) -> list[dict[str, str]]:
-    return [groups[key] for key in sorted(groups, key=lambda n: -1 if n == "" else int(n))]
-
-
-def _filters(groups: dict[str, dict[str, str]], messages: list[str]) -> list[Filter]:
+def parse_filters(groups: Iterable[Mapping[str, str]], messages: list[str]) -> list[Filter]:
+    """Filters from groups of `column`, `type`, `term` (in the order given); invalid ones are reported in `messages`
+    and left out, an empty text term is none (as cPanel does)."""
     filters, invalid = [], []
-    for group in _ordered(groups):
+    for group in groups:
         column, kind, term = group.get("column"), group.get("type") or "contains", group.get("term", "")
         if not column:
             continue
@@ -126,9 +96,10 @@ def _filters(groups: dict[str, dict[str, str]], messages: list[str]) -> list[Fil
     return filters
 
 
-def _sorts(groups: dict[str, dict[str, str]], messages: list[str]) -> list[Sort]:
+def parse_sorts(groups: Iterable[Mapping[str, str]], messages: list[str]) -> list[Sort]:
+    """Sort keys from groups of `column`, `method`, `reverse`; an unknown method sorts lexicographically, reported."""
     sorts, invalid = [], []
-    for group in _ordered(groups):
+    for group in groups:
         column = group.get("column")
         if not column:
             continue
@@ -142,15 +113,15 @@ def _sorts(groups: dict[str, dict[str, str]], messages: list[str]) -> list[Sort]
     return sorts
 
 
-def _page(meta: dict[str, str]) -> Page | None:
-    start, size, number = (_positive(meta.get(f"api.paginate_{key}")) for key in ("start", "size", "page"))
-    if all(f"api.paginate_{key}" not in meta for key in ("start", "size", "page")):
-        return None
-    page_size = size or DEFAULT_PAGE_SIZE
-    if start:
-        return Page(start, page_size)
-    if number:
-        return Page(min((number - 1) * page_size + 1, MAX_PAGE_NUMBER), page_size)
+def parse_page(start: str | None, size: str | None, number: str | None) -> Page:
+    """The page asked for by a first record (1-based) or a page number, and a size (default 100); nonsense is
+    ignored, and numbers past the largest mean "past the end"."""
+    first, page_size, page = (_positive(text) for text in (start, size, number))
+    page_size = page_size or DEFAULT_PAGE_SIZE
+    if first:
+        return Page(first, page_size)
+    if page:
+        return Page(min((page - 1) * page_size + 1, MAX_PAGE_NUMBER), page_size)
     return Page(1, page_size)
 
 

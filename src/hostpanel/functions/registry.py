@@ -1,6 +1,9 @@
-"""Declaring UAPI functions: each names the scope and feature it needs, and documents its parameters.
+"""Declaring API functions: each names the scope and feature it needs, and documents its parameters.
 
-The dispatcher enforces the declared scope and feature in one place; functions never check permissions themselves.
+Functions are grouped in modules (UAPI's `Tokens`, `Fileman`, ...) and each module belongs to one API's namespace
+(`UAPI` here; cPanel API 2 and WHM API 1 name their functions differently). Every dialect finds functions here and
+admits calls through the one gate (`functions.gate`), which enforces the declared scope and feature; functions never
+check permissions themselves.
 """
 
 from __future__ import annotations
@@ -13,14 +16,17 @@ from typing import TYPE_CHECKING, Any
 from hostpanel.domain.permissions import SCOPE_FEATURES, Access, Feature, Scope, ScopeModule
 
 if TYPE_CHECKING:
-    from hostpanel.api.uapi.call import Call
+    from hostpanel.functions.call import Call
 
 Handler = Callable[["Call"], Any]
 FUNCTION_NAME = re.compile(r"[A-Za-z0-9_]+")
+UAPI = "uapi"  # the namespace of cPanel's UAPI functions (`/execute/Module/function`)
 
 
 @dataclass(frozen=True)
 class Param:
+    """One documented argument of a function (the OpenAPI document is written from these)."""
+
     name: str
     description: str
     required: bool = False
@@ -30,7 +36,9 @@ class Param:
 
 
 @dataclass(frozen=True)
-class UapiFunction:
+class Function:
+    """A callable API function: its names, what it needs, its documentation and its handler."""
+
     module: str
     name: str
     scope: Scope
@@ -57,13 +65,15 @@ _UNSET: Any = object()
 
 
 @dataclass
-class UapiModule:
-    """A UAPI module (`Tokens`, `Fileman`, ...); its functions need its scope module and that module's feature."""
+class Module:
+    """A module of functions (`Tokens`, `Fileman`, ...) in one API's namespace; its functions need its scope module
+    and that module's feature."""
 
     name: str
     scope_module: ScopeModule
     description: str
-    functions: dict[str, UapiFunction] = field(default_factory=dict)
+    api: str = UAPI
+    functions: dict[str, Function] = field(default_factory=dict)
 
     @property
     def feature(self) -> Feature | None:
@@ -84,7 +94,7 @@ class UapiModule:
         uses_database: bool = True,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.functions[name] = UapiFunction(
+            self.functions[name] = Function(
                 module=self.name,
                 name=name,
                 scope=Scope(self.scope_module, access),
@@ -108,22 +118,25 @@ class UnknownFunction(Exception):
 
 
 class Registry:
-    def __init__(self, modules: Iterable[UapiModule]) -> None:
-        self._modules = {module.name: module for module in modules}
+    """Every module of every API namespace this server offers; dialects look their functions up here."""
 
-    def find(self, module: str, function: str) -> UapiFunction:
+    def __init__(self, modules: Iterable[Module]) -> None:
+        self._modules = {(module.api, module.name): module for module in modules}
+
+    def find(self, module: str, function: str, api: str = UAPI) -> Function:
         if not FUNCTION_NAME.fullmatch(function):
             raise UnknownFunction(f"Illegal function name: {function}")
-        found = self._modules.get(module)
+        found = self._modules.get((api, module))
         if found is None:
             raise UnknownFunction(f"Failed to load module “{module}”: no such module.")
         if function not in found.functions:
             raise UnknownFunction(f"The system could not find the function “{function}” in the module “{module}”.")
         return found.functions[function]
 
-    def modules(self) -> list[UapiModule]:
-        return list(self._modules.values())
+    def modules(self, api: str = UAPI) -> list[Module]:
+        return [module for module in self._modules.values() if module.api == api]
 
-    def __iter__(self) -> Iterator[UapiFunction]:
-        for module in self._modules.values():
+    def functions(self, api: str = UAPI) -> Iterator[Function]:
+        """The functions of one API's namespace, module by module."""
+        for module in self.modules(api):
             yield from module.functions.values()

@@ -1,0 +1,32 @@
+"""After a crash or a restart: finish what stopped processes left behind, before serving."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from hostpanel.domain.backups.runner import BackupRunner
+from hostpanel.domain.files.staging import Staging
+
+log = logging.getLogger(__name__)
+
+
+def recover(runner: BackupRunner, staging: Staging, homes_root: Path, publish_mail: Callable[[], None]) -> None:
+    """End the backup jobs whose process died, remove the staged work those processes left (partial uploads,
+    archives, restores), and rewrite the mail server's files. One failing step neither stops the others nor the
+    server from starting: each is logged."""
+
+    def end_orphaned_jobs() -> None:
+        if ended := runner.recover(homes_root):
+            log.warning("ended %d backup job(s) left running by a stopped process", ended)
+
+    def sweep_staging() -> None:
+        if removed := staging.sweep():
+            log.warning("removed %d unfinished staged file(s) left by a stopped process", removed)
+
+    for step in (end_orphaned_jobs, sweep_staging, publish_mail):
+        try:
+            step()
+        except Exception:
+            log.exception("recovery step %s failed", getattr(step, "__name__", step))

@@ -1,0 +1,47 @@
+"""What a function receives: who calls, the arguments, the list options, and the services of this one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from hostpanel.domain.errors import HostpanelError
+from hostpanel.domain.files.service import Upload
+from hostpanel.domain.principal import Principal
+from hostpanel.functions.args import Args
+from hostpanel.functions.listing import ListOptions
+from hostpanel.services import Services
+
+
+@dataclass
+class Call:
+    """One call of a function. `messages`, `warnings` and `metadata` are what the function adds to its answer;
+    the dialect writes them into its envelope."""
+
+    principal: Principal
+    args: Args
+    list_options: ListOptions
+    services: Services
+    uploads: list[Upload] = field(default_factory=list)  # file parts of a multipart request, in staging
+    messages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def now(self) -> float:
+        return self.services.clock.now()
+
+
+class FailureWithData(HostpanelError):
+    """Fail the call yet answer with data, as some cPanel functions do (`Fileman::upload_files`)."""
+
+    def __init__(self, message: str, data: Any) -> None:
+        super().__init__(message)
+        self.data = data
+
+
+class NoDatabase:
+    """The unit of work of a function declared `uses_database=False`: any use is a bug, and says so."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"this function declared that it uses no database, yet asked for `{name}`")

@@ -9,6 +9,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
+    """The server's configuration: HOSTPANEL_* environment variables, checked, with the paths they default to."""
+
     model_config = SettingsConfigDict(env_prefix="HOSTPANEL_", extra="ignore")
 
     home: Path = Field(default=Path("var"), description="Data directory: database, server key, TLS, homes.")

@@ -202,7 +202,7 @@ class Container:
             staging=self.staging,
             clock=self.clock,
             audit=self.audit(uow),
-            audit_now=self.audit_writer.record_by,
+            audit_now=self.audit_writer,
             launch=self.backup_runner.start,
         )
 

@@ -24,6 +24,8 @@ class KeyFileError(Exception):
 
 @dataclass(frozen=True)
 class ServerKeys:
+    """The contents of the server key file: the token peppers and the secret other keys derive from."""
+
     keyring: Keyring
     session_secret: bytes
 

@@ -1,1 +1,2 @@
-"""The HTTP API: the cPanel-UAPI-compatible dispatcher, authentication and the OpenAPI description."""
+"""The HTTP API: the dialects (UAPI; its endpoint over the function gate), authentication, leak reports and the
+OpenAPI description."""

@@ -13,7 +13,8 @@ from typer.core import TyperGroup
 
 from hostpanel.cli.common import CliError, console, find_account, format_time, parse_when, transaction
 from hostpanel.domain.audit.chain import first_break
-from hostpanel.domain.audit.search import Activity, ActivitySearch
+from hostpanel.domain.audit.model import AuditQuery
+from hostpanel.domain.audit.search import Activity
 
 
 class _ShowByDefault(TyperGroup):
@@ -49,14 +50,14 @@ def audit(
     with transaction(write=False) as (built, uow):
         account = uow.accounts.get_by_username(username) if username else None
         start = parse_when(since, built.clock.now(), future=False) if since else None
-        search = ActivitySearch(
+        query = AuditQuery(
             account_id=account.id if account else None,
             username=username if username and account is None else None,  # a deleted account's history
             since=start,
             actions=tuple(action),
             limit=limit,
         )
-        events = Activity(uow, built.read).page(search)
+        events = Activity(uow, built.read).page(query)
     if as_json:
         for event in events:
             typer.echo(json.dumps(asdict(event), sort_keys=True))

@@ -7,11 +7,15 @@ from typing import Protocol
 
 
 class Clock(Protocol):
+    """Where services read the current time, so tests can set it."""
+
     def now(self) -> float:
         """Seconds since the Unix epoch."""
         ...
 
 
 class SystemClock:
+    """The real clock: the system's wall-clock time."""
+
     def now(self) -> float:
         return time.time()

@@ -15,6 +15,8 @@ from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, ReadOnly, Rest
 
 
 class Access(StrEnum):
+    """The level a scope grants on its module: read, or write (which implies read)."""
+
     READ = "read"
     WRITE = "write"
 
@@ -75,6 +77,8 @@ SCOPE_DESCRIPTIONS: dict[ScopeModule, str] = {
 
 @dataclass(frozen=True, order=True)
 class Scope:
+    """The right to read or write one module's data: `<module>:<access>`."""
+
     module: ScopeModule
     access: Access
 

@@ -20,6 +20,8 @@ from hostpanel.domain.twofactor.model import TwoFactorRecord
 
 
 class AccountRepository(Protocol):
+    """Stored accounts and their domains."""
+
     def add(self, username: str, password_hash: str, email: str | None, created_at: int) -> Account:
         """Insert a new account; raises Conflict if the username is taken."""
         ...
@@ -50,6 +52,8 @@ class AccountRepository(Protocol):
 
 
 class TokenRepository(Protocol):
+    """Stored API tokens: lookup by public key, pages for review, use records and revocation."""
+
     def add(
         self,
         *,
@@ -116,6 +120,8 @@ class TokenRepository(Protocol):
 
 
 class MailRepository(Protocol):
+    """Stored mailboxes and forwarders, and what the mail server is to serve of them."""
+
     def add_mailbox(
         self, *, account_id: int, domain: str, local_part: str, password_hash: str, quota_mb: int, created_at: int
     ) -> Mailbox:
@@ -150,6 +156,8 @@ class MailRepository(Protocol):
 
 
 class BackupJobRepository(Protocol):
+    """Stored backup jobs: at most one running per account, with its progress."""
+
     def add(self, account_id: int, file: str, actor: str, started_at: int) -> BackupJob:
         """Insert a running job; raises Conflict if the account already has one running."""
         ...
@@ -172,6 +180,8 @@ class BackupJobRepository(Protocol):
 
 
 class AuditRepository(Protocol):
+    """The stored audit trail: hash-chained appends, queries, chain walks and export."""
+
     def add(self, event: AuditEvent) -> None:
         """Append to the account's hash chain (taking the chain's head lock until the transaction ends)."""
         ...
@@ -192,6 +202,8 @@ class AuditRepository(Protocol):
 
 
 class SessionRepository(Protocol):
+    """Stored web sessions, found by the keyed digest of their secret."""
+
     def add(
         self,
         *,
@@ -226,6 +238,8 @@ class SessionRepository(Protocol):
 
 
 class TwoFactorRepository(Protocol):
+    """Stored two-factor setups: the sealed TOTP secret, the last step used, and recovery codes."""
+
     def get(self, account_id: int) -> TwoFactorRecord | None: ...
 
     def put(self, account_id: int, sealed_secret: bytes, enabled_at: int, last_step: int | None) -> None:

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.audit.model import token_actor
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.tokens.model import ApiToken
 from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
 
 
 class AuthMethod(StrEnum):
+    """How the actor proved who it is: an API token, the account's password, or as the administrator."""
+
     TOKEN = "token"
     PASSWORD = "password"
     ADMIN = "admin"
@@ -19,6 +22,8 @@ class AuthMethod(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
+    """Who is acting: the account, how it authenticated, the token it used if any, and from which address."""
+
     account: Account
     method: AuthMethod
     token: ApiToken | None = None
@@ -38,7 +43,7 @@ class Principal:
     def actor(self) -> str:
         """How the audit trail names the actor; a copy, so it survives renames and deletions."""
         if self.token is not None:
-            return f"token:{self.token.name}"
+            return token_actor(self.token.name)
         return self.method.value
 
     @classmethod

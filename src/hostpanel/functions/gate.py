@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
 
-from hostpanel.domain.audit.model import DetailValue
+from hostpanel.domain.audit.model import DetailValue, token_actor
 from hostpanel.domain.audit.service import AuditWriter
 from hostpanel.domain.audit.tags import AuditAction, Outcome
 from hostpanel.domain.errors import (
@@ -252,38 +252,39 @@ class Gate:
             action = AuditAction.ACCOUNT_RESTRICTION_DENIED
             details = {"restriction": denied.restriction, "detail": denied.detail}
         target = f"{function.module}::{function.name}"
-        self._parts.audit.record_by(principal, action, target=target, outcome=Outcome.DENIED, details=details)
+        with self._parts.audit.log() as trail:
+            trail.record_by(principal, action, target=target, outcome=Outcome.DENIED, details=details)
 
     def _record_failure(self, failure: AuthenticationFailed, ip: str | None, target: str) -> None:
         """Runs after the refusal was sent, so looking up the named account costs the caller nothing."""
         try:
             with self._parts.begin(False) as uow:
                 account = uow.accounts.get_by_username(failure.username) if failure.username else None
-            audit = self._parts.audit
-            audit.record(
-                AuditAction.ACCOUNT_AUTH_FAILURE,
-                actor="token",
-                account_id=account.id if account else None,
-                username=failure.username,
-                ip=ip,
-                target=target,
-                outcome=Outcome.FAILURE,
-                details=_failure_details(failure),
-            )
-            if (misused := failure.misused) is not None:
-                audit.record(
+            with self._parts.audit.log() as trail:
+                trail.record(
                     AuditAction.ACCOUNT_AUTH_FAILURE,
-                    actor=f"token:{misused.token_name}",
-                    account_id=misused.account_id,
-                    username=misused.username,
+                    actor="token",
+                    account_id=account.id if account else None,
+                    username=failure.username,
                     ip=ip,
                     target=target,
                     outcome=Outcome.FAILURE,
-                    details={
-                        "reason": "the token was presented under another username",
-                        "presented_username": failure.username,
-                    },
+                    details=_failure_details(failure),
                 )
+                if (misused := failure.misused) is not None:
+                    trail.record(
+                        AuditAction.ACCOUNT_AUTH_FAILURE,
+                        actor=token_actor(misused.token_name),
+                        account_id=misused.account_id,
+                        username=misused.username,
+                        ip=ip,
+                        target=target,
+                        outcome=Outcome.FAILURE,
+                        details={
+                            "reason": "the token was presented under another username",
+                            "presented_username": failure.username,
+                        },
+                    )
         except Exception:
             log.exception("could not record an authentication failure")
 

@@ -50,6 +50,8 @@ class ListError(Exception):
 
 @dataclass(frozen=True)
 class Filter:
+    """One `filter` meta-argument: keep records whose `column` passes the `type` test against `term`."""
+
     column: str
     type: str
     term: str
@@ -57,6 +59,8 @@ class Filter:
 
 @dataclass(frozen=True)
 class Sort:
+    """One `sort` meta-argument: a column, how to compare its values, and the direction."""
+
     column: str
     method: str = "lexicographic"
     reverse: bool = False
@@ -64,12 +68,16 @@ class Sort:
 
 @dataclass(frozen=True)
 class Page:
+    """The `paginate` meta-arguments: the first record wanted (1-based) and how many."""
+
     start: int  # 1-based, as cPanel counts
     size: int
 
 
 @dataclass
 class ListOptions:
+    """The list post-processing a call asked for, with messages about arguments found invalid."""
+
     columns: list[str] = field(default_factory=list)
     filters: list[Filter] = field(default_factory=list)
     sorts: list[Sort] = field(default_factory=list)
@@ -218,6 +226,8 @@ class Presorted:
 
 @dataclass
 class Outcome:
+    """A list after post-processing: the records to answer with, their metadata and messages."""
+
     records: list[Record]
     metadata: dict[str, Any]
     messages: list[str]

@@ -59,11 +59,15 @@ _PENDING = "hostpanel_changes"  # connection.info key: the topics (and tickets) 
 
 
 class Topic(StrEnum):
+    """The data in-process caches hold, whose changes are announced to every process."""
+
     TOKENS = "tokens"  # tokens and the accounts they belong to: what token authentication reads
     BLOCKS = "blocks"  # login blocks: what the lockout check reads
 
 
 class Changes(Protocol):
+    """A change feed: the generation caches check, and the announcement of changes to every process."""
+
     def generation(self, topic: Topic) -> int | None:
         """The topic's current generation, or None when caches of it must not be used now."""
         ...

@@ -26,6 +26,8 @@ SKELETON = {
 
 
 class FilesystemHomes:
+    """Account homes as directories under one root, made with cPanel's skeleton."""
+
     def __init__(self, root: Path) -> None:
         self._root = root
 

@@ -117,6 +117,8 @@ class RedisFailureStore:
 
 
 class RedisRateCounter:
+    """Request counts in Redis, one key per window that expires with it, shared by every process."""
+
     in_memory = False
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:

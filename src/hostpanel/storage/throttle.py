@@ -48,6 +48,8 @@ _PRUNE_EVERY = 60.0  # seconds between sweeps of failures too old to count, per 
 
 
 class SqlFailureStore:
+    """Login failures and blocks in the database, with the blocks in force cached while their generation holds."""
+
     def __init__(self, engine: Engine, windows: Mapping[KeyKind, float]) -> None:
         self._engine = engine
         self._windows = dict(windows)
@@ -139,6 +141,8 @@ class SqlFailureStore:
 
 
 class SqlTrustedNetworks:
+    """The trusted networks in the database, each write in a transaction of its own."""
+
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 

@@ -29,6 +29,8 @@ def _b64(data: bytes) -> str:
 
 @dataclass(frozen=True)
 class CookieNames:
+    """The session and pre-sign-in cookie names: `__Host-` ones over HTTPS, plain ones otherwise."""
+
     session: str
     pre_session: str
 
@@ -45,6 +47,8 @@ def is_https(request: Request) -> bool:
 
 
 class BrowserKeys:
+    """Signs session cookies and makes CSRF tokens, with keys derived from the server key file."""
+
     def __init__(self, keys: ServerKeys) -> None:
         self._cookie_key = keys.derive("session-cookie")
         self._csrf_key = keys.derive("csrf")

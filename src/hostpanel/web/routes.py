@@ -1,4 +1,4 @@
-"""The web interface's routes: every page is wrapped by `page.route`, so its access level, module (whose account
+"""The web interface's routes: every page is wrapped by `route.route`, so its access level, module (whose account
 feature must be on) and sudo are declared here, once, and checked before its handler runs."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from hostpanel.domain.permissions import Feature, ScopeModule
-from hostpanel.web.page import Access, Site, route
+from hostpanel.web.page import Access, Site
 from hostpanel.web.pages import activity, backups, files, login, mail, password, tokens, twofactor
+from hostpanel.web.route import route
 
 STATIC = Path(__file__).parent / "static"
 

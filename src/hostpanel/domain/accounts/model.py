@@ -7,12 +7,16 @@ from enum import StrEnum
 
 
 class AccountStatus(StrEnum):
+    """Whether an account may sign in and use its tokens (active) or is shut out by the administrator."""
+
     ACTIVE = "active"
     SUSPENDED = "suspended"
 
 
 @dataclass(frozen=True)
 class Account:
+    """An account as stored: its name, password hash, contact address, status and switched-off features."""
+
     id: int
     username: str
     password_hash: str = field(repr=False)

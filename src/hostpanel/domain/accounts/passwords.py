@@ -18,6 +18,8 @@ _STRENGTH_SAMPLE = 100
 
 @dataclass(frozen=True)
 class HashingCost:
+    """The argon2id work factors for account passwords: passes, memory and lanes."""
+
     time_cost: int = 3
     memory_kib: int = 65536
     parallelism: int = 4

@@ -17,6 +17,8 @@ from hostpanel.domain.principal import Principal
 
 
 class AccountService:
+    """The administrator's operations on accounts; every change is validated and recorded in the audit trail."""
+
     def __init__(
         self,
         uow: UnitOfWork,

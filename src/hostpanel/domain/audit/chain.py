@@ -74,6 +74,8 @@ def stored_hash(prev_hash: str, event: StoredEvent) -> str:
 
 @dataclass(frozen=True)
 class ChainBreak:
+    """Where an audit chain first fails to verify, and why (`event_id` None: its newest events are gone)."""
+
     chain: int
     event_id: int | None
     reason: str

@@ -5,12 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hostpanel.domain.audit.tags import AuditAction, Outcome
+from hostpanel.domain.errors import InvalidInput
+
+MAX_EVENTS = 100_000  # events one query returns at most (the API and the pages ask for far fewer)
+_ACTIONS = frozenset(action.value for action in AuditAction)
+_OUTCOMES = frozenset(outcome.value for outcome in Outcome)
 
 DetailValue = str | int | float | bool | None | list[str]
 
 
 @dataclass(frozen=True)
 class AuditEvent:
+    """One entry of the audit trail: when, who, from where, what, on what, how it ended, and details."""
+
     time: float
     action: AuditAction
     outcome: Outcome
@@ -37,3 +44,18 @@ class AuditQuery:
     outcome: str | None = None
     before_id: int | None = None
     limit: int = 100
+
+    def __post_init__(self) -> None:
+        """The one check of what a search of the activity log may ask, whoever asks (API, page, CLI)."""
+        for action in self.actions:
+            if action not in _ACTIONS:
+                raise InvalidInput("action", f"“{action}” is not an audit action.")
+        if self.outcome is not None and self.outcome not in _OUTCOMES:
+            raise InvalidInput("outcome", f"“{self.outcome}” is not an outcome: use success, failure or denied.")
+        if not 1 <= self.limit <= MAX_EVENTS:
+            raise InvalidInput("limit", f"The limit must be a whole number from 1 to {MAX_EVENTS}.")
+
+
+def token_actor(name: str) -> str:
+    """How the trail names a token acting (a copy of its name, so it survives renames and deletions)."""
+    return f"token:{name}"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from hostpanel.domain.audit.model import AuditEvent, DetailValue
 from hostpanel.domain.audit.tags import AuditAction, Outcome
@@ -94,48 +95,16 @@ class AuditLog:
 
 
 class AuditWriter:
-    """Records each event in a transaction of its own: what must be kept even when the caller's work rolls back (a
+    """Records events in a transaction of their own: what must be kept even when the caller's work rolls back (a
     denial, a refused restore) or when there is no caller's transaction (a refused authentication)."""
 
     def __init__(self, begin: Callable[[], UnitOfWork], clock: Clock) -> None:
         self._begin = begin
         self._clock = clock
 
-    def record(
-        self,
-        action: AuditAction,
-        *,
-        actor: str,
-        account_id: int | None = None,
-        username: str | None = None,
-        ip: str | None = None,
-        target: str | None = None,
-        outcome: Outcome = Outcome.SUCCESS,
-        details: dict[str, DetailValue] | None = None,
-    ) -> None:
-        """`AuditLog.record` in a committed transaction of its own."""
+    @contextmanager
+    def log(self) -> Iterator[AuditLog]:
+        """An audit log whose events are committed when the block ends without an error."""
         with self._begin() as uow:
-            AuditLog(uow.audit, self._clock).record(
-                action,
-                actor=actor,
-                account_id=account_id,
-                username=username,
-                ip=ip,
-                target=target,
-                outcome=outcome,
-                details=details,
-            )
-            uow.commit()
-
-    def record_by(
-        self,
-        principal: Principal,
-        action: AuditAction,
-        target: str | None = None,
-        outcome: Outcome = Outcome.SUCCESS,
-        details: dict[str, DetailValue] | None = None,
-    ) -> None:
-        """`AuditLog.record_by` in a committed transaction of its own."""
-        with self._begin() as uow:
-            AuditLog(uow.audit, self._clock).record_by(principal, action, target, outcome, details)
+            yield AuditLog(uow.audit, self._clock)
             uow.commit()

@@ -11,6 +11,8 @@ from enum import StrEnum
 
 
 class AuditAction(StrEnum):
+    """Every action the audit trail records, named `source:subject:action`."""
+
     ACCOUNT_AUTH_FAILURE = "account:auth:failure"
     ACCOUNT_AUTH_LOCKOUT = "account:auth:lockout"
     ACCOUNT_BACKUP_CREATE = "account:backup:create"
@@ -114,6 +116,8 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
 
 
 class Outcome(StrEnum):
+    """How an audited action ended: it succeeded, it failed, or it was refused (a permission, restriction or block)."""
+
     SUCCESS = "success"
     FAILURE = "failure"
     DENIED = "denied"

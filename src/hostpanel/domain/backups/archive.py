@@ -46,6 +46,8 @@ def manifest_line(entry: dict[str, Any]) -> bytes:
 
 @dataclass
 class WriteSummary:
+    """What went into an archive being written, and how many home entries were left out."""
+
     files: int = 0
     directories: int = 0
     links: int = 0

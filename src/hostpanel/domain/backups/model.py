@@ -16,6 +16,8 @@ ARCHIVE_NAME = re.compile(
 
 
 class BackupStatus(StrEnum):
+    """Where a backup job stands: still running, complete, or failed."""
+
     RUNNING = "running"
     COMPLETE = "complete"
     FAILED = "failed"
@@ -23,6 +25,8 @@ class BackupStatus(StrEnum):
 
 @dataclass(frozen=True)
 class BackupJob:
+    """A backup job as stored: its archive's name, who started it, its state and its progress."""
+
     id: int
     account_id: int
     file: str
@@ -48,6 +52,8 @@ class BackupJob:
 
 @dataclass(frozen=True)
 class Progress:
+    """How far a backup has read the home: files and bytes done, out of the totals counted before it began."""
+
     files_done: int = 0
     files_total: int = 0
     bytes_done: int = 0

@@ -40,6 +40,8 @@ class RestoreRefused(HostpanelError):
 
 @dataclass
 class RestoreSummary:
+    """What a restore wrote into the home, and the paths it left alone."""
+
     files: int = 0
     directories: int = 0
     links: int = 0

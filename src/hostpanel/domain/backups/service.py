@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from hostpanel.domain.accounts.names import validate_email
 from hostpanel.domain.audit.model import DetailValue
-from hostpanel.domain.audit.service import AuditLog
+from hostpanel.domain.audit.service import AuditLog, AuditWriter
 from hostpanel.domain.audit.tags import AuditAction, Outcome
 from hostpanel.domain.backups.archive import CHUNK
 from hostpanel.domain.backups.model import PARTIAL_SUFFIX, BackupJob, archive_name, is_archive_name
@@ -39,6 +39,8 @@ class PreparedBackup:
 
 @dataclass(frozen=True)
 class ArchiveOnDisk:
+    """A backup archive found in the home's top folder: its name, size and modification time."""
+
     file: str
     size: int
     mtime: float
@@ -62,6 +64,8 @@ def action_for(principal: Principal, account_action: AuditAction, admin_action: 
 
 
 class BackupService:
+    """An account's backups for one principal: start, list, download, and restore files from them."""
+
     def __init__(
         self,
         uow: UnitOfWork,
@@ -72,7 +76,7 @@ class BackupService:
         staging: Staging,
         clock: Clock,
         audit: AuditLog,
-        audit_now: Callable[[Principal, AuditAction, str, Outcome, dict[str, DetailValue]], None],
+        audit_now: AuditWriter,
         launch: Callable[[PreparedBackup], None] | None = None,
     ) -> None:
         """`home` reads archives (they live in the home's top folder); `target` writes restored files through the
@@ -202,7 +206,8 @@ class BackupService:
                 finally:
                     staged.discard()
         except RestoreRefused as refused:
-            self._audit_now(self._principal, action, backup, Outcome.FAILURE, {**shown, "reason": refused.message})
+            with self._audit_now.log() as trail:
+                trail.record_by(self._principal, action, backup, Outcome.FAILURE, {**shown, "reason": refused.message})
             raise
         finally:
             running.discard()
@@ -212,5 +217,6 @@ class BackupService:
             "bytes": summary.bytes,
             "conflicts": len(summary.conflicts),
         }
-        self._audit_now(self._principal, action, backup, Outcome.SUCCESS, details)
+        with self._audit_now.log() as trail:
+            trail.record_by(self._principal, action, backup, Outcome.SUCCESS, details)
         return summary

@@ -299,6 +299,8 @@ MAX_DEPTH = 256  # folders deeper than this are not descended into (each level h
 
 @dataclass(frozen=True)
 class WalkEntry:
+    """One entry of a descriptor walk, with the descriptor of its directory to open it relative to."""
+
     path: HomePath
     dir_fd: int
     name: str

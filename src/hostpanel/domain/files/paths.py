@@ -21,6 +21,8 @@ CPANEL_HOME_PREFIX = "/home/"
 
 @dataclass(frozen=True, order=True)
 class HomePath:
+    """A path below an account's home as a tuple of checked names; the empty path is the home itself."""
+
     parts: tuple[str, ...] = ()
 
     @property

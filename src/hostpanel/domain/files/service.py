@@ -30,6 +30,8 @@ MAX_FILES = 100
 
 @dataclass(frozen=True)
 class FileInfo:
+    """An entry of the home with its lstat result, as listings and file info report it."""
+
     path: HomePath
     stat: os.stat_result
 
@@ -48,6 +50,8 @@ class Upload:
 
 @dataclass(frozen=True)
 class UploadOutcome:
+    """How one uploaded file fared: its name, its size, and whether it was placed, with cPanel's reason."""
+
     file: str
     size: int
     ok: bool
@@ -85,6 +89,8 @@ def parse_permissions(text: str | None, default: int) -> int:
 
 
 class FileService:
+    """Fileman's operations for one principal: list, read, write, upload, move, trash and delete in the home."""
+
     def __init__(
         self, jail: Jail, staging: Staging, audit: AuditLog, principal: Principal, max_content_bytes: int
     ) -> None:

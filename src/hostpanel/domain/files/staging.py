@@ -106,6 +106,8 @@ class StagedDir:
 
 
 class Staging:
+    """The staging area beside the homes: creates locked staged files and folders, and sweeps away orphans."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
 

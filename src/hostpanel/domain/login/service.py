@@ -24,18 +24,24 @@ WRONG_CODE = "The code is not valid. Enter the current code from your authentica
 
 @dataclass(frozen=True)
 class SignIn:
+    """A session started by a correct password, and whether it still waits for the two-factor code."""
+
     issued: IssuedSession
     needs_second_factor: bool
 
 
 @dataclass(frozen=True)
 class PasswordChanged:
+    """What a password change did: the current session's new secret, and what it ended or revoked."""
+
     issued: IssuedSession  # the current session's new secret
     sessions_ended: int
     tokens_revoked: int
 
 
 class LoginService:
+    """The web sign-in: password, two-factor code, sudo confirmation, password change and sign-out."""
+
     def __init__(
         self,
         uow: UnitOfWork,

@@ -11,6 +11,8 @@ from hostpanel.domain.security.lockout import address_subject
 
 
 class LoginThrottle:
+    """This process's wait before answering a failed sign-in; it doubles with each failure from an address or name."""
+
     def __init__(self, clock: Clock, base_delay: float, max_delay: float = 8.0, forget_after: float = 900.0) -> None:
         self._clock = clock
         self._base = base_delay

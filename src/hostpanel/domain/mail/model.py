@@ -19,6 +19,8 @@ MAX_FORWARDERS = 10_000
 
 @dataclass(frozen=True)
 class Mailbox:
+    """A mailbox as stored: its address on one of the account's domains, password hash and quota."""
+
     id: int
     account_id: int
     domain: str
@@ -42,6 +44,8 @@ class PublishedMailbox:
 
 @dataclass(frozen=True)
 class Forwarder:
+    """One forwarding as stored: mail for `address` is also sent to `destination`."""
+
     id: int
     account_id: int
     domain: str

@@ -42,6 +42,8 @@ def maildir_parts(domain: str, local_part: str) -> tuple[str, str, str]:
 
 
 class MailServerFiles:
+    """The passwd-file and alias map the mail server reads, rewritten whole from the database."""
+
     def __init__(self, directory: Path, homes_root: Path) -> None:
         self.directory = directory
         self._homes_root = homes_root

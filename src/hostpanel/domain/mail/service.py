@@ -50,6 +50,8 @@ def address_filter(pattern: str | None) -> Callable[[str], bool]:
 
 
 class MailService:
+    """An account's mailboxes and forwarders for one principal, within the token's `email_domains`."""
+
     def __init__(
         self,
         uow: UnitOfWork,

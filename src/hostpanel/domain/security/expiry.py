@@ -10,6 +10,8 @@ DAY = 86400
 
 
 class ExpiryNotices:
+    """Mails owners about tokens that expire soon, once per token."""
+
     def __init__(self, uow: UnitOfWork, clock: Clock, notifier: Notifier) -> None:
         self._uow = uow
         self._clock = clock

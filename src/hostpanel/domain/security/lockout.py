@@ -32,6 +32,8 @@ MAX_SUBJECT = 100  # counter keys stay bounded whatever a caller sends as a user
 
 
 class LoginKind(StrEnum):
+    """What a login attempt presented: a password, or an API token."""
+
     PASSWORD = "password"
     TOKEN = "token"
 
@@ -46,6 +48,8 @@ class KeyKind(StrEnum):
 
 @dataclass(frozen=True)
 class Tier:
+    """A threshold: `failures` within `window` seconds block the key for `lockout` seconds."""
+
     failures: int
     window: float
     lockout: float
@@ -73,6 +77,8 @@ class LockoutPolicy:
 
 @dataclass(frozen=True)
 class Block:
+    """A key refused until `until`, with how many lockouts it has had (each lasts longer)."""
+
     key: str
     until: float
     lockouts: int
@@ -124,6 +130,8 @@ class FailureStore(Protocol):
 
 
 class TrustedNetworks(Protocol):
+    """The networks whose logins are never counted nor blocked, with a note on each."""
+
     def all(self) -> list[tuple[str, str]]:
         """(network in CIDR form, note) pairs."""
         ...
@@ -173,6 +181,8 @@ def counter_key(kind: KeyKind, subject: str) -> str:
 
 
 class LoginGuard:
+    """Counts failed logins and refuses blocked sources, and lets the administrator lift blocks and trust networks."""
+
     def __init__(
         self,
         store: FailureStore,

@@ -16,6 +16,8 @@ log = logging.getLogger(__name__)
 
 
 class Notifier(Protocol):
+    """Sends a notice to an address: by SMTP, or only to the log when no SMTP server is configured."""
+
     def send(self, to: str, subject: str, body: str) -> None:
         """Deliver one message or raise."""
         ...
@@ -23,6 +25,8 @@ class Notifier(Protocol):
 
 @dataclass(frozen=True)
 class Notice:
+    """A message to an account's owner: subject and body, never a secret."""
+
     subject: str
     body: str
 

@@ -16,6 +16,8 @@ from hostpanel.domain.errors import WouldBlock
 
 
 class RateCounter(Protocol):
+    """Counts requests per key in fixed windows, in this process or in a store every process shares."""
+
     in_memory: bool  # counts without I/O (per process), so a request can be counted on the event loop
 
     def increment(self, key: str, window_start: int, window: int) -> int:
@@ -25,6 +27,8 @@ class RateCounter(Protocol):
 
 @dataclass(frozen=True)
 class RateDecision:
+    """Whether a request is within its limit, and what the rate limit headers tell the client."""
+
     allowed: bool
     limit: int
     remaining: int
@@ -45,6 +49,8 @@ class RateDecision:
 
 
 class RateLimiter:
+    """Counts a request against a per-window limit and decides whether it may go ahead."""
+
     def __init__(self, counter: RateCounter, clock: Clock, window: int) -> None:
         self._counter = counter
         self._clock = clock

@@ -9,12 +9,16 @@ SUDO_SECONDS = 600  # sensitive changes need the password (and code) entered in 
 
 
 class SessionStage(StrEnum):
+    """How far a session's sign-in has got: password accepted, or fully signed in."""
+
     SECOND_FACTOR = "second_factor"  # the password was right; the two-factor code is awaited
     SIGNED_IN = "signed_in"
 
 
 @dataclass(frozen=True)
 class SessionPolicy:
+    """How long sessions live, idle and in all, and how long sudo and the two-factor wait last."""
+
     idle_seconds: float = 1800
     lifetime_seconds: float = 43200
     sudo_seconds: float = SUDO_SECONDS
@@ -24,6 +28,8 @@ class SessionPolicy:
 
 @dataclass(frozen=True)
 class WebSession:
+    """A web session as stored (never its secret): its stage, and when it began, was last seen and entered sudo."""
+
     id: int
     account_id: int
     stage: SessionStage

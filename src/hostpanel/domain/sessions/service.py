@@ -20,6 +20,8 @@ MAX_USER_AGENT = 200
 
 
 class SessionService:
+    """Starts, resumes, promotes, renews and ends web sessions, keeping only keyed digests of their secrets."""
+
     def __init__(self, uow: UnitOfWork, key: bytes, clock: Clock, policy: SessionPolicy) -> None:
         self._uow = uow
         self._key = key

@@ -27,6 +27,8 @@ class TokenFinder(Protocol):
 
 
 class TokenAuthenticator:
+    """Turns a presented `USER:TOKEN` pair into a principal, or refuses it the same way whatever was wrong."""
+
     def __init__(self, keyring: Keyring, clock: Clock) -> None:
         self._keyring = keyring
         self._clock = clock

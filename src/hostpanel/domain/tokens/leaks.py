@@ -52,6 +52,8 @@ def candidates(text: str) -> Iterator[tuple[int, secret.ParsedToken]]:
 
 
 class LeakResponse:
+    """Finds live tokens in leaked text, revokes them and tells their owners."""
+
     def __init__(self, uow: UnitOfWork, keyring: Keyring, audit: AuditLog, notifier: Notifier) -> None:
         self._uow = uow
         self._keyring = keyring

@@ -16,6 +16,8 @@ MAX_EPOCH = 67767976233521999
 
 
 class TokenStatus(StrEnum):
+    """Whether a token still authenticates (active) or has passed its expiry."""
+
     ACTIVE = "active"
     EXPIRED = "expired"
 
@@ -81,6 +83,8 @@ def parse_expires_at(value: str | int | None, now: float) -> int | None:
 
 
 class TokenOrder(StrEnum):
+    """The columns a page of tokens can be sorted by."""
+
     NAME = "name"
     CREATED = "created_at"
     EXPIRES = "expires_at"  # tokens that never expire come last

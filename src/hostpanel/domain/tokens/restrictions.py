@@ -37,6 +37,8 @@ JsonValue = Any
 
 
 class Restriction(Protocol):
+    """One kind of restriction on a token: how it is stored, shown, and compared with a narrower one."""
+
     @property
     def key(self) -> str:
         """The kind's tag in storage and its field in token records."""

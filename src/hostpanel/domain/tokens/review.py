@@ -11,6 +11,8 @@ DAY = 86400
 
 
 class Flag(StrEnum):
+    """Why a review points a token out: expired, expiring soon, unused, never used, or full access."""
+
     EXPIRED = "expired"
     EXPIRING_SOON = "expiring_soon"
     UNUSED = "unused"
@@ -20,6 +22,8 @@ class Flag(StrEnum):
 
 @dataclass(frozen=True)
 class ReviewPolicy:
+    """When a review calls a token unused, and how close to expiry it calls it expiring soon."""
+
     unused_days: int = 90
     expiring_days: int = 7
 

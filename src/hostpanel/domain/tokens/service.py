@@ -28,6 +28,8 @@ MAX_RATE_LIMIT = 1_000_000
 
 
 class TokenService:
+    """Issues, lists, renames and revokes an account's API tokens, never granting more than the issuer has."""
+
     def __init__(
         self, uow: UnitOfWork, keyring: Keyring, clock: Clock, audit: AuditLog, default_rate_limit: int = 0
     ) -> None:

@@ -48,6 +48,8 @@ class NewAddress:
 
 
 class UsageRecorder:
+    """Notes each token use in memory and writes "last used" and new addresses in batches."""
+
     def __init__(
         self,
         clock: Clock,

@@ -17,6 +17,8 @@ class TwoFactorRecord:
 
 @dataclass(frozen=True)
 class TwoFactorStatus:
+    """What is shown about an account's two-factor authentication: on or off, since when, codes left."""
+
     enabled: bool
     enabled_at: int | None = None
     recovery_codes_left: int = 0
@@ -31,5 +33,7 @@ class Enrolment:
 
 
 class SecondFactor:
+    """The kinds of second factor a code can be, as the audit trail names them."""
+
     TOTP = "totp"
     RECOVERY_CODE = "recovery_code"

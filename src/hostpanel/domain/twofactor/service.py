@@ -21,6 +21,8 @@ def _context(account_id: int) -> str:
 
 
 class TwoFactorService:
+    """Sets up, checks and removes an account's TOTP two-factor authentication and its recovery codes."""
+
     def __init__(
         self, uow: UnitOfWork, *, box: SecretBox, recovery_key: bytes, clock: Clock, audit: AuditLog, issuer: str
     ) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hostpanel.domain.audit.model import AuditQuery, token_actor
 from hostpanel.domain.audit.record import event_record
-from hostpanel.domain.audit.search import ActivitySearch
 from hostpanel.domain.permissions import Access, ScopeModule
 from hostpanel.functions.call import Call
 from hostpanel.functions.registry import Module, Param
@@ -39,18 +39,19 @@ MAX_LIMIT = 1000
 def list_events(call: Call) -> list[dict[str, Any]]:
     args = call.args
     limit = args.integer("limit", 100, minimum=1, maximum=MAX_LIMIT) or 100
-    search = ActivitySearch(
+    token = args.get("token")
+    query = AuditQuery(
         account_id=call.principal.account.id,
         since=args.integer("since"),
         until=args.integer("until"),
         actions=tuple(args.get_multiple("action")),
         ip=args.get("ip") or None,
-        token=args.get("token") or None,
+        actor=token_actor(token) if token else None,
         outcome=args.get("outcome") or None,
         before_id=args.integer("before_id", minimum=1),
         limit=limit,
     )
-    events = call.services.activity.page(search)
+    events = call.services.activity.page(query)
     if len(events) == limit and events[-1].id is not None:
         call.metadata["next_before_id"] = events[-1].id
     return [event_record(event) for event in events]

@@ -51,6 +51,8 @@ def account_from_row(row: RowMapping | Any) -> Account:
 
 
 class SqlAccountRepository:
+    """The account repository on a database connection (see `ports.AccountRepository`)."""
+
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 

@@ -51,6 +51,8 @@ def _stored_from_row(row: Any) -> StoredEvent:
 
 
 class SqlAuditRepository:
+    """The audit repository on a database connection (see `ports.AuditRepository`)."""
+
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 

@@ -33,6 +33,8 @@ def _job(row: Any) -> BackupJob:
 
 
 class SqlBackupJobRepository:
+    """The backup job repository on a database connection (see `ports.BackupJobRepository`)."""
+
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 

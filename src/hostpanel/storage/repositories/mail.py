@@ -39,6 +39,8 @@ def _forwarder(row: Any) -> Forwarder:
 
 
 class SqlMailRepository:
+    """The mail repository on a database connection (see `ports.MailRepository`)."""
+
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 

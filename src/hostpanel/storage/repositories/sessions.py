@@ -30,6 +30,8 @@ def _session_from_row(row: Any) -> WebSession:
 
 
 class SqlSessionRepository:
+    """The web session repository on a database connection (see `ports.SessionRepository`)."""
+
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 

@@ -45,6 +45,8 @@ def _token_from_row(row: Any) -> ApiToken:
 
 
 class SqlTokenRepository:
+    """The API token repository on a database connection (see `ports.TokenRepository`)."""
+
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 

@@ -13,6 +13,8 @@ from hostpanel.storage.tables import recovery_codes, two_factor
 
 
 class SqlTwoFactorRepository:
+    """The two-factor repository on a database connection (see `ports.TwoFactorRepository`)."""
+
     def __init__(self, connection: Connection) -> None:
         self._c = connection
 

@@ -13,9 +13,8 @@ from urllib.parse import urlencode
 
 from starlette.responses import Response, StreamingResponse
 
-from hostpanel.domain.audit.model import AuditEvent
+from hostpanel.domain.audit.model import AuditEvent, AuditQuery, token_actor
 from hostpanel.domain.audit.record import event_record
-from hostpanel.domain.audit.search import ActivitySearch
 from hostpanel.domain.audit.tags import ACTION_DESCRIPTIONS, AuditAction, Outcome
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.web.page import PageContext
@@ -32,7 +31,7 @@ class Filters:
     """The filter form's values and the search they make (kept through paging and export links)."""
 
     values: dict[str, str]
-    search: ActivitySearch
+    query: AuditQuery
 
     def link(self, **extra: str) -> str:
         params = {key: value for key, value in {**self.values, **extra}.items() if value}
@@ -51,32 +50,31 @@ def _day(text: str, field: str, end: bool) -> float | None:
 
 
 def filters(ctx: PageContext) -> Filters:
-    """The search the filter form describes; `until` includes the whole day given (UTC)."""
+    """The search the filter form describes (checked as every search is); `until` includes the whole day given (UTC)."""
     _, account = ctx.signed_in()
     values = {key: ctx.query.get(key, "").strip()[:100] for key in FILTERS}
     before = ctx.query.get("before", "")
-    search = ActivitySearch(
+    query = AuditQuery(
         account_id=account.id,
         since=_day(values["since"], "since", end=False),
         until=_day(values["until"], "until", end=True),
         actions=(values["action"],) if values["action"] else (),
         ip=values["ip"] or None,
-        token=values["token"] or None,
+        actor=token_actor(values["token"]) if values["token"] else None,
         outcome=values["outcome"] or None,
         before_id=int(before) if before.isdigit() and len(before) < 19 else None,
         limit=PAGE_SIZE,
     )
-    search.query()  # the one check of what a search may ask, said beside the field
-    return Filters(values, search)
+    return Filters(values, query)
 
 
 def activity_page(ctx: PageContext) -> Response:
     try:
         chosen = filters(ctx)
     except InvalidInput as error:
-        empty = Filters({key: ctx.query.get(key, "")[:100] for key in FILTERS}, ActivitySearch())
+        empty = Filters({key: ctx.query.get(key, "")[:100] for key in FILTERS}, AuditQuery())
         return ctx.form_error(error, "activity.html", filters=empty, **_choices(), events=[], older=None)
-    events = ctx.services.activity.page(chosen.search)
+    events = ctx.services.activity.page(chosen.query)
     older = events[-1].id if len(events) == PAGE_SIZE and events[-1].id is not None else None
     return ctx.render("activity.html", filters=chosen, events=events, older=older, **_choices())
 
@@ -124,7 +122,7 @@ def export(ctx: PageContext, kind: str) -> Response:
         chosen = filters(ctx)
     except InvalidInput as error:
         return ctx.form_error(error, "error.html", code=400)
-    events = ctx.services.activity.everything(chosen.search)
+    events = ctx.services.activity.everything(chosen.query)
     stamp = datetime.datetime.fromtimestamp(ctx.services.clock.now(), datetime.UTC).strftime("%Y%m%d-%H%M%S")
     media, lines = ("text/csv", _csv_lines(events)) if kind == "csv" else ("application/json", _json_lines(events))
     headers = {"Content-Disposition": f'attachment; filename="activity-{stamp}.{kind}"'}

@@ -21,6 +21,8 @@ RESTORE_FIELDS: dict[str, str | None] = {"backup": None}
 
 @dataclass(frozen=True)
 class BackupRow:
+    """One row of the backups table: a job, an archive in the home, or both, as the page shows it."""
+
     entry: BackupEntry
 
     @property

@@ -28,6 +28,8 @@ MISMATCH = "The two passwords are not the same."
 
 @dataclass(frozen=True)
 class MailboxRow:
+    """One row of the mailboxes table: the mailbox, with its disk usage read only when shown."""
+
     mailbox: Mailbox
     mail: MailService
 

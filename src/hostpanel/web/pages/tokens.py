@@ -35,6 +35,8 @@ SORTS = {
 
 @dataclass(frozen=True)
 class TokenRow:
+    """One row of the tokens table: the token and its status badge."""
+
     token: ApiToken
     status: str  # active | expires-soon | expired: the badge's class and words
 

@@ -6,84 +6,29 @@ must be reachable, and the tests fail loudly if it is not. Without it the Postgr
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
 
 import pytest
 import redis
 from aiosmtpd.controller import Controller
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from hostpanel.app import create_app
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
-from hostpanel.domain.permissions import Permissions
-from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.model import IssuedToken
-from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
 from hostpanel.keys import create_key_file
-from hostpanel.storage.engine import make_engine, normalise_url
+from hostpanel.storage.engine import make_engine
 from hostpanel.storage.migrate import upgrade
 from hostpanel.storage.tables import metadata
+from tests.factories import REDIS_ENV, FakeClock, Inbox, backends, make_account, make_token, own_postgres_database
 from tests.processes import free_port
-
-POSTGRES_ENV = "HOSTPANEL_TEST_POSTGRES_URL"
-REDIS_ENV = "HOSTPANEL_TEST_REDIS_URL"
-PASSWORD = "Correct-Horse-Battery-9"
-START = 1_800_000_000.0
-# The documented fields of a token record (Tokens::list, token list --json): a contract with scripts.
-TOKEN_RECORD_FIELDS = {
-    "name",
-    "create_time",
-    "expires_at",
-    "expired",
-    "has_full_access",
-    "features",
-    "scopes",
-    "whitelist_ips",
-    "fileman_paths",
-    "email_domains",
-    "read_only",
-    "last_used",
-    "last_used_ip",
-    "rate_limit",
-    "flags",
-}
-
-
-class FakeClock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: float = START) -> None:
-        self.value = now
-
-    def now(self) -> float:
-        return self.value
-
-    def advance(self, seconds: float) -> None:
-        self.value += seconds
-
-
-def _backends() -> list[object]:
-    reason = f"PostgreSQL variant off: set {POSTGRES_ENV}=postgresql://USER@HOST/DB to run it"
-    postgres = pytest.param(
-        "postgresql",
-        marks=[pytest.mark.postgres] + ([] if os.environ.get(POSTGRES_ENV) else [pytest.mark.skip(reason=reason)]),
-    )
-    return ["sqlite", postgres]
 
 
 @pytest.fixture(scope="session")
@@ -96,32 +41,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@contextmanager
-def own_postgres_database(purpose: str, worker_id: str) -> Iterator[str]:
-    """An empty database of this checkout's and this test worker's own on the PostgreSQL server named by the
-    environment, dropped afterwards; skips when the environment does not name one."""
-    base = os.environ.get(POSTGRES_ENV)
-    if not base:
-        pytest.skip(f"set {POSTGRES_ENV} to run the PostgreSQL variant")
-    url = make_url(normalise_url(base))
-    # Per checkout and per test worker, so parallel runs (other checkouts, xdist workers) never share a database.
-    checkout = hashlib.sha256(str(Path(__file__).resolve()).encode()).hexdigest()[:8]
-    name = f"hostpanel_{purpose}_{checkout}_{worker_id}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as error:  # switched on but unreachable: fail, do not skip
-        pytest.fail(f"{POSTGRES_ENV} is set but PostgreSQL is unreachable: {error}")
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def postgres_url(worker_id: str) -> Iterator[str]:
     """A migrated database of this test worker's own on the PostgreSQL server named by the environment."""
@@ -132,7 +51,7 @@ def postgres_url(worker_id: str) -> Iterator[str]:
         yield own
 
 
-@pytest.fixture(params=_backends())
+@pytest.fixture(params=backends())
 def database_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     if request.param == "sqlite":
         path = tmp_path / "hostpanel.db"
@@ -183,42 +102,17 @@ def container(settings: Settings, clock: FakeClock) -> Iterator[Container]:
 
 
 @pytest.fixture
+def other(settings: Settings, clock: FakeClock) -> Iterator[Container]:
+    """A second container on the test's database: another serving process, as far as caches can tell."""
+    built = Container(settings, clock=clock)
+    yield built
+    built.close()
+
+
+@pytest.fixture
 def client(container: Container) -> Iterator[TestClient]:
     with TestClient(create_app(container), base_url="https://testserver") as test_client:
         yield test_client
-
-
-def make_account(container: Container, username: str = "alice", **kwargs: object) -> Account:
-    with container.uow() as uow:
-        account = container.accounts(uow).create(username, PASSWORD, **kwargs)  # type: ignore[arg-type]
-        uow.commit()
-    return account
-
-
-def make_token(
-    container: Container,
-    account: Account,
-    name: str = "script",
-    permissions: Permissions | None = None,
-    expires_at: int | None = None,
-    restrictions: Restrictions = NO_RESTRICTIONS,
-    rate_limit: int | None = None,
-) -> IssuedToken:
-    with container.uow() as uow:
-        issued = container.tokens(uow).create(
-            Principal.admin(account),
-            name,
-            expires_at,
-            permissions or Permissions.full(),
-            restrictions,
-            rate_limit=rate_limit,
-        )
-        uow.commit()
-    return issued
-
-
-def auth(username: str, token: str) -> dict[str, str]:
-    return {"Authorization": f"cpanel {username}:{token}"}
 
 
 @pytest.fixture
@@ -248,24 +142,6 @@ def redis_settings(settings: Settings) -> Iterator[Settings]:
             client.delete(*keys)
     finally:
         client.close()
-
-
-class Inbox:
-    """Messages received by a real SMTP server (aiosmtpd) listening on a free local port."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.url = ""
-
-    async def handle_DATA(self, _server: object, _session: object, envelope: Any) -> str:
-        self.messages.append(message_from_bytes(envelope.content, _class=EmailMessage, policy=default_policy))
-        return "250 OK"
-
-    def wait_for(self, count: int, timeout: float = 10) -> list[EmailMessage]:
-        deadline = time.monotonic() + timeout
-        while len(self.messages) < count and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return list(self.messages)
 
 
 @pytest.fixture

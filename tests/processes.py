@@ -48,6 +48,17 @@ def hostpanel(
     return result
 
 
+def error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The one line a failed CLI command printed, without its prefix; no traceback came with it."""
+    stderr = result.stderr
+    assert result.returncode != 0
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("hostpanel: error: ")
+    return lines[0].removeprefix("hostpanel: error: ")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

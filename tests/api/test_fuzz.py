@@ -26,7 +26,7 @@ from hostpanel.api.openapi import build_openapi
 from hostpanel.app import create_app
 from hostpanel.modules import default_registry
 from tests.api.fuzzing import FuzzTarget, check_answer, check_case, fuzz_target
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.processes import environment, hostpanel, running_server
 
 EXAMPLES = int(os.environ.get("HOSTPANEL_FUZZ_EXAMPLES", "15"))

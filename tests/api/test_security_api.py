@@ -18,8 +18,7 @@ from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken
-from tests.api.uapi.envelope_check import uapi
-from tests.conftest import FakeClock, auth, make_account, make_token
+from tests.factories import FakeClock, auth, make_account, make_token, uapi
 from tests.processes import free_port
 
 
@@ -114,27 +113,43 @@ def test_rate_limit_is_set_at_creation_and_listed(client: TestClient, alice_toke
     assert "rate_limit" in bad["errors"][0]
 
 
+def mint(client: TestClient, parent: str, name: str, **extra: str) -> dict[str, Any]:
+    """The answer to a full-access token `name` made with the token `parent`."""
+    body = {"name": name, "full_access": "1", **extra}
+    return uapi(client.post("/execute/Tokens/create", data=body, headers=auth("alice", parent)), status=None)
+
+
+@pytest.mark.parametrize(
+    ("limit", "extra"),
+    [
+        (30, {"rate_limit": "0"}),
+        (30, {"rate_limit": "31"}),
+        (30, {}),
+        (None, {"rate_limit": "0"}),
+        (None, {"rate_limit": "601"}),
+    ],
+)
 def test_a_rate_limited_token_cannot_mint_a_faster_one(
-    client: TestClient, container: Container, alice: Account
+    client: TestClient, container: Container, alice: Account, limit: int | None, extra: dict[str, str]
 ) -> None:
     """Like an expiry, a rate limit narrows a token: a leaked limited token with tokens:write must not make itself an
-    unlimited (or faster, or server-default) twin."""
+    unlimited (or faster, or server-default) twin. `limit` None: the server's default of 600."""
+    if limit is None:
+        parent = make_token(container, alice, "default").secret
+    else:
+        parent = make_token_with_limit(container, alice, "limited", limit)
+    refused = mint(client, parent, "faster", **extra)
+    assert refused["status"] == 0 and f"{limit or 600} requests" in refused["errors"][0], (extra, refused)
+
+
+def test_a_rate_limited_token_mints_tokens_as_slow_or_slower(
+    client: TestClient, container: Container, alice: Account
+) -> None:
     limited = make_token_with_limit(container, alice, "limited", 30)
     default = make_token(container, alice, "default").secret  # the server's 600
-
-    def create(parent: str, name: str, **extra: str) -> dict[str, Any]:
-        body = {"name": name, "full_access": "1", **extra}
-        return uapi(client.post("/execute/Tokens/create", data=body, headers=auth("alice", parent)), status=None)
-
-    for extra in ({"rate_limit": "0"}, {"rate_limit": "31"}, {}):
-        refused = create(limited, "faster", **extra)
-        assert refused["status"] == 0 and "30 requests" in refused["errors"][0], (extra, refused)
-    assert create(limited, "same", rate_limit="30")["data"]["rate_limit"] == 30
-    assert create(limited, "slower", rate_limit="5")["data"]["rate_limit"] == 5
-    for extra in ({"rate_limit": "0"}, {"rate_limit": "601"}):
-        refused = create(default, "faster", **extra)
-        assert refused["status"] == 0 and "600 requests" in refused["errors"][0], (extra, refused)
-    assert create(default, "as-default")["data"]["rate_limit"] is None
+    assert mint(client, limited, "same", rate_limit="30")["data"]["rate_limit"] == 30
+    assert mint(client, limited, "slower", rate_limit="5")["data"]["rate_limit"] == 5
+    assert mint(client, default, "as-default")["data"]["rate_limit"] is None
 
 
 def make_token_with_limit(container: Container, account: Account, name: str, limit: int) -> str:

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_cli import error_line
-from tests.conftest import PASSWORD
-from tests.processes import environment, hostpanel
+from tests.factories import PASSWORD
+from tests.processes import environment, error_line, hostpanel
 
 
 @pytest.fixture

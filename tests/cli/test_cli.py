@@ -12,8 +12,8 @@ import pytest
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.audit.tags import AuditAction, Outcome
-from tests.conftest import PASSWORD, TOKEN_RECORD_FIELDS
-from tests.processes import environment, hostpanel
+from tests.factories import PASSWORD, TOKEN_RECORD_FIELDS
+from tests.processes import environment, error_line, hostpanel
 
 
 @pytest.fixture
@@ -33,16 +33,6 @@ def env(tmp_path: Path) -> dict[str, str]:
         stdin=PASSWORD + "\n",
     )
     return built
-
-
-def error_line(result: object) -> str:
-    stderr: str = result.stderr  # type: ignore[attr-defined]
-    assert result.returncode != 0  # type: ignore[attr-defined]
-    assert "Traceback" not in stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    assert lines[0].startswith("hostpanel: error: ")
-    return lines[0].removeprefix("hostpanel: error: ")
 
 
 def test_init_makes_a_private_key_a_certificate_and_the_schema(tmp_path: Path) -> None:

@@ -14,9 +14,8 @@ from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.security.lockout import LoginKind
 from hostpanel.domain.tokens import secret
-from tests.cli.test_cli import error_line
-from tests.conftest import PASSWORD
-from tests.processes import environment, hostpanel
+from tests.factories import PASSWORD
+from tests.processes import environment, error_line, hostpanel
 
 
 @pytest.fixture

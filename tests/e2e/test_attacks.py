@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.processes import environment, hostpanel, running_server
 
 pytestmark = pytest.mark.e2e
@@ -65,11 +65,13 @@ def status(answer: bytes) -> int:
     return int(answer.split(b" ", 2)[1])
 
 
-def test_the_http_parser_refuses_control_characters_in_credentials(server: Server) -> None:
+@pytest.mark.parametrize(
+    "header", [b"cpanel al\x00ice:", b"cpanel \x1b[2Jalice:", b"cpanel alice\r:"], ids=["nul", "escape", "return"]
+)
+def test_the_http_parser_refuses_control_characters_in_credentials(server: Server, header: bytes) -> None:
     base, token, _ = server
-    for header in (b"cpanel al\x00ice:", b"cpanel \x1b[2Jalice:", b"cpanel alice\r:"):
-        answer, _ = raw(base, get("/execute/Tokens/list", b"Authorization: " + header + token.encode() + b"\r\n"))
-        assert status(answer) == 400
+    answer, _ = raw(base, get("/execute/Tokens/list", b"Authorization: " + header + token.encode() + b"\r\n"))
+    assert status(answer) == 400
 
 
 def test_the_first_of_two_authorization_headers_is_the_one_checked(server: Server) -> None:
@@ -80,12 +82,14 @@ def test_the_first_of_two_authorization_headers_is_the_one_checked(server: Serve
     assert status(raw(base, get("/openapi.json", b"Authorization: Basic eDp5\r\n" + good))[0]) == 200
 
 
-def test_dot_segments_do_not_lead_out_of_the_api(server: Server) -> None:
+@pytest.mark.parametrize(
+    "path", ["/execute/../openapi.json", "/execute/%2e%2e/openapi.json", "/execute/Tokens/../../openapi.json"]
+)
+def test_dot_segments_do_not_lead_out_of_the_api(server: Server, path: str) -> None:
     base, token, _ = server
     credentials = f"Authorization: cpanel alice:{token}\r\n".encode()
-    for path in ("/execute/../openapi.json", "/execute/%2e%2e/openapi.json", "/execute/Tokens/../../openapi.json"):
-        answer, _ = raw(base, get(path, credentials))
-        assert b'"openapi"' not in answer and status(answer) in (200, 404), path
+    answer, _ = raw(base, get(path, credentials))
+    assert b'"openapi"' not in answer and status(answer) in (200, 404), path
 
 
 def test_an_oversized_body_ends_the_connection_and_a_dropped_one_leaves_no_traceback(
@@ -118,11 +122,15 @@ def test_an_oversized_body_ends_the_connection_and_a_dropped_one_leaves_no_trace
     assert "Traceback" not in (root / "serve.log").read_text()
 
 
-def test_huge_credentials_are_refused_and_the_server_lives_on(server: Server) -> None:
+@pytest.mark.parametrize("huge", ["user", "token"])
+def test_huge_credentials_are_refused_and_the_server_lives_on(server: Server, huge: str) -> None:
     base, token, _ = server
-    for header in (b"cpanel " + b"a" * 1_000_000 + b":" + token.encode(), b"cpanel alice:" + b"x" * 1_000_000):
-        answer, _ = raw(base, get("/execute/Tokens/list", b"Authorization: " + header + b"\r\n"))
-        assert status(answer) in (400, 401, 431)
+    if huge == "user":
+        header = b"cpanel " + b"a" * 1_000_000 + b":" + token.encode()
+    else:
+        header = b"cpanel alice:" + b"x" * 1_000_000
+    answer, _ = raw(base, get("/execute/Tokens/list", b"Authorization: " + header + b"\r\n"))
+    assert status(answer) in (400, 401, 431)
     assert httpx.get(f"{base}/healthz", verify=False).status_code == 200
 
 

@@ -23,8 +23,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, FilePayload, Page, sync_playwright
 
-from tests.conftest import PASSWORD
 from tests.e2e.browser import ARGS, ensure_chromium
+from tests.factories import PASSWORD
 from tests.processes import environment, hostpanel, running_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]

@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from bench.crash import report, run
 
-from tests.conftest import own_postgres_database
-
 pytestmark = pytest.mark.e2e
 ROUNDS = int(os.environ.get("HOSTPANEL_CRASH_ROUNDS", "5"))
 
 
-@pytest.fixture
-def crash_database(request: pytest.FixtureRequest, worker_id: str) -> Iterator[str | None]:
-    if request.param == "sqlite":
-        yield None
-        return
-    with own_postgres_database("crash", worker_id) as url:
-        yield url
-
-
-@pytest.mark.parametrize("crash_database", ["sqlite", "postgresql"], indirect=True)
 def test_nothing_acknowledged_is_lost_and_the_database_stays_consistent(
-    crash_database: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    server_database_url: str | None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    figures = run(ROUNDS, clients=3, root=tmp_path, database_url=crash_database, seed=7)  # raises Lost on any loss
+    figures = run(ROUNDS, clients=3, root=tmp_path, database_url=server_database_url, seed=7)  # raises Lost on any loss
     assert figures.rounds == ROUNDS
     assert figures.ops["token create acknowledged"] > 0 and figures.ops["token revoke acknowledged"] > 0
     assert figures.ops["account changes acknowledged and held (create, token, delete)"] > 0

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.processes import environment, hostpanel, start_server
 
 pytestmark = pytest.mark.e2e

@@ -17,13 +17,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.processes import environment, free_port, hostpanel, running_server
 
 pytestmark = pytest.mark.e2e
 
 
 class PrivatePostgres:
+    """A PostgreSQL server of the test's own (initdb and pg_ctl on a free port) that it can stop and start."""
+
     def __init__(self, bin_dir: Path, data: Path, port: int, user: str | None) -> None:
         self.bin_dir, self.data, self.port, self.user = bin_dir, data, port, user
 

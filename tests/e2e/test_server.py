@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.processes import environment, hostpanel, running_server
 
 pytestmark = pytest.mark.e2e

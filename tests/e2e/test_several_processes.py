@@ -9,31 +9,25 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.conftest import PASSWORD, own_postgres_database
+from tests.factories import PASSWORD
 from tests.processes import environment, hostpanel, running_server
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def env(request: pytest.FixtureRequest, tmp_path: Path, worker_id: str) -> Iterator[dict[str, str]]:
-    extra = {}
-    with ExitStack() as stack:
-        if request.param == "postgresql":
-            extra["HOSTPANEL_DATABASE_URL"] = stack.enter_context(own_postgres_database("processes", worker_id))
-        built = environment(
-            tmp_path / "var", HOSTPANEL_TOKEN_RATE_LIMIT="0", HOSTPANEL_LOCKOUT_TOKEN_FAILURES="0", **extra
-        )
-        hostpanel(built, "init")
-        hostpanel(built, "account", "create", "alice", "--password-stdin", stdin=PASSWORD)
-        yield built
+@pytest.fixture
+def env(tmp_path: Path, server_database_url: str | None) -> dict[str, str]:
+    extra = {"HOSTPANEL_DATABASE_URL": server_database_url} if server_database_url else {}
+    built = environment(tmp_path / "var", HOSTPANEL_TOKEN_RATE_LIMIT="0", HOSTPANEL_LOCKOUT_TOKEN_FAILURES="0", **extra)
+    hostpanel(built, "init")
+    hostpanel(built, "account", "create", "alice", "--password-stdin", stdin=PASSWORD)
+    return built
 
 
 def test_a_token_revoked_on_one_process_is_refused_by_the_other_at_once_under_load(

@@ -1,4 +1,5 @@
-"""The path that answers from memory on the event loop gives exactly the answers of the full path.
+"""The gate's admission from memory, and the answer on the event loop it allows, give exactly the answers of the
+full path.
 
 A request whose token is current in the cache, from an address with no known block, for a function the token may
 call, is admitted without I/O; a function that needs no database is then answered without a transaction or a
@@ -7,14 +8,11 @@ thread hop. Everything else falls back to the full path, which refuses, counts a
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from starlette.testclient import TestClient
 
 from hostpanel.api.auth import parse_authorization
 from hostpanel.app import gate
-from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
@@ -23,18 +21,9 @@ from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.functions.call import NoDatabase
 from hostpanel.functions.gate import Target
 from hostpanel.modules import default_registry
-from tests.api.uapi.envelope_check import uapi
-from tests.conftest import FakeClock, auth, make_token
-from tests.domain.tokens.test_cache import statements, warm
+from tests.factories import auth, make_token, statements, uapi, warm
 
 FEATURE = "/execute/Features/has_feature?name=apitokens"
-
-
-@pytest.fixture
-def other(settings: Settings, clock: FakeClock) -> Iterator[Container]:
-    built = Container(settings, clock=clock)
-    yield built
-    built.close()
 
 
 @pytest.fixture
@@ -98,17 +87,22 @@ def test_a_function_declared_without_database_cannot_reach_one() -> None:
         NoDatabase().tokens  # noqa: B018
 
 
-def test_what_is_admitted_from_memory(container: Container, alice: Account, warmed: IssuedToken) -> None:
+def test_what_is_admitted_from_memory(container: Container, warmed: IssuedToken) -> None:
     admission = gate(container, default_registry())
     header = f"cpanel alice:{warmed.secret}"
     admitted = admission.admit_from_memory(Target("Features", "has_feature"), parse_authorization(header), "testclient")
     assert admitted is not None and admitted.principal.token is not None and not admitted.function.uses_database
+
+
+@pytest.mark.parametrize("case", ["a token never seen", "another user's name", "an unknown function", "no credentials"])
+def test_what_the_full_path_must_decide(container: Container, alice: Account, warmed: IssuedToken, case: str) -> None:
+    admission = gate(container, default_registry())
     cold = make_token(container, alice, "cold").secret  # never seen: the full path reads it
-    for module, function, authorization in (
-        ("Features", "has_feature", f"cpanel alice:{cold}"),
-        ("Features", "has_feature", f"cpanel bob:{warmed.secret}"),
-        ("Features", "nope", header),
-        ("Features", "has_feature", None),
-    ):
-        credentials = parse_authorization(authorization)
-        assert admission.admit_from_memory(Target(module, function), credentials, "testclient") is None
+    module, function, authorization = {
+        "a token never seen": ("Features", "has_feature", f"cpanel alice:{cold}"),
+        "another user's name": ("Features", "has_feature", f"cpanel bob:{warmed.secret}"),
+        "an unknown function": ("Features", "nope", f"cpanel alice:{warmed.secret}"),
+        "no credentials": ("Features", "has_feature", None),
+    }[case]
+    credentials = parse_authorization(authorization)
+    assert admission.admit_from_memory(Target(module, function), credentials, "testclient") is None

@@ -9,8 +9,7 @@ from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.permissions import Access, Permissions, Scope, ScopeModule
 from hostpanel.domain.tokens.model import IssuedToken
-from tests.api.uapi.envelope_check import uapi
-from tests.conftest import FakeClock, auth, make_token
+from tests.factories import FakeClock, auth, make_token, uapi
 
 
 def test_generate_then_set_then_get_then_remove(

@@ -16,7 +16,7 @@ from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction
 from hostpanel.storage.engine import WRITE_OPTION, make_engine
 from hostpanel.storage.migrate import _config, upgrade
-from tests.conftest import make_account
+from tests.factories import make_account
 
 
 def append(container: Container, account_id: int | None, n: int) -> None:

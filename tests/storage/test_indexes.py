@@ -9,7 +9,7 @@ from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.storage.repositories.tokens import SqlTokenRepository
 from hostpanel.storage.tables import api_tokens
-from tests.conftest import make_account
+from tests.factories import make_account
 
 COUNT = 5000
 

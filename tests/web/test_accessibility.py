@@ -12,8 +12,7 @@ import pytest
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.principal import Principal
-from tests.conftest import make_token
-from tests.web.conftest import Browser
+from tests.factories import Browser, make_token
 
 CSS = (Path(__file__).parents[2] / "src" / "hostpanel" / "web" / "static" / "app.css").read_text()
 VARIABLES = dict(re.findall(r"--([a-z-]+):\s*(#[0-9a-f]{6});", CSS))
@@ -64,6 +63,8 @@ def test_colour_pairs_meet_wcag_aa(text: str, background: str, minimum: float) -
 
 
 class Controls(HTMLParser):
+    """Collects a page's form controls and which of them a label names, by `for` or by wrapping them."""
+
     def __init__(self) -> None:
         super().__init__()
         self.labelled: set[str] = set()

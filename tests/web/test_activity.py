@@ -9,8 +9,7 @@ import json
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.tags import AuditAction
-from tests.conftest import FakeClock, make_account, make_token
-from tests.web.conftest import Browser
+from tests.factories import Browser, FakeClock, make_account, make_token
 
 
 def record(container: Container, account: Account, n: int, **fields: str) -> None:

@@ -15,8 +15,7 @@ from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.principal import Principal
-from tests.conftest import PASSWORD, FakeClock, make_account
-from tests.web.conftest import Browser
+from tests.factories import PASSWORD, Browser, FakeClock, make_account
 
 NAME = re.compile(r"backup-\d{1,2}\.\d{1,2}\.\d{4}_\d{2}-\d{2}-\d{2}_alice\.tar\.gz")
 
@@ -102,9 +101,15 @@ def test_download_an_archive_and_only_an_archive(browser: Browser, home: Path) -
     response = browser.get(f"/backups/download?file={status['file']}")
     assert response.status_code == 200 and response.content == (home / status["file"]).read_bytes()
     assert response.headers["content-disposition"].startswith("attachment;")
-    for name in ("../../hostpanel.db", "public_html/index.html", "backup-1.1.2027_00-00-00_bob.tar.gz"):
-        refused = browser.get("/backups/download", params={"file": name})
-        assert refused.status_code == 400 and "is not a backup of this account" in refused.text
+
+
+@pytest.mark.parametrize(
+    "name", ["../../hostpanel.db", "public_html/index.html", "backup-1.1.2027_00-00-00_bob.tar.gz"]
+)
+def test_only_an_archive_of_the_account_is_downloaded(browser: Browser, alice: Account, name: str) -> None:
+    browser.sign_in()
+    refused = browser.get("/backups/download", params={"file": name})
+    assert refused.status_code == 400 and "is not a backup of this account" in refused.text
 
 
 def test_restore_everything_or_one_path_after_a_confirmation(

@@ -13,8 +13,7 @@ from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.principal import Principal
-from tests.conftest import PASSWORD, FakeClock, make_token
-from tests.web.conftest import Browser, enable_two_factor
+from tests.factories import PASSWORD, Browser, FakeClock, enable_two_factor, make_token
 
 # A form that would change something on each POST route, were the request accepted.
 FORMS = {

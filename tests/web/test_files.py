@@ -19,8 +19,7 @@ from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
-from tests.conftest import FakeClock
-from tests.web.conftest import Browser
+from tests.factories import Browser, FakeClock
 
 SECRET = "root:x:0:0:outside the home\n"
 NAMES = re.compile(r'<th scope="row" class="file-name">(?:<a href="[^"]*">)?([^<]+?)/?(?:</a>)?</th>')
@@ -204,26 +203,38 @@ def test_an_upload_over_the_limit_keeps_nothing_and_says_why(
     assert not (home / "tmp" / "big.bin").exists() and staged(container) == []
 
 
+def nothing_was_planted(home: Path, container: Container) -> None:
+    assert not (home / "planted.txt").exists() and not (home / "tmp" / "planted.txt").exists()
+    assert staged(container) == [] and "account:file:write" not in audit_actions(container)
+
+
+@pytest.mark.parametrize("attempt", ["no token", "a forged token", "the token after the file"])
 def test_no_file_is_stored_without_this_sessions_csrf_token_before_it(
-    browser: Browser, home: Path, container: Container
+    browser: Browser, home: Path, container: Container, attempt: str
 ) -> None:
     browser.sign_in()
     browser.get("/files")
     headers = {"content-type": f"multipart/form-data; boundary={BOUNDARY}"}
-    attempts = [
-        [("dir", None, b"tmp"), ("file", "planted.txt", b"x" * 100)],
-        [("csrf_token", None, b"forged-token-value"), ("file", "planted.txt", b"x")],
-        [("file", "planted.txt", b"x"), ("csrf_token", None, browser.token.encode())],  # the token after the file
-    ]
-    for parts in attempts:
-        response = browser.client.post("/files/upload", content=multipart(parts), headers=headers)
-        assert response.status_code == 403 and "This form has expired" in response.text
-    cross_site = {**headers, "sec-fetch-site": "cross-site"}
+    parts = {
+        "no token": [("dir", None, b"tmp"), ("file", "planted.txt", b"x" * 100)],
+        "a forged token": [("csrf_token", None, b"forged-token-value"), ("file", "planted.txt", b"x")],
+        "the token after the file": [("file", "planted.txt", b"x"), ("csrf_token", None, browser.token.encode())],
+    }[attempt]
+    response = browser.client.post("/files/upload", content=multipart(parts), headers=headers)
+    assert response.status_code == 403 and "This form has expired" in response.text
+    nothing_was_planted(home, container)
+
+
+def test_no_file_is_stored_from_another_site_even_with_the_token(
+    browser: Browser, home: Path, container: Container
+) -> None:
+    browser.sign_in()
+    browser.get("/files")
+    cross_site = {"content-type": f"multipart/form-data; boundary={BOUNDARY}", "sec-fetch-site": "cross-site"}
     good_parts = [("csrf_token", None, browser.token.encode()), ("file", "planted.txt", b"x")]
     response = browser.client.post("/files/upload", content=multipart(good_parts), headers=cross_site)
     assert response.status_code == 403
-    assert not (home / "planted.txt").exists() and not (home / "tmp" / "planted.txt").exists()
-    assert staged(container) == [] and "account:file:write" not in audit_actions(container)
+    nothing_was_planted(home, container)
 
 
 def test_an_upload_from_a_signed_out_browser_is_sent_to_sign_in(client: TestClient, home: Path) -> None:

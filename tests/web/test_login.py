@@ -15,8 +15,7 @@ from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
-from tests.conftest import PASSWORD, FakeClock
-from tests.web.conftest import Browser, enable_two_factor
+from tests.factories import PASSWORD, Browser, FakeClock, enable_two_factor
 
 
 class InlineCode(HTMLParser):

@@ -13,9 +13,8 @@ from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.principal import Principal
-from tests.conftest import PASSWORD as ACCOUNT_PASSWORD
-from tests.conftest import FakeClock
-from tests.web.conftest import Browser
+from tests.factories import PASSWORD as ACCOUNT_PASSWORD
+from tests.factories import Browser, FakeClock
 
 PASSWORD = "Str0ng-Mailbox-Pass!"
 OTHER_PASSWORD = "Another-Mailbox-Pass-42"
@@ -177,13 +176,15 @@ def test_delete_a_mailbox_after_a_confirmation(
     assert again.status_code == 404
 
 
-def test_changing_mailboxes_needs_a_recent_password(browser: Browser, clock: FakeClock, alice: Account) -> None:
+@pytest.mark.parametrize("path", ["/email/accounts/new", "/email/accounts/delete", "/email/forwarders/new"])
+def test_changing_mailboxes_needs_a_recent_password(
+    browser: Browser, clock: FakeClock, alice: Account, path: str
+) -> None:
     browser.sign_in()
     browser.get("/email/accounts")
     clock.advance(11 * 60)
-    for path in ("/email/accounts/new", "/email/accounts/delete", "/email/forwarders/new"):
-        response = browser.client.post(path, data={"csrf_token": browser.token}, follow_redirects=False)
-        assert response.status_code == 303 and response.headers["location"].startswith("/security/confirm?next=")
+    response = browser.client.post(path, data={"csrf_token": browser.token}, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/security/confirm?next=")
     page = browser.get("/email/accounts/new")
     assert "Confirm your identity" in page.text
     confirmed = browser.post("/security/confirm", {"password": ACCOUNT_PASSWORD, "next": "/email/accounts/new"})

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
-from tests.conftest import PASSWORD, auth, make_token
-from tests.web.conftest import Browser
+from tests.factories import PASSWORD, Browser, auth, make_token
 
 NEW = "Fresh-Long-Passphrase-42"
 

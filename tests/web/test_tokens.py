@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import insert
 
 from hostpanel.container import Container
@@ -11,8 +12,7 @@ from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.permissions import Access, Permissions, Scope, ScopeModule
 from hostpanel.domain.tokens import secret
 from hostpanel.storage.tables import api_tokens
-from tests.conftest import FakeClock, auth, make_account, make_token
-from tests.web.conftest import Browser
+from tests.factories import Browser, FakeClock, auth, make_account, make_token
 
 NAMES = re.compile(r'<th scope="row" class="name">([^<]+)</th>')
 
@@ -40,20 +40,24 @@ def test_create_a_scoped_expiring_token_and_see_its_secret_once(
     assert "ci-deploy" in table.text and shown.group(0) not in table.text and "Expires soon" in table.text
 
 
-def test_form_errors_are_shown_beside_their_fields(browser: Browser, container: Container, alice: Account) -> None:
-    make_token(container, alice, "taken")
-    browser.sign_in()
-    cases = [
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
         ({"name": "bad name!", "expiry": "never", "access": "full"}, "is not a valid API token name"),
         ({"name": "taken", "expiry": "never", "access": "full"}, "already exists"),
         ({"name": "ok", "expiry": "date", "expiry_date": "2001-01-01", "access": "full"}, "must be in the future"),
         ({"name": "ok", "expiry": "date", "expiry_date": "tomorrow", "access": "full"}, "Choose the day"),
         ({"name": "ok", "expiry": "30", "access": "scopes"}, "at least one permission"),
-    ]
-    for form, message in cases:
-        page = browser.post("/security/tokens/new", form)
-        assert page.status_code == 400 and message in page.text, message
-        assert 'aria-invalid="true"' in page.text
+    ],
+)
+def test_form_errors_are_shown_beside_their_fields(
+    browser: Browser, container: Container, alice: Account, form: dict[str, str], message: str
+) -> None:
+    make_token(container, alice, "taken")
+    browser.sign_in()
+    page = browser.post("/security/tokens/new", form)
+    assert page.status_code == 400 and message in page.text, message
+    assert 'aria-invalid="true"' in page.text
     with container.uow(write=False) as uow:
         assert uow.tokens.get_by_name(alice.id, "ok") is None
 

@@ -8,8 +8,7 @@ import pyotp
 
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
-from tests.conftest import PASSWORD, FakeClock
-from tests.web.conftest import Browser, enable_two_factor
+from tests.factories import PASSWORD, Browser, FakeClock, enable_two_factor
 
 SECRET = re.compile(r'name="secret" value="([A-Z2-7]+)"')
 CODES = re.compile(r"<li><code>([0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})</code></li>")

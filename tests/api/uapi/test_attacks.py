@@ -21,8 +21,7 @@ from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken, TokenQuery
 from hostpanel.modules import default_registry
 from hostpanel.storage.tables import metadata
-from tests.api.uapi.envelope_check import uapi
-from tests.conftest import PASSWORD, FakeClock, auth, make_account, make_token
+from tests.factories import PASSWORD, FakeClock, auth, flush_usage, make_account, make_token, uapi
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -63,10 +62,12 @@ OUT_OF_RANGE = [
 ]
 
 
-def test_numbers_out_of_any_range_get_a_uapi_answer(client: TestClient, alice_token: IssuedToken) -> None:
-    for query, status, error in OUT_OF_RANGE:
-        body = uapi(client.get(f"/execute/{query}", headers=auth("alice", alice_token.secret)), status=status)
-        assert error is None or error in body["errors"][0], query
+@pytest.mark.parametrize(("query", "status", "error"), OUT_OF_RANGE, ids=range(len(OUT_OF_RANGE)))
+def test_numbers_out_of_any_range_get_a_uapi_answer(
+    client: TestClient, alice_token: IssuedToken, query: str, status: int, error: str | None
+) -> None:
+    body = uapi(client.get(f"/execute/{query}", headers=auth("alice", alice_token.secret)), status=status)
+    assert error is None or error in body["errors"][0], query
 
 
 WITH_NUL = [
@@ -79,11 +80,13 @@ WITH_NUL = [
 ]
 
 
-def test_a_nul_character_in_any_argument_is_refused_clearly(client: TestClient, alice_token: IssuedToken) -> None:
+@pytest.mark.parametrize(("query", "argument"), WITH_NUL)
+def test_a_nul_character_in_any_argument_is_refused_clearly(
+    client: TestClient, alice_token: IssuedToken, query: str, argument: str
+) -> None:
     # PostgreSQL cannot hold NUL in text, and no name, address or path contains one.
-    for query, argument in WITH_NUL:
-        body = uapi(client.get(f"/execute/{query}", headers=auth("alice", alice_token.secret)), status=0)
-        assert body["errors"] == [f"The “{argument}” argument cannot contain a NUL character."]
+    body = uapi(client.get(f"/execute/{query}", headers=auth("alice", alice_token.secret)), status=0)
+    assert body["errors"] == [f"The “{argument}” argument cannot contain a NUL character."]
 
 
 def test_failures_with_control_characters_in_the_path_are_still_recorded(
@@ -120,13 +123,13 @@ def test_an_address_that_is_not_one_is_not_recorded(
     assert [(token.name, token.last_used_ip) for token in tokens] == [("bar", None), ("n", None)]
 
 
-def test_real_addresses_are_recorded(container: Container, alice_token: IssuedToken) -> None:
-    for address in ("203.0.113.9", "2001:db8::1", "::ffff:192.0.2.128", "fe80::1%eth0"):
-        with TestClient(create_app(container), base_url="https://testserver", client=(address, 1)) as client:
-            uapi(client.get("/execute/Tokens/list", headers=auth("alice", alice_token.secret)), status=1)
-        container.usage.flush(container.uow)
-        with container.uow(write=False) as uow:
-            assert container.tokens(uow).get(alice_token.token.account_id, "bar").last_used_ip == address
+@pytest.mark.parametrize("address", ["203.0.113.9", "2001:db8::1", "::ffff:192.0.2.128", "fe80::1%eth0"])
+def test_real_addresses_are_recorded(container: Container, alice_token: IssuedToken, address: str) -> None:
+    with TestClient(create_app(container), base_url="https://testserver", client=(address, 1)) as client:
+        uapi(client.get("/execute/Tokens/list", headers=auth("alice", alice_token.secret)), status=1)
+    flush_usage(container)
+    with container.uow(write=False) as uow:
+        assert container.tokens(uow).get(alice_token.token.account_id, "bar").last_used_ip == address
 
 
 def test_the_access_log_keeps_one_line_per_request_and_no_token(
@@ -158,21 +161,42 @@ def test_a_pattern_filter_cannot_backtrack_for_ever(
     assert [record["name"] for record in body["data"]] == ["a" * 30]
 
 
+BRIEF = 3600  # seconds the token that mints lives
+
+
+@pytest.mark.parametrize(
+    ("function", "form", "after"),
+    [
+        ("create_full_access", {"name": "a"}, None),
+        ("create_full_access", {"name": "b", "expires_at": "0"}, None),
+        ("create_full_access", {"name": "c"}, 1),
+        ("create", {"name": "d", "scope": "tokens:read"}, None),
+        ("create", {"name": "e", "full_access": "1"}, 86400),
+    ],
+)
 def test_an_expiring_token_cannot_mint_a_longer_lived_one(
+    client: TestClient,
+    container: Container,
+    alice: Account,
+    clock: FakeClock,
+    function: str,
+    form: dict[str, str],
+    after: int | None,
+) -> None:
+    """`after`: the new token's expiry, in seconds after the minting token's."""
+    ends = int(clock.now()) + BRIEF
+    brief = auth("alice", make_token(container, alice, "brief", expires_at=ends).secret)
+    if after is not None:
+        form = {**form, "expires_at": str(ends + after)}
+    body = uapi(client.post(f"/execute/Tokens/{function}", data=form, headers=brief), status=0)
+    assert "expire no later than itself" in body["errors"][0], form
+
+
+def test_an_expiring_token_can_mint_one_that_ends_with_it(
     client: TestClient, container: Container, alice: Account, clock: FakeClock
 ) -> None:
-    ends = int(clock.now()) + 3600
+    ends = int(clock.now()) + BRIEF
     brief = auth("alice", make_token(container, alice, "brief", expires_at=ends).secret)
-    attempts = [
-        ("create_full_access", {"name": "a"}),
-        ("create_full_access", {"name": "b", "expires_at": "0"}),
-        ("create_full_access", {"name": "c", "expires_at": str(ends + 1)}),
-        ("create", {"name": "d", "scope": "tokens:read"}),
-        ("create", {"name": "e", "full_access": "1", "expires_at": str(ends + 86400)}),
-    ]
-    for function, form in attempts:
-        body = uapi(client.post(f"/execute/Tokens/{function}", data=form, headers=brief), status=0)
-        assert "expire no later than itself" in body["errors"][0], form
     uapi(
         client.post("/execute/Tokens/create_full_access", data={"name": "f", "expires_at": str(ends)}, headers=brief), 1
     )
@@ -268,30 +292,30 @@ def test_a_token_never_acts_on_another_account(
 SCOPES = [Scope(module, access) for module in ScopeModule for access in Access]
 
 
+@pytest.mark.parametrize("held", SCOPES, ids=str)
 def test_a_limited_token_reaches_exactly_what_its_scope_grants(
-    client: TestClient, container: Container, alice: Account
+    client: TestClient, container: Container, alice: Account, held: Scope
 ) -> None:
-    for held in SCOPES:
-        headers = auth(
-            "alice", make_token(container, alice, f"only-{held.module}-{held.access}", Permissions.of([held])).secret
-        )
-        for function in default_registry().functions():
-            body = uapi(client.post(f"/execute/{function.module}/{function.name}", headers=headers))
-            denied = body["errors"] == [f"This API token does not have the “{function.scope}” scope."]
-            assert denied != held.grants(function.scope), (held, function.module, function.name, body)
+    headers = auth(
+        "alice", make_token(container, alice, f"only-{held.module}-{held.access}", Permissions.of([held])).secret
+    )
+    for function in default_registry().functions():
+        body = uapi(client.post(f"/execute/{function.module}/{function.name}", headers=headers))
+        denied = body["errors"] == [f"This API token does not have the “{function.scope}” scope."]
+        assert denied != held.grants(function.scope), (held, function.module, function.name, body)
 
 
+@pytest.mark.parametrize("function", ["list", "create", "create_full_access", "rename", "revoke"])
 def test_a_feature_switched_off_limits_even_a_token_holding_the_scope(
-    client: TestClient, container: Container, alice: Account
+    client: TestClient, container: Container, alice: Account, function: str
 ) -> None:
     writer = Permissions.of([Scope(ScopeModule.TOKENS, Access.WRITE)])
     headers = auth("alice", make_token(container, alice, "writer", writer).secret)
     with container.uow() as uow:
         container.accounts(uow).set_features("alice", ["apitokens"], [])
         uow.commit()
-    for function in ("list", "create", "create_full_access", "rename", "revoke"):
-        body = uapi(client.post(f"/execute/Tokens/{function}", data={"name": "x"}, headers=headers), 0)
-        assert body["errors"] == ["You do not have the feature “apitokens”."]
+    body = uapi(client.post(f"/execute/Tokens/{function}", data={"name": "x"}, headers=headers), 0)
+    assert body["errors"] == ["You do not have the feature “apitokens”."]
 
 
 STRONGER = [
@@ -317,12 +341,14 @@ STRONGER = [
 ]
 
 
-def test_a_limited_token_cannot_mint_a_stronger_one(client: TestClient, container: Container, alice: Account) -> None:
+@pytest.mark.parametrize("form", STRONGER)
+def test_a_limited_token_cannot_mint_a_stronger_one(
+    client: TestClient, container: Container, alice: Account, form: str
+) -> None:
     writer = Permissions.of([Scope(ScopeModule.TOKENS, Access.WRITE)])
     headers = {**auth("alice", make_token(container, alice, "writer", writer).secret), **FORM}
-    for form in STRONGER:
-        for function in ("create", "create_full_access"):
-            uapi(client.post(f"/execute/Tokens/{function}", content=form, headers=headers), status=0)
+    for function in ("create", "create_full_access"):
+        uapi(client.post(f"/execute/Tokens/{function}", content=form, headers=headers), status=0)
     with container.uow(write=False) as uow:
         assert [token.name for token in container.tokens(uow).page(alice.id, TokenQuery())[0]] == ["writer"]
 
@@ -373,13 +399,15 @@ OUTSIDE_THE_API = [
 ]
 
 
-def test_token_credentials_anywhere_but_the_api_get_cpanels_403(client: TestClient, alice_token: IssuedToken) -> None:
-    for path in OUTSIDE_THE_API:
-        for scheme in ("cpanel", "WHM", "Cpanel"):
-            response = client.get(path, headers={"Authorization": f"{scheme} alice:{alice_token.secret}"})
-            assert response.status_code == 403, (path, scheme)
-            assert response.text == "Token authentication allows access to UAPI or API 2 calls only."
-            assert response.headers["x-frame-options"] == "DENY"
+@pytest.mark.parametrize("path", OUTSIDE_THE_API)
+def test_token_credentials_anywhere_but_the_api_get_cpanels_403(
+    client: TestClient, alice_token: IssuedToken, path: str
+) -> None:
+    for scheme in ("cpanel", "WHM", "Cpanel"):
+        response = client.get(path, headers={"Authorization": f"{scheme} alice:{alice_token.secret}"})
+        assert response.status_code == 403, (path, scheme)
+        assert response.text == "Token authentication allows access to UAPI or API 2 calls only."
+        assert response.headers["x-frame-options"] == "DENY"
 
 
 def test_a_chunked_body_over_the_limit_is_refused(client: TestClient, alice_token: IssuedToken) -> None:
@@ -402,12 +430,14 @@ NOT_UTF_8_OR_NOT_A_FORM = [
 ]
 
 
-def test_bytes_that_are_not_utf_8_or_not_a_form_get_a_uapi_answer(client: TestClient, alice_token: IssuedToken) -> None:
+@pytest.mark.parametrize("body", NOT_UTF_8_OR_NOT_A_FORM, ids=range(len(NOT_UTF_8_OR_NOT_A_FORM)))
+def test_bytes_that_are_not_utf_8_or_not_a_form_get_a_uapi_answer(
+    client: TestClient, alice_token: IssuedToken, body: bytes
+) -> None:
     headers = {**auth("alice", alice_token.secret), **FORM}
-    for body in NOT_UTF_8_OR_NOT_A_FORM:
-        response = client.post("/execute/Tokens/rename", content=body, headers=headers)
-        assert response.status_code in (200, 400), body  # 400: the bytes are not a form at all
-        uapi(response, status=0, http=response.status_code)
+    response = client.post("/execute/Tokens/rename", content=body, headers=headers)
+    assert response.status_code in (200, 400), body  # 400: the bytes are not a form at all
+    uapi(response, status=0, http=response.status_code)
 
 
 ODD_NAMES = [
@@ -422,13 +452,13 @@ ODD_NAMES = [
 ]
 
 
+@pytest.mark.parametrize("path", ODD_NAMES, ids=range(len(ODD_NAMES)))
 def test_odd_module_and_function_names_get_a_uapi_error_or_not_found(
-    client: TestClient, alice_token: IssuedToken
+    client: TestClient, alice_token: IssuedToken, path: str
 ) -> None:
-    for path in ODD_NAMES:
-        response = client.get(path, headers=auth("alice", alice_token.secret))
-        if response.status_code != 404:  # 404: not an /execute/Module/function path at all
-            uapi(response, status=0)
+    response = client.get(path, headers=auth("alice", alice_token.secret))
+    if response.status_code != 404:  # 404: not an /execute/Module/function path at all
+        uapi(response, status=0)
 
 
 def test_a_new_secret_appears_in_its_create_answer_and_nowhere_else(
@@ -452,7 +482,7 @@ def test_a_new_secret_appears_in_its_create_answer_and_nowhere_else(
         client.post("/execute/Tokens/create_full_access", data={"name": new}, headers=headers),
         client.get(f"/openapi.json?{new}", headers={"Authorization": f"cpanel alice:{new}"}),
     ]
-    container.usage.flush(container.uow)
+    flush_usage(container)
     with container.uow(write=False) as uow:
         tables = [
             repr(uow.connection.exec_driver_sql(f"SELECT * FROM {table.name}").fetchall())  # type: ignore[attr-defined]
@@ -468,12 +498,12 @@ def test_a_new_secret_appears_in_its_create_answer_and_nowhere_else(
     assert all(answer.headers.get("cache-control") == "no-store" for answer in answers[:-1])
 
 
-def test_a_cpsess_prefix_of_any_length_is_ignored(client: TestClient, alice_token: IssuedToken) -> None:
+@pytest.mark.parametrize("digits", ["0", "9" * 30, "9" * 5000], ids=["one", "thirty", "five-thousand"])
+def test_a_cpsess_prefix_of_any_length_is_ignored(client: TestClient, alice_token: IssuedToken, digits: str) -> None:
     # The prefix went through int(), which refuses thousands of digits: a 500 and a traceback for anyone.
-    for digits in ("0", "9" * 30, "9" * 5000):
-        path = f"/cpsess{digits}/execute/Tokens/list"
-        assert client.get(path).status_code == 401
-        uapi(client.get(path, headers=auth("alice", alice_token.secret)), status=1)
+    path = f"/cpsess{digits}/execute/Tokens/list"
+    assert client.get(path).status_code == 401
+    uapi(client.get(path, headers=auth("alice", alice_token.secret)), status=1)
 
 
 def test_requests_without_credentials_cannot_grow_the_audit_trail(client: TestClient, container: Container) -> None:

@@ -10,8 +10,7 @@ from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken
-from tests.api.uapi.envelope_check import uapi
-from tests.conftest import TOKEN_RECORD_FIELDS, FakeClock, auth, make_account, make_token
+from tests.factories import TOKEN_RECORD_FIELDS, FakeClock, auth, flush_usage, make_account, make_token, uapi
 
 
 def test_list_answers_with_the_bare_result_object(client: TestClient, alice_token: IssuedToken) -> None:
@@ -70,18 +69,20 @@ def test_failures_are_recorded_with_the_source_ip_and_never_the_secret(
     assert wrong not in repr(dump) and alice_token.secret not in repr(dump)
 
 
-def test_scheme_is_case_insensitive_and_whm_is_accepted(client: TestClient, alice_token: IssuedToken) -> None:
-    for scheme in ("CPANEL", "Cpanel", "whm", "WHM"):
-        headers = {"Authorization": f"{scheme} alice:{alice_token.secret}"}
-        uapi(client.get("/execute/Tokens/list", headers=headers), status=1)
+@pytest.mark.parametrize("scheme", ["CPANEL", "Cpanel", "whm", "WHM"])
+def test_scheme_is_case_insensitive_and_whm_is_accepted(
+    client: TestClient, alice_token: IssuedToken, scheme: str
+) -> None:
+    headers = {"Authorization": f"{scheme} alice:{alice_token.secret}"}
+    uapi(client.get("/execute/Tokens/list", headers=headers), status=1)
 
 
-def test_token_authentication_reaches_only_the_api(client: TestClient, alice_token: IssuedToken) -> None:
-    for path in ("/", "/openapi.json", "/healthz"):
-        response = client.get(path, headers=auth("alice", alice_token.secret))
-        assert response.status_code == 403
-        assert response.text == "Token authentication allows access to UAPI or API 2 calls only."
-        assert client.get(path).status_code == 200
+@pytest.mark.parametrize("path", ["/", "/openapi.json", "/healthz"])
+def test_token_authentication_reaches_only_the_api(client: TestClient, alice_token: IssuedToken, path: str) -> None:
+    response = client.get(path, headers=auth("alice", alice_token.secret))
+    assert response.status_code == 403
+    assert response.text == "Token authentication allows access to UAPI or API 2 calls only."
+    assert client.get(path).status_code == 200
 
 
 def test_cpsess_prefix_is_tolerated(client: TestClient, alice_token: IssuedToken) -> None:
@@ -97,23 +98,26 @@ def test_query_and_form_arguments_are_merged(client: TestClient, alice_token: Is
     assert names == ["bar", "moved"]
 
 
-def test_framework_errors_use_cpanels_texts(client: TestClient, alice_token: IssuedToken) -> None:
-    headers = auth("alice", alice_token.secret)
-    cases = {
-        "/execute/Tokens/no_such": "The system could not find the function “no_such” in the module “Tokens”.",
-        "/execute/Nope/list": "Failed to load module “Nope”: no such module.",
-        "/execute/Tokens/bad-name": "Illegal function name: bad-name",
-        "/execute/Tokens/create_full_access": "Provide the “name” argument.",
-        "/execute/Tokens/create_full_access?name=": "The “name” argument cannot be empty.",
-        "/execute/Tokens/create_full_access?name=a%20b": "“a b” is not a valid API token name. An API token name "
-        "must not be longer than 50 characters and may only contain the following characters: a-z A-Z 0-9 _ -",
-        "/execute/Tokens/create_full_access?name=x&expires_at=soon": "“soon” is not a valid UNIX epoch timestamp.",
-        "/execute/Tokens/create_full_access?name=x&expires_at=1000": "The “1000” value must be a future date.",
-    }
-    for path, message in cases.items():
-        body = uapi(client.get(path, headers=headers), status=0)
-        assert body["errors"] == [message], path
-        assert body["data"] is None
+FRAMEWORK_ERRORS = {
+    "/execute/Tokens/no_such": "The system could not find the function “no_such” in the module “Tokens”.",
+    "/execute/Nope/list": "Failed to load module “Nope”: no such module.",
+    "/execute/Tokens/bad-name": "Illegal function name: bad-name",
+    "/execute/Tokens/create_full_access": "Provide the “name” argument.",
+    "/execute/Tokens/create_full_access?name=": "The “name” argument cannot be empty.",
+    "/execute/Tokens/create_full_access?name=a%20b": "“a b” is not a valid API token name. An API token name "
+    "must not be longer than 50 characters and may only contain the following characters: a-z A-Z 0-9 _ -",
+    "/execute/Tokens/create_full_access?name=x&expires_at=soon": "“soon” is not a valid UNIX epoch timestamp.",
+    "/execute/Tokens/create_full_access?name=x&expires_at=1000": "The “1000” value must be a future date.",
+}
+
+
+@pytest.mark.parametrize(("path", "message"), FRAMEWORK_ERRORS.items(), ids=list(FRAMEWORK_ERRORS))
+def test_framework_errors_use_cpanels_texts(
+    client: TestClient, alice_token: IssuedToken, path: str, message: str
+) -> None:
+    body = uapi(client.get(path, headers=auth("alice", alice_token.secret)), status=0)
+    assert body["errors"] == [message], path
+    assert body["data"] is None
 
 
 def test_unauthenticated_unknown_module_is_still_401(client: TestClient) -> None:
@@ -150,7 +154,7 @@ def test_list_shows_review_fields_and_never_secrets(
 ) -> None:
     make_token(container, alice, "later", expires_at=int(clock.now()) + 10)
     client.get("/execute/Tokens/list", headers=auth("alice", alice_token.secret))
-    container.usage.flush(container.uow)
+    flush_usage(container)
     clock.advance(11)
     response = client.get("/execute/Tokens/list", headers=auth("alice", alice_token.secret))
     records = {r["name"]: r for r in uapi(response, status=1)["data"]}

@@ -158,24 +158,34 @@ def test_crafted_archives_restore_nothing(home: Path, staging: Staging, attack: 
     assert os.listdir(staging.user_dir("alice")) == []
 
 
-def test_the_manifest_must_match_exactly(home: Path, staging: Staging) -> None:
-    good = build(GOOD)
-    assert good  # the honest archive restores (above); each variation below is refused
+def broken_manifests() -> dict[str, tuple[bytes, str]]:
+    """The honest archive (it restores, above) with its manifest wrong in one way each, and the refusal's words."""
     lines = [{"path": n, "type": k, **_expected(k, c)} for n, k, c in GOOD]
     wrong_hash = [dict(line) for line in lines]
     wrong_hash[3]["sha256"] = "0" * 64
-    cases = {
+    return {
         "mismatch": (build(GOOD, wrong_hash), "The checksum of “homedir/public_html/index.html” does not match"),
         "listed but absent": (build(GOOD, [*lines, {"path": "homedir/x", "type": "dir"}]), "which the archive lacks"),
         "present but not listed": (build(GOOD, lines[:-1]), "which its manifest does not list"),
         "no manifest": (build(GOOD, with_manifest=False), "has no manifest"),
         "not an archive": (b"this is not a gzip stream" * 100, "damaged or not a .tar.gz"),
     }
+
+
+@pytest.mark.parametrize(
+    "label", ["mismatch", "listed but absent", "present but not listed", "no manifest", "not an archive"]
+)
+def test_the_manifest_must_match_exactly(home: Path, staging: Staging, label: str) -> None:
+    data, message = broken_manifests()[label]
     before = snapshot(home)
-    for label, (data, message) in cases.items():
-        with pytest.raises(RestoreRefused, match=message):
-            run(home, staging, data)
-        assert snapshot(home) == before, label
+    with pytest.raises(RestoreRefused, match=message):
+        run(home, staging, data)
+    assert snapshot(home) == before, label
+
+
+def test_nothing_may_follow_the_manifest(home: Path, staging: Staging) -> None:
+    good = build(GOOD)
+    assert good  # the honest archive restores (above); with a member after its manifest it is refused
     after_manifest = io.BytesIO()
     with tarfile.open(fileobj=after_manifest, mode="w:gz") as tar, tarfile.open(fileobj=io.BytesIO(good)) as source:
         for member in source.getmembers():

@@ -8,7 +8,7 @@ from hostpanel.container import Container
 from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.backups.model import BackupStatus
 from hostpanel.domain.principal import Principal
-from tests.conftest import Inbox, make_account
+from tests.factories import Inbox, make_account
 
 
 def test_a_failed_backup_mails_why_and_leaves_no_archive(mailing: Container, smtp_inbox: Inbox) -> None:

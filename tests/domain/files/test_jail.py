@@ -71,18 +71,25 @@ def test_ordinary_reads_and_writes_work(jail: Jail, staging: Staging, home: Path
     assert os.listdir(staging.user_dir("alice")) == []
 
 
-def test_a_planted_directory_link_is_never_followed(jail: Jail, staging: Staging, home: Path, tmp_path: Path) -> None:
+THROUGH_A_DIRECTORY_LINK: dict[str, Callable[[Jail, Staging], object]] = {
+    "read": lambda jail, _: read(jail, "public_html/etc-link/secret"),
+    "list": lambda jail, _: jail.entries(jail.path("public_html/etc-link", "dir")),
+    "write": lambda jail, staging: write(jail, staging, "public_html/etc-link/planted", b"x"),
+    "mkdir": lambda jail, _: jail.mkdir(jail.path("public_html/etc-link/new", "dir"), 0o755),
+    "remove": lambda jail, _: jail.remove(jail.path("public_html/etc-link/secret", "path")),
+    "rename": lambda jail, _: jail.rename(
+        jail.path("public_html/etc-link/secret", "path"), jail.path("stolen", "path")
+    ),
+}
+
+
+@pytest.mark.parametrize("attempt", THROUGH_A_DIRECTORY_LINK.values(), ids=THROUGH_A_DIRECTORY_LINK)
+def test_a_planted_directory_link_is_never_followed(
+    jail: Jail, staging: Staging, home: Path, tmp_path: Path, attempt: Callable[[Jail, Staging], object]
+) -> None:
     (home / "public_html" / "etc-link").symlink_to(tmp_path / "outside")
-    for attempt in (
-        lambda: read(jail, "public_html/etc-link/secret"),
-        lambda: jail.entries(jail.path("public_html/etc-link", "dir")),
-        lambda: write(jail, staging, "public_html/etc-link/planted", b"x"),
-        lambda: jail.mkdir(jail.path("public_html/etc-link/new", "dir"), 0o755),
-        lambda: jail.remove(jail.path("public_html/etc-link/secret", "path")),
-        lambda: jail.rename(jail.path("public_html/etc-link/secret", "path"), jail.path("stolen", "path")),
-    ):
-        with pytest.raises(InvalidInput, match="symbolic link"):
-            attempt()
+    with pytest.raises(InvalidInput, match="symbolic link"):
+        attempt(jail, staging)
     assert sorted(os.listdir(tmp_path / "outside")) == ["secret"]
     assert (tmp_path / "outside" / "secret").read_text() == SECRET
 
@@ -108,21 +115,28 @@ def test_links_inside_the_home_are_not_followed_either(jail: Jail, home: Path) -
         read(jail, "public_html/mail/inbox")
 
 
-def test_a_path_restriction_is_checked_on_every_operation(home: Path, staging: Staging) -> None:
+OUTSIDE_THE_TOKEN_PATHS: dict[str, Callable[[Jail], object]] = {
+    "a path elsewhere": lambda restricted: restricted.path("etc/shadow", "path"),
+    "a parent": lambda restricted: restricted.path("public_html", "dir"),
+    "a name that only starts alike": lambda restricted: restricted.path("public_html/application", "dir"),
+    "lstat": lambda restricted: restricted.lstat(HomePath(("etc",))),
+    "rename out": lambda restricted: restricted.rename(
+        HomePath(("public_html", "app", "deploy.txt")), HomePath(("etc", "x"))
+    ),
+}
+
+
+@pytest.mark.parametrize("attempt", OUTSIDE_THE_TOKEN_PATHS.values(), ids=OUTSIDE_THE_TOKEN_PATHS)
+def test_a_path_restriction_is_checked_on_every_operation(
+    home: Path, staging: Staging, attempt: Callable[[Jail], object]
+) -> None:
     (home / "public_html" / "app").mkdir()
     (home / "etc").mkdir()
     restricted = Jail(home, "alice", FilemanPaths.parse(["public_html/app"]))
     write(restricted, staging, "public_html/app/deploy.txt", b"ok")
-    for attempt in (
-        lambda: restricted.path("etc/shadow", "path"),
-        lambda: restricted.path("public_html", "dir"),
-        lambda: restricted.path("public_html/application", "dir"),
-        lambda: restricted.lstat(HomePath(("etc",))),
-        lambda: restricted.rename(HomePath(("public_html", "app", "deploy.txt")), HomePath(("etc", "x"))),
-    ):
-        with pytest.raises(RestrictionDenied, match="restriction “fileman_paths”") as denied:
-            attempt()
-        assert denied.value.restriction == "fileman_paths"
+    with pytest.raises(RestrictionDenied, match="restriction “fileman_paths”") as denied:
+        attempt(restricted)
+    assert denied.value.restriction == "fileman_paths"
     assert (home / "public_html" / "app" / "deploy.txt").read_bytes() == b"ok"
 
 

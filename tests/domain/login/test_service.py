@@ -12,7 +12,7 @@ from hostpanel.domain.errors import AuthenticationFailed, InvalidInput
 from hostpanel.domain.login.service import SignIn
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.model import TokenQuery
-from tests.conftest import PASSWORD, FakeClock, make_token
+from tests.factories import PASSWORD, FakeClock, make_token
 
 
 def sign_in(container: Container, username: str, password: str) -> SignIn:

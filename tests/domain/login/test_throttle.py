@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hostpanel.domain.login.throttle import LoginThrottle
-from tests.conftest import FakeClock
+from tests.factories import FakeClock
 
 
 def test_each_failure_doubles_the_wait_up_to_the_cap() -> None:

@@ -16,7 +16,7 @@ from hostpanel.domain.audit.tags import AuditAction
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.security.lockout import KeyKind, LoginGuard, LoginKind
 from hostpanel.storage.tables import auth_failures
-from tests.conftest import FakeClock, make_account
+from tests.factories import FakeClock, make_account
 
 TOKEN, PASSWORD = LoginKind.TOKEN, LoginKind.PASSWORD
 

@@ -6,7 +6,7 @@ from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.smtp import SmtpNotifier
-from tests.conftest import FakeClock, Inbox, make_account, make_token
+from tests.factories import FakeClock, Inbox, flush_usage, make_account, make_token
 from tests.processes import free_port
 
 
@@ -75,7 +75,7 @@ def test_new_address_notices_go_only_to_owners_who_asked(mailing: Container, smt
         issued = make_token(mailing, refreshed, "ci")
         for ip in ("203.0.113.5", "203.0.113.5", "198.51.100.9"):
             mailing.usage.note(Principal(refreshed, AuthMethod.TOKEN, issued.token, ip))
-    mailing.usage.flush(mailing.uow)
+    flush_usage(mailing)
     messages = smtp_inbox.wait_for(2)
     assert sorted(m["Subject"] for m in messages) == ["API token “ci” was used from a new address"] * 2
     assert {m["To"] for m in messages} == {"alice@alice.test"}
@@ -84,7 +84,7 @@ def test_new_address_notices_go_only_to_owners_who_asked(mailing: Container, smt
         "198.51.100.9",
     }
     mailing.usage.note(Principal(alice, AuthMethod.TOKEN, issued.token, "203.0.113.5"))
-    mailing.usage.flush(mailing.uow)
+    flush_usage(mailing)
     assert len(smtp_inbox.wait_for(3, timeout=0.5)) == 2  # a known address is not news
 
 

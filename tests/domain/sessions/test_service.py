@@ -7,7 +7,7 @@ from sqlalchemy import text
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.sessions.model import IssuedSession, SessionStage
-from tests.conftest import FakeClock, make_account
+from tests.factories import FakeClock, make_account
 
 
 def start(container: Container, account: Account, stage: SessionStage = SessionStage.SIGNED_IN) -> IssuedSession:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
@@ -17,7 +14,7 @@ from hostpanel.domain.errors import AuthenticationFailed
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken
-from tests.conftest import FakeClock, make_account, make_token
+from tests.factories import FakeClock, make_account, make_token, statements
 
 
 def authenticate(container: Container, username: str, token: str) -> Any:
@@ -75,20 +72,6 @@ def test_a_token_made_under_an_unknown_pepper_is_refused(container: Container, a
     assert reason(container, "alice", alice_token.secret) == "wrong secret"
 
 
-@contextmanager
-def recorded_statements(container: Container) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(*args: Any) -> None:
-        statements.append(args[2])
-
-    event.listen(container.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(container.engine, "before_cursor_execute", record)
-
-
 def test_unknown_user_and_wrong_token_do_the_same_database_work(
     container: Container, alice: Account, alice_token: IssuedToken
 ) -> None:
@@ -100,9 +83,9 @@ def test_unknown_user_and_wrong_token_do_the_same_database_work(
     }
     seen = {}
     for label, (user, token) in cases.items():
-        with recorded_statements(container) as statements, pytest.raises(AuthenticationFailed):
+        with statements(container) as ran, pytest.raises(AuthenticationFailed):
             authenticate(container, user, token)
-        seen[label] = [s for s in statements if "api_tokens" in s]
+        seen[label] = [s for s in ran if "api_tokens" in s]
     assert len({tuple(v) for v in seen.values()}) == 1, seen
     assert len(seen["unknown user"]) == 1
 
@@ -175,9 +158,9 @@ def test_every_kind_of_failure_does_one_lookup_and_one_keyed_digest(
                 container.accounts(uow).set_suspended("alice", True)
                 uow.commit()
         digests.clear()
-        with recorded_statements(container) as statements, pytest.raises(AuthenticationFailed):
+        with statements(container) as ran, pytest.raises(AuthenticationFailed):
             authenticate(container, user, token)
-        work[label] = (len([s for s in statements if "api_tokens" in s]), len(digests))
+        work[label] = (len([s for s in ran if "api_tokens" in s]), len(digests))
     assert set(work.values()) == {(1, 1)}, work
 
 

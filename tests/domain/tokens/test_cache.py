@@ -7,12 +7,9 @@ from __future__ import annotations
 
 import ast
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
 
 from hostpanel.config import Settings
 from hostpanel.container import Container
@@ -22,54 +19,13 @@ from hostpanel.domain.principal import Principal
 from hostpanel.domain.security.lockout import LoginKind
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.storage.changes import Topic, changes_for
-from tests.conftest import FakeClock, make_token
+from tests.factories import IP, FakeClock, authenticate, make_token, statements, warm
 from tests.processes import environment, hostpanel
-
-IP = "192.0.2.1"
-
-
-@pytest.fixture
-def other(settings: Settings, clock: FakeClock) -> Iterator[Container]:
-    built = Container(settings, clock=clock)
-    yield built
-    built.close()
 
 
 @pytest.fixture
 def server(container: Container) -> Container:
     return container
-
-
-def authenticate(container: Container, user: str, token: str) -> Principal:
-    return container.authenticator.authenticate(container.token_cache, user, token, IP)
-
-
-def warm(container: Container, user: str, token: str) -> None:
-    """Authenticate until the token is verified from memory (a PostgreSQL process trusts its cache once its
-    listener runs)."""
-    deadline = time.monotonic() + 10
-    while True:
-        authenticate(container, user, token)
-        with statements(container) as seen:
-            authenticate(container, user, token)
-        if not seen:
-            return
-        assert time.monotonic() < deadline, "the cache never warmed"
-        time.sleep(0.02)
-
-
-@contextmanager
-def statements(container: Container) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
-        seen.append(statement)
-
-    event.listen(container.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(container.engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -90,26 +90,36 @@ def test_mail_domains_are_validated_and_lowercased() -> None:
         EmailDomains.parse(["not a domain"])
 
 
+DEPLOY = Restrictions.parse(fileman_paths=["public_html"], whitelist_ips=["10.0.0.0/8"], read_only=True)
+
+
 def test_covers_only_narrower_or_equal_restrictions() -> None:
-    deploy = Restrictions.parse(fileman_paths=["public_html"], whitelist_ips=["10.0.0.0/8"], read_only=True)
+    deploy = DEPLOY
     assert deploy.covers(deploy)
     narrower = Restrictions.parse(
         fileman_paths=["public_html/app"], whitelist_ips=["10.1.0.0/16"], read_only=True, email_domains=["a.test"]
     )
     assert deploy.covers(narrower)
     assert not narrower.covers(deploy)
-    for looser in (
+    assert deploy.uncovered(Restrictions.parse(whitelist_ips=["10.0.0.0/8"], read_only=True)) == deploy.get(
+        FilemanPaths
+    )
+    assert Restrictions().covers(deploy) and Restrictions().covers(Restrictions())
+
+
+@pytest.mark.parametrize(
+    "looser",
+    [
         Restrictions.parse(fileman_paths=["public_html"], whitelist_ips=["10.0.0.0/8"]),  # drops read_only
         Restrictions.parse(fileman_paths=["public_html", "etc"], whitelist_ips=["10.0.0.0/8"], read_only=True),
         Restrictions.parse(fileman_paths=["public_html"], whitelist_ips=["0.0.0.0/0"], read_only=True),
         Restrictions.parse(fileman_paths=["public_html"], whitelist_ips=["2001:db8::/32"], read_only=True),
         Restrictions.parse(whitelist_ips=["10.0.0.0/8"], read_only=True),  # drops the paths
-    ):
-        assert not deploy.covers(looser), looser
-    assert deploy.uncovered(Restrictions.parse(whitelist_ips=["10.0.0.0/8"], read_only=True)) == deploy.get(
-        FilemanPaths
-    )
-    assert Restrictions().covers(deploy) and Restrictions().covers(Restrictions())
+    ],
+    ids=["read-write", "another-path", "every-address", "other-addresses", "every-path"],
+)
+def test_looser_restrictions_are_not_covered(looser: Restrictions) -> None:
+    assert not DEPLOY.covers(looser), looser
 
 
 def test_storage_round_trip_and_records() -> None:

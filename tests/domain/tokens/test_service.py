@@ -15,7 +15,7 @@ from hostpanel.domain.permissions import Access, Permissions, Scope, ScopeModule
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import TokenOrder, TokenQuery
-from tests.conftest import FakeClock, make_account, make_token
+from tests.factories import FakeClock, make_account, make_token
 
 READ = Permissions.of([Scope(ScopeModule.TOKENS, Access.READ)])
 
@@ -78,14 +78,22 @@ def test_a_token_cannot_mint_more_than_it_holds(container: Container, alice: Acc
         container.tokens(uow).create(principal, "same", None, READ)
 
 
-def test_a_token_cannot_mint_one_that_outlives_it(container: Container, alice: Account) -> None:
+@pytest.mark.parametrize("longer", [None, 1], ids=["never", "a second later"])
+def test_a_token_cannot_mint_one_that_outlives_it(container: Container, alice: Account, longer: int | None) -> None:
+    """`longer`: how much later than its parent the new token would expire (None: never)."""
     # A leaked short-lived token must not be able to make itself permanent.
     ends = int(container.clock.now()) + 3600
     parent = make_token(container, alice, "brief", expires_at=ends).token
     principal = Principal(alice, AuthMethod.TOKEN, parent)
-    for expires_at in (None, ends + 1):
-        with container.uow() as uow, pytest.raises(PermissionDenied, match="expire no later than itself"):
-            container.tokens(uow).create(principal, "longer", expires_at, Permissions.full())
+    expires_at = None if longer is None else ends + longer
+    with container.uow() as uow, pytest.raises(PermissionDenied, match="expire no later than itself"):
+        container.tokens(uow).create(principal, "longer", expires_at, Permissions.full())
+
+
+def test_a_token_can_mint_one_that_ends_with_it_or_sooner(container: Container, alice: Account) -> None:
+    ends = int(container.clock.now()) + 3600
+    parent = make_token(container, alice, "brief", expires_at=ends).token
+    principal = Principal(alice, AuthMethod.TOKEN, parent)
     with container.uow() as uow:
         container.tokens(uow).create(principal, "as-long", ends, Permissions.full())
         container.tokens(uow).create(principal, "shorter", ends - 1, READ)

@@ -10,7 +10,7 @@ from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.usage import UsageRecorder
-from tests.conftest import FakeClock, make_token
+from tests.factories import FakeClock, flush_usage, make_token
 
 
 def use(container: Container, account: Account, issued: IssuedToken, ip: str) -> None:
@@ -35,9 +35,9 @@ def test_nothing_is_written_until_the_flush(
 ) -> None:
     use(container, alice, alice_token, "192.0.2.1")
     assert last_used(container, alice, "bar") == (None, None)
-    assert container.usage.flush(container.uow) == 1
+    assert flush_usage(container) == 1
     assert last_used(container, alice, "bar") == (int(clock.now()), "192.0.2.1")
-    assert container.usage.flush(container.uow) == 0
+    assert flush_usage(container) == 0
 
 
 def test_latest_use_wins_and_new_addresses_are_audited_once(
@@ -48,10 +48,10 @@ def test_latest_use_wins_and_new_addresses_are_audited_once(
     use(container, alice, alice_token, "198.51.100.7")
     clock.advance(1)
     use(container, alice, alice_token, "192.0.2.1")
-    container.usage.flush(container.uow)
+    flush_usage(container)
     assert last_used(container, alice, "bar") == (int(clock.now()), "192.0.2.1")
     use(container, alice, alice_token, "198.51.100.7")
-    container.usage.flush(container.uow)
+    flush_usage(container)
     assert new_ip_events(container, alice) == [("192.0.2.1", "bar"), ("198.51.100.7", "bar")]
 
 
@@ -59,10 +59,10 @@ def test_another_process_learns_the_address_from_the_database(
     container: Container, alice: Account, alice_token: IssuedToken
 ) -> None:
     use(container, alice, alice_token, "192.0.2.1")
-    container.usage.flush(container.uow)
+    flush_usage(container)
     container.usage = UsageRecorder(container.clock)  # a fresh process: knows nothing in memory
     use(container, alice, alice_token, "192.0.2.1")
-    container.usage.flush(container.uow)
+    flush_usage(container)
     assert new_ip_events(container, alice) == [("192.0.2.1", "bar")]
 
 
@@ -72,7 +72,7 @@ def test_a_revoked_token_is_skipped(container: Container, alice: Account) -> Non
     with container.uow() as uow:
         container.tokens(uow).revoke(Principal.admin(alice), "temp")
         uow.commit()
-    container.usage.flush(container.uow)
+    flush_usage(container)
     assert new_ip_events(container, alice) == []
 
 
@@ -87,5 +87,5 @@ def test_a_failed_flush_keeps_the_batch(
     with pytest.raises(ConnectionError):
         container.usage.flush(broken)  # type: ignore[arg-type]
     assert container.usage.pending == 1
-    container.usage.flush(container.uow)
+    flush_usage(container)
     assert last_used(container, alice, "bar") == (int(clock.now()), "192.0.2.1")

@@ -15,7 +15,7 @@ from hostpanel.domain.errors import Conflict, InvalidInput
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.sealing import SealError
 from hostpanel.domain.twofactor.model import SecondFactor
-from tests.conftest import FakeClock, make_account
+from tests.factories import FakeClock, make_account
 
 
 def enable(container: Container, account: Account) -> tuple[str, list[str]]:

@@ -29,13 +29,14 @@ from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.restrictions import Restrictions
 from hostpanel.modules import default_registry
-from tests.conftest import PASSWORD, FakeClock, Inbox, make_account, make_token
-from tests.modules.calls import Calls
+from tests.factories import PASSWORD, Calls, FakeClock, Inbox, make_account, make_token
 
 NAME = re.compile(r"backup-\d{1,2}\.\d{1,2}\.\d{4}_\d{2}-\d{2}-\d{2}_alice\.tar\.gz")
 
 
 class Api(Calls):
+    """Backup's functions called with one token, Fileman's beside them, and waiting for a job to end."""
+
     def __init__(self, client: TestClient, secret: str) -> None:
         super().__init__(client, secret, "Backup")
         self.fileman = Calls(client, secret, "Fileman")
@@ -268,12 +269,15 @@ def test_every_function_is_listed_here() -> None:
     assert {f.name for f in default_registry().functions() if f.module == "Backup"} == set(FUNCTIONS)
 
 
-def test_every_function_needs_its_scope_and_the_feature(
-    client: TestClient, container: Container, alice: Account
+@pytest.mark.parametrize(("function", "access"), FUNCTIONS.items())
+def test_every_function_needs_its_scope(
+    client: TestClient, container: Container, alice: Account, function: str, access: str
 ) -> None:
     api = Api(client, make_token(container, alice, "other", Permissions.of([Scope.parse("fileman:write")])).secret)
-    for function, access in FUNCTIONS.items():
-        assert api.error(function) == f"This API token does not have the “backup:{access}” scope.", function
+    assert api.error(function) == f"This API token does not have the “backup:{access}” scope.", function
+
+
+def test_read_only_tokens_and_a_switched_off_feature(client: TestClient, container: Container, alice: Account) -> None:
     reader = Api(client, make_token(container, alice, "ro", restrictions=Restrictions.parse(read_only=True)).secret)
     assert "read-only" in reader.error("fullbackup_to_homedir")
     assert "read-only" in reader.error("restore_files", backup="x")

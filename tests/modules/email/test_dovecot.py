@@ -30,8 +30,7 @@ from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.keys import create_key_file
-from tests.api.uapi.envelope_check import uapi
-from tests.conftest import auth
+from tests.factories import auth, uapi
 from tests.processes import free_port
 
 PASSWORD = "Str0ng-Mailbox-Pass!"
@@ -98,6 +97,8 @@ def dovecot_binary() -> str:
 
 @dataclass
 class Dovecot:
+    """A running Dovecot that reads the panel's passwd-file and maildirs: logs in over IMAP and reads its log."""
+
     root: Path
     mail: Path
     port: int

@@ -18,8 +18,7 @@ from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.restrictions import Restrictions
 from hostpanel.modules import default_registry
-from tests.conftest import make_token
-from tests.modules.calls import Calls
+from tests.factories import Calls, make_token
 
 PASSWORD = "Str0ng-Mailbox-Pass!"
 OTHER_PASSWORD = "Another-Mailbox-Pass-42"
@@ -71,29 +70,43 @@ def test_add_pop_makes_a_maildir_and_a_dovecot_login(api: Calls, container: Cont
     assert (event.target, event.actor) == ("sales@alice.test", "token:bar")
 
 
-def test_add_pop_validation(api: Calls, container: Container, home: Path) -> None:
+def only_info_exists(container: Container, home: Path) -> None:
+    """Nothing half-made: the one mailbox made before is all there is, on disk and in the passwd-file."""
+    assert sorted(p.name for p in (home / "mail" / "alice.test").iterdir()) == ["info"]
+    assert [line.split(":")[0] for line in passwd(container).splitlines()] == ["info@alice.test"]
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "quota", "message"),
+    [
+        ("bad name", PASSWORD, "", "is not a valid email account name"),
+        (".dot", PASSWORD, "", "is not a valid email account name"),
+        ("a..b", PASSWORD, "", "is not a valid email account name"),
+        ("x" * 65, PASSWORD, "", "is not a valid email account name"),
+        ("cpanel", PASSWORD, "", "is a reserved name"),
+        ("ok", "short", "", "at least 10 characters"),
+        ("ok", "passwordpassword", "", "too weak"),
+        ("ok", PASSWORD, "-1", "whole number of megabytes"),
+        ("ok", PASSWORD, "lots", "whole number of megabytes"),
+        ("ok", PASSWORD, "2097153", "whole number of megabytes"),
+        ("info", PASSWORD, "", "The email account “info@alice.test” already exists."),
+    ],
+)
+def test_add_pop_validation(
+    api: Calls, container: Container, home: Path, email: str, password: str, quota: str, message: str
+) -> None:
     api.post("add_pop", email="info", password=PASSWORD)
-    cases = {
-        ("bad name", PASSWORD, ""): "is not a valid email account name",
-        (".dot", PASSWORD, ""): "is not a valid email account name",
-        ("a..b", PASSWORD, ""): "is not a valid email account name",
-        ("x" * 65, PASSWORD, ""): "is not a valid email account name",
-        ("cpanel", PASSWORD, ""): "is a reserved name",
-        ("ok", "short", ""): "at least 10 characters",
-        ("ok", "passwordpassword", ""): "too weak",
-        ("ok", PASSWORD, "-1"): "whole number of megabytes",
-        ("ok", PASSWORD, "lots"): "whole number of megabytes",
-        ("ok", PASSWORD, "2097153"): "whole number of megabytes",
-        ("info", PASSWORD, ""): "The email account “info@alice.test” already exists.",
-    }
-    for (email, password, quota), message in cases.items():
-        assert message in api.error("add_pop", email=email, password=password, quota=quota), email
+    assert message in api.error("add_pop", email=email, password=password, quota=quota), email
+    only_info_exists(container, home)
+
+
+def test_add_pop_needs_its_arguments_and_a_domain_of_the_account(api: Calls, container: Container, home: Path) -> None:
+    api.post("add_pop", email="info", password=PASSWORD)
     assert "does not belong to this account" in api.error("add_pop", email="x", domain="bob.test", password=PASSWORD)
     assert "is not on the domain" in api.error("add_pop", email="x@other.test", domain="alice.test", password=PASSWORD)
     assert api.error("add_pop", password=PASSWORD) == "Provide the “email” argument."
     assert api.error("add_pop", email="x") == "Provide the “password” argument."
-    assert sorted(p.name for p in (home / "mail" / "alice.test").iterdir()) == ["info"]  # nothing half-made
-    assert [line.split(":")[0] for line in passwd(container).splitlines()] == ["info@alice.test"]
+    only_info_exists(container, home)
 
 
 def test_listing_counting_and_disk_usage(api: Calls, home: Path) -> None:
@@ -213,11 +226,13 @@ def test_every_function_is_listed_here() -> None:
     assert {f.name for f in default_registry().functions() if f.module == "Email"} == set(FUNCTIONS)
 
 
-def test_every_function_needs_its_scope(client: TestClient, container: Container, alice: Account) -> None:
+@pytest.mark.parametrize(("function", "access", "args"), [(name, *call) for name, call in FUNCTIONS.items()])
+def test_every_function_needs_its_scope(
+    client: TestClient, container: Container, alice: Account, function: str, access: str, args: dict[str, str]
+) -> None:
     other = make_token(container, alice, "other", Permissions.of([Scope.parse("fileman:write")]))
     api = Calls(client, other.secret, "Email")
-    for function, (access, args) in FUNCTIONS.items():
-        assert api.error(function, **args) == f"This API token does not have the “email:{access}” scope.", function
+    assert api.error(function, **args) == f"This API token does not have the “email:{access}” scope.", function
 
 
 def test_a_domain_restricted_token_sees_and_touches_only_its_domains(
@@ -282,16 +297,16 @@ def test_a_regex_cannot_stall_the_worker(api: Calls) -> None:
     assert "not a valid regular expression" in api.error("list_pops", regex="(a)\\1")  # backreferences: not RE2
 
 
+@pytest.mark.parametrize("target", ["|/home/alice/run@alice.test", "/home/alice/mbox@alice.test"])
 def test_a_forwarder_cannot_smuggle_a_pipe_or_a_file_delivery_into_the_alias_map(
-    api: Calls, container: Container, home: Path
+    api: Calls, container: Container, home: Path, target: str
 ) -> None:
     """Exim's redirect router reads an alias item starting with `|` as a command to pipe the mail to and one starting
     with `/` as a file to append it to. Both are valid in an address's local part, so `|/home/alice/run@x.test`
     passed as an address, and with a file of that name in the home a forwarder became a pipe (fwdopt=pipe, which this
     server refuses)."""
-    for target in ("|/home/alice/run@alice.test", "/home/alice/mbox@alice.test"):
-        error = api.error("add_forwarder", domain="alice.test", email="sales", fwdopt="fwd", fwdemail=target)
-        assert "is not valid" in error, (target, error)
+    error = api.error("add_forwarder", domain="alice.test", email="sales", fwdopt="fwd", fwdemail=target)
+    assert "is not valid" in error, (target, error)
     assert aliases(container) == ""
     api.post("add_forwarder", domain="alice.test", email="sales", fwdopt="fwd", fwdemail="a|b/c@example.com")
     assert aliases(container) == "sales@alice.test  a|b/c@example.com\n"

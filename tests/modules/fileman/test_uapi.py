@@ -22,9 +22,7 @@ from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.restrictions import Restrictions
 from hostpanel.modules import default_registry
-from tests.api.uapi.envelope_check import uapi
-from tests.conftest import make_token
-from tests.modules.calls import Calls
+from tests.factories import Calls, make_token, uapi
 
 SECRET = "root:x:0:0:outside the home\n"
 
@@ -43,6 +41,8 @@ def outside(tmp_path: Path) -> Path:
 
 
 class Api(Calls):
+    """Fileman's functions called with one token, and files uploaded as multipart parts."""
+
     def __init__(self, client: TestClient, secret: str) -> None:
         super().__init__(client, secret, "Fileman")
 
@@ -133,13 +133,16 @@ def test_save_file_content_creates_overwrites_and_keeps_the_mode(api: Api, home:
     assert saved["data"]["to_charset"] == "utf-8" and (home / "e.txt").read_text() == "€ ☃"
     api.post("save_file_content", file="empty.txt")
     assert (home / "empty.txt").read_bytes() == b""
-    for name in ("../x", "a/b", "a;b", ".", "a<b"):
-        assert "invalid characters for a filename" in api.error("save_file_content", file=name, content="x")
     assert "does not exist" in api.error("save_file_content", dir="missing", file="a.txt", content="x")
     with container.uow(write=False) as uow:
         writes = uow.audit.query(AuditQuery(actions=("account:file:write",)))
     assert {e.target for e in writes} >= {"public_html/index.html", "latin.txt"}
     assert all(e.actor == "token:bar" for e in writes)
+
+
+@pytest.mark.parametrize("name", ["../x", "a/b", "a;b", ".", "a<b"])
+def test_save_file_content_refuses_what_is_not_a_file_name(api: Api, name: str) -> None:
+    assert "invalid characters for a filename" in api.error("save_file_content", file=name, content="x")
 
 
 def test_upload_files_several_at_once_with_overwrite_and_permissions(api: Api, home: Path) -> None:
@@ -371,11 +374,13 @@ def test_every_function_is_listed_here() -> None:
     assert {f.name for f in default_registry().functions() if f.module == "Fileman"} == set(FUNCTIONS)
 
 
-def test_every_function_needs_its_scope(client: TestClient, container: Container, alice: Account) -> None:
+@pytest.mark.parametrize(("function", "access", "args"), [(name, *call) for name, call in FUNCTIONS.items()])
+def test_every_function_needs_its_scope(
+    client: TestClient, container: Container, alice: Account, function: str, access: str, args: dict[str, str]
+) -> None:
     other = make_token(container, alice, "other", Permissions.of([Scope.parse("tokens:write")]))
     api = Api(client, other.secret)
-    for function, (access, args) in FUNCTIONS.items():
-        assert api.error(function, **args) == f"This API token does not have the “fileman:{access}” scope.", function
+    assert api.error(function, **args) == f"This API token does not have the “fileman:{access}” scope.", function
 
 
 def test_every_function_keeps_to_the_token_paths(

@@ -7,8 +7,7 @@ from starlette.testclient import TestClient
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.tokens.model import IssuedToken
-from tests.conftest import make_token
-from tests.modules.calls import Calls
+from tests.factories import Calls, make_token
 
 
 def test_pages_by_name_with_a_cursor(

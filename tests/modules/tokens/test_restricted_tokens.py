@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from starlette.testclient import TestClient
 
 from hostpanel.app import create_app
 from hostpanel.container import Container
 from hostpanel.domain.audit.model import AuditEvent, AuditQuery
 from hostpanel.domain.tokens.model import IssuedToken
-from tests.api.uapi.envelope_check import uapi
-from tests.conftest import auth
+from tests.factories import auth, uapi
 
 
 @contextmanager
@@ -56,20 +56,24 @@ def test_restrictions_are_taken_shown_and_listed(client: TestClient, alice_token
     assert by_name["bar"]["fileman_paths"] is None and by_name["bar"]["read_only"] == 0
 
 
-def test_each_restriction_argument_is_validated(client: TestClient, alice_token: IssuedToken) -> None:
-    cases: list[tuple[dict[str, str | list[str]], str]] = [
-        ({"whitelist_ip": "10.0.0.999"}, "Invalid IP address or CIDR range specified: 10.0.0.999"),
-        ({"whitelist_ip": [f"10.0.0.{n}" for n in range(101)]}, "above the limit of 100"),
-        ({"fileman_path": "/etc"}, "relative to the home directory"),
-        ({"fileman_path": "../x"}, "outside your home directory"),
-        ({"fileman_path": ""}, "The “fileman_path” arguments cannot be empty."),
-        ({"email_domain": "bob.test"}, "The domain “bob.test” does not belong to this account."),
-        ({"email_domain": "not a domain"}, "is not a valid domain name"),
-        ({"read_only": "yes"}, "The “read_only” argument must be 1 or 0."),
-    ]
-    for form, message in cases:
-        body = create(client, alice_token.secret, status=0, name="x", full_access="1", **form)
-        assert message in body["errors"][0], (form, body)  # type: ignore[index]
+RESTRICTION_ERRORS: list[tuple[dict[str, str | list[str]], str]] = [
+    ({"whitelist_ip": "10.0.0.999"}, "Invalid IP address or CIDR range specified: 10.0.0.999"),
+    ({"whitelist_ip": [f"10.0.0.{n}" for n in range(101)]}, "above the limit of 100"),
+    ({"fileman_path": "/etc"}, "relative to the home directory"),
+    ({"fileman_path": "../x"}, "outside your home directory"),
+    ({"fileman_path": ""}, "The “fileman_path” arguments cannot be empty."),
+    ({"email_domain": "bob.test"}, "The domain “bob.test” does not belong to this account."),
+    ({"email_domain": "not a domain"}, "is not a valid domain name"),
+    ({"read_only": "yes"}, "The “read_only” argument must be 1 or 0."),
+]
+
+
+@pytest.mark.parametrize(("form", "message"), RESTRICTION_ERRORS, ids=range(len(RESTRICTION_ERRORS)))
+def test_each_restriction_argument_is_validated(
+    client: TestClient, alice_token: IssuedToken, form: dict[str, str | list[str]], message: str
+) -> None:
+    body = create(client, alice_token.secret, status=0, name="x", full_access="1", **form)
+    assert message in body["errors"][0], (form, body)  # type: ignore[index]
     names = [
         t["name"] for t in uapi(client.get("/execute/Tokens/list", headers=auth("alice", alice_token.secret)))["data"]
     ]

@@ -1,0 +1,293 @@
+"""What tests build and check with, in one place: constants, a hand-moved clock, accounts and tokens, the UAPI
+answer check, callers of the API and the pages, an SMTP inbox, and the PostgreSQL switch.
+
+Fixtures live in the conftest files and use these; test modules import from here, never from each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pyotp
+import pytest
+from httpx import Response
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
+from starlette.testclient import TestClient
+
+from hostpanel.container import Container
+from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.permissions import Permissions
+from hostpanel.domain.principal import Principal
+from hostpanel.domain.tokens.model import IssuedToken
+from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
+from hostpanel.storage.engine import normalise_url
+
+POSTGRES_ENV = "HOSTPANEL_TEST_POSTGRES_URL"
+REDIS_ENV = "HOSTPANEL_TEST_REDIS_URL"
+PASSWORD = "Correct-Horse-Battery-9"
+START = 1_800_000_000.0
+# The documented fields of a token record (Tokens::list, token list --json): a contract with scripts.
+TOKEN_RECORD_FIELDS = {
+    "name",
+    "create_time",
+    "expires_at",
+    "expired",
+    "has_full_access",
+    "features",
+    "scopes",
+    "whitelist_ips",
+    "fileman_paths",
+    "email_domains",
+    "read_only",
+    "last_used",
+    "last_used_ip",
+    "rate_limit",
+    "flags",
+}
+# The address the in-process token checks come from.
+IP = "192.0.2.1"
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: float = START) -> None:
+        self.value = now
+
+    def now(self) -> float:
+        return self.value
+
+    def advance(self, seconds: float) -> None:
+        self.value += seconds
+
+
+# The database backends: SQLite always, PostgreSQL only when the environment names a server.
+
+
+def backends() -> list[Any]:
+    """Parameters for a fixture that runs its tests on each backend; the PostgreSQL one is skipped unless
+    switched on."""
+    reason = f"PostgreSQL variant off: set {POSTGRES_ENV}=postgresql://USER@HOST/DB to run it"
+    postgres = pytest.param(
+        "postgresql",
+        marks=[pytest.mark.postgres] + ([] if os.environ.get(POSTGRES_ENV) else [pytest.mark.skip(reason=reason)]),
+    )
+    return ["sqlite", postgres]
+
+
+@contextmanager
+def own_postgres_database(purpose: str, worker_id: str) -> Iterator[str]:
+    """An empty database of this checkout's and this test worker's own on the PostgreSQL server named by the
+    environment, dropped afterwards; skips when the environment does not name one."""
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"set {POSTGRES_ENV} to run the PostgreSQL variant")
+    url = make_url(normalise_url(base))
+    # Per checkout and per test worker, so parallel runs (other checkouts, xdist workers) never share a database.
+    checkout = hashlib.sha256(str(Path(__file__).resolve()).encode()).hexdigest()[:8]
+    name = f"hostpanel_{purpose}_{checkout}_{worker_id}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # switched on but unreachable: fail, do not skip
+        pytest.fail(f"{POSTGRES_ENV} is set but PostgreSQL is unreachable: {error}")
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# Accounts, tokens and what the container holds for them.
+
+
+def make_account(container: Container, username: str = "alice", **kwargs: object) -> Account:
+    with container.uow() as uow:
+        account = container.accounts(uow).create(username, PASSWORD, **kwargs)  # type: ignore[arg-type]
+        uow.commit()
+    return account
+
+
+def make_token(
+    container: Container,
+    account: Account,
+    name: str = "script",
+    permissions: Permissions | None = None,
+    expires_at: int | None = None,
+    restrictions: Restrictions = NO_RESTRICTIONS,
+    rate_limit: int | None = None,
+) -> IssuedToken:
+    with container.uow() as uow:
+        issued = container.tokens(uow).create(
+            Principal.admin(account),
+            name,
+            expires_at,
+            permissions or Permissions.full(),
+            restrictions,
+            rate_limit=rate_limit,
+        )
+        uow.commit()
+    return issued
+
+
+def enable_two_factor(container: Container, account: Account, clock: FakeClock) -> tuple[pyotp.TOTP, list[str]]:
+    with container.uow() as uow:
+        service = container.twofactor(uow)
+        enrolment = service.generate(account)
+        codes = service.enable(Principal.admin(account), enrolment.secret, pyotp.TOTP(enrolment.secret).at(clock.now()))
+        uow.commit()
+    clock.advance(30)  # the code that confirmed the set-up cannot be used again
+    return pyotp.TOTP(enrolment.secret), codes
+
+
+def flush_usage(container: Container) -> int:
+    """Write the "last used" times the container holds (tests set the flush interval out of reach); how many."""
+    return container.usage.flush(container.uow)
+
+
+def authenticate(container: Container, user: str, token: str) -> Principal:
+    return container.authenticator.authenticate(container.token_cache, user, token, IP)
+
+
+def warm(container: Container, user: str, token: str) -> None:
+    """Authenticate until the token is verified from memory (a PostgreSQL process trusts its cache once its
+    listener runs)."""
+    deadline = time.monotonic() + 10
+    while True:
+        authenticate(container, user, token)
+        with statements(container) as seen:
+            authenticate(container, user, token)
+        if not seen:
+            return
+        assert time.monotonic() < deadline, "the cache never warmed"
+        time.sleep(0.02)
+
+
+@contextmanager
+def statements(container: Container) -> Iterator[list[str]]:
+    """The SQL statements the container's engine runs while the block runs."""
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    event.listen(container.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(container.engine, "before_cursor_execute", record)
+
+
+# The API: cPanel's `Authorization` header and its bare UAPI result object.
+
+UAPI_KEYS = {"status", "data", "errors", "messages", "warnings", "metadata"}
+
+
+def auth(username: str, token: str) -> dict[str, str]:
+    return {"Authorization": f"cpanel {username}:{token}"}
+
+
+def uapi(response: httpx2.Response, status: int | None = None, http: int = 200) -> dict[str, Any]:
+    """The body of a UAPI answer, asserting cPanel's result object (and `status`, `http` when given)."""
+    assert response.status_code == http, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["cache-control"] == "no-store"
+    body: dict[str, Any] = response.json()
+    assert set(body) == UAPI_KEYS, body
+    assert body["status"] in (0, 1)
+    for key in ("errors", "messages", "warnings"):
+        assert body[key] is None or (isinstance(body[key], list) and body[key]), body  # null, never []
+    assert isinstance(body["metadata"], dict)
+    if status is not None:
+        assert body["status"] == status, body
+    if body["status"] == 0:
+        assert body["errors"], body
+    return body
+
+
+class Calls:
+    """Calls one UAPI module as alice with one token, asserting cPanel's result object on every answer."""
+
+    def __init__(self, client: TestClient, secret: str, module: str) -> None:
+        self.client = client
+        self.headers = auth("alice", secret)
+        self.module = module
+
+    def get(self, function: str, status: int | None = 1, **args: str) -> dict[str, Any]:
+        response = self.client.get(f"/execute/{self.module}/{function}", params=args, headers=self.headers)
+        return uapi(response, status=status)
+
+    def post(self, function: str, status: int | None = 1, **args: str | list[str]) -> dict[str, Any]:
+        response = self.client.post(f"/execute/{self.module}/{function}", data=args, headers=self.headers)
+        return uapi(response, status=status)
+
+    def error(self, function: str, **args: str) -> str:
+        """The error of a call that fails; no data comes with it."""
+        body = self.post(function, status=0, **args)
+        assert body["data"] is None, body
+        return str(body["errors"][0])
+
+
+# The pages: a browser-like client.
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class Browser:
+    """A browser-like client for the web pages: keeps cookies, reads each page's CSRF token, follows the forms."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.token = ""
+
+    def _remember(self, response: Response) -> Response:
+        if match := CSRF.search(response.text):
+            self.token = match.group(1)
+        return response
+
+    def get(self, path: str, **kwargs: object) -> Response:
+        return self._remember(self.client.get(path, **kwargs))  # type: ignore[arg-type]
+
+    def post(self, path: str, data: dict[str, str] | None = None, csrf: bool = True, **kwargs: object) -> Response:
+        form = {**({"csrf_token": self.token} if csrf else {}), **(data or {})}
+        return self._remember(self.client.post(path, data=form, **kwargs))  # type: ignore[arg-type]
+
+    def sign_in(self, username: str = "alice", password: str = PASSWORD) -> Response:
+        self.get("/login")
+        return self.post("/login", {"username": username, "password": password})
+
+
+# Mail the server sends.
+
+
+class Inbox:
+    """Messages received by a real SMTP server (aiosmtpd) listening on a free local port."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.url = ""
+
+    async def handle_DATA(self, _server: object, _session: object, envelope: Any) -> str:
+        self.messages.append(message_from_bytes(envelope.content, _class=EmailMessage, policy=default_policy))
+        return "250 OK"
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return list(self.messages)

@@ -51,6 +51,8 @@ TOKEN_RECORD_FIELDS = {
     "fileman_paths",
     "email_domains",
     "read_only",
+    "dns_names",
+    "dns_types",
     "last_used",
     "last_used_ip",
     "rate_limit",

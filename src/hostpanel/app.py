@@ -22,6 +22,7 @@ from starlette.routing import Route
 
 from hostpanel import __version__
 from hostpanel.api import leaks
+from hostpanel.api.api2 import dialect as api2
 from hostpanel.api.auth import TokenPathGuard
 from hostpanel.api.endpoint import Endpoint
 from hostpanel.api.leaks import LeakReports
@@ -29,6 +30,7 @@ from hostpanel.api.openapi import build_openapi
 from hostpanel.api.uapi import dialect as uapi
 from hostpanel.config import Settings
 from hostpanel.container import Container
+from hostpanel.domain.dns.provision import create_missing
 from hostpanel.domain.recovery import recover
 from hostpanel.functions.gate import Gate, GateParts
 from hostpanel.functions.registry import Registry
@@ -131,13 +133,18 @@ def site(container: Container) -> Site:
 
 
 def _recover(container: Container) -> None:
-    recover(container.backup_runner, container.staging, container.settings.homes_dir, container.mail_publisher)
+    create_zones = partial(create_missing, container.uow, container.zone_template, container.clock)
+    recover(
+        container.backup_runner, container.staging, container.settings.homes_dir, container.mail_publisher, create_zones
+    )
 
 
 def create_app(container: Container, registry: Registry | None = None) -> FastAPI:
     registry = registry or default_registry()
     openapi = build_openapi(registry)
-    endpoint = Endpoint(uapi.UapiDialect(), gate(container, registry), container.limits, container.staging)
+    shared_gate = gate(container, registry)
+    endpoint = Endpoint(uapi.UapiDialect(), shared_gate, container.limits, container.staging)
+    api2_endpoint = Endpoint(api2.Api2Dialect(), shared_gate, container.limits, container.staging)
     reports = LeakReports(
         container.rate_limiter, container.settings.leak_report_rate_limit, container.uow, container.leaks
     )
@@ -170,6 +177,7 @@ def create_app(container: Container, registry: Registry | None = None) -> FastAP
     app.router.routes.extend(
         [
             *(Route(path, endpoint.handle, methods=["GET", "POST"]) for path in uapi.ROUTES),
+            *(Route(path, api2_endpoint.handle, methods=["GET", "POST"]) for path in api2.ROUTES),
             Route(leaks.PATH, reports.handle, methods=["POST"]),
             *web_routes(site(container)),
         ]

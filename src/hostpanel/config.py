@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -86,12 +87,48 @@ class Settings(BaseSettings):
         default=60, gt=0, description="Longest a verified token is kept in memory before it is read again."
     )
     review_unused_days: int = Field(default=90, ge=1, description="A token unused this long is flagged by reviews.")
+    # DNS: the nameserver that serves the accounts' zones, and what a new zone holds.
+    dns_listen: str = Field(
+        default="127.0.0.1:5300", description="host:port where the nameserver answers (UDP and TCP); 53 by setting."
+    )
+    dns_managed: bool = Field(
+        default=True, description="`hostpanel serve` starts PowerDNS on dns_listen (else it only checks it answers)."
+    )
+    dns_nameservers: str = Field(
+        default="", description="Comma-separated NS names for new zones; default ns1.<zone>,ns2.<zone> (with glue)."
+    )
+    dns_ipv4: str = Field(default="127.0.0.1", description="IPv4 address of a new zone's apex, www, mail and glue.")
+    dns_ipv6: str | None = Field(default="::1", description="IPv6 address of the same names (empty: no AAAA).")
+    dns_secondaries: str = Field(
+        default="", description="Comma-separated ip[:port] of secondaries: allowed to transfer, notified on change."
+    )
+    dns_max_records: int = Field(default=1000, ge=10, le=100_000, description="Most records a zone may hold.")
 
     @model_validator(mode="after")
     def _argon2_memory_fits_its_lanes(self) -> Settings:
         if self.password_memory_kib < 8 * self.password_parallelism:
             raise ValueError("HOSTPANEL_PASSWORD_MEMORY_KIB must be at least 8 × HOSTPANEL_PASSWORD_PARALLELISM")
         return self
+
+    @model_validator(mode="after")
+    def _dns_addresses_parse(self) -> Settings:
+        _ = self.dns_address, self.dns_secondary_addresses
+        return self
+
+    @property
+    def dns_address(self) -> tuple[str, int]:
+        """dns_listen as (host, port): `host:port`, `[v6]:port`."""
+        return host_port(self.dns_listen, "HOSTPANEL_DNS_LISTEN")
+
+    @property
+    def dns_nameserver_names(self) -> tuple[str, ...]:
+        return tuple(name.strip().lower().rstrip(".") for name in self.dns_nameservers.split(",") if name.strip())
+
+    @property
+    def dns_secondary_addresses(self) -> tuple[tuple[str, int], ...]:
+        """dns_secondaries as (host, port) pairs; port 53 unless given (`192.0.2.7`, `192.0.2.7:5353`, `[::1]:53`)."""
+        items = [item.strip() for item in self.dns_secondaries.split(",") if item.strip()]
+        return tuple(host_port(_with_port(item), "HOSTPANEL_DNS_SECONDARIES") for item in items)
 
     @property
     def home_dir(self) -> Path:
@@ -120,3 +157,23 @@ class Settings(BaseSettings):
     @property
     def mail_path(self) -> Path:
         return (self.mail_dir or self.home_dir / "mail").expanduser().resolve()
+
+
+def host_port(text: str, setting: str) -> tuple[str, int]:
+    """`192.0.2.1:53`, `[2001:db8::1]:53`: an IP address (v4 or v6) and a port."""
+    host, colon, port = text.strip().rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    try:
+        ipaddress.ip_address(host)
+        number = int(port) if colon and port.isdigit() else 0
+    except ValueError:
+        number = 0
+    if not 1 <= number <= 65535:
+        raise ValueError(f"{setting}: “{text}” is not an IP address and port such as 127.0.0.1:5300 or [::1]:53")
+    return host, number
+
+
+def _with_port(text: str) -> str:
+    if text.startswith("[") or text.count(":") == 1:
+        return text
+    return f"[{text}]:53" if ":" in text else f"{text}:53"

@@ -19,6 +19,8 @@ from hostpanel.domain.audit.service import AuditLog, AuditWriter
 from hostpanel.domain.backups.runner import BackgroundJobs, BackupRunner
 from hostpanel.domain.backups.service import BackupService
 from hostpanel.domain.clock import Clock, SystemClock
+from hostpanel.domain.dns.service import DnsService
+from hostpanel.domain.dns.zone import ZoneTemplate
 from hostpanel.domain.files.jail import Jail
 from hostpanel.domain.files.service import FileService
 from hostpanel.domain.files.staging import STAGING_DIR, Staging
@@ -44,6 +46,7 @@ from hostpanel.domain.tokens.service import TokenService
 from hostpanel.domain.tokens.usage import NewAddressNotices, UsageRecorder
 from hostpanel.domain.twofactor.service import TwoFactorService
 from hostpanel.keys import ServerKeys, load_key_file
+from hostpanel.nameserver.probe import DnsProbe
 from hostpanel.services import Limits
 from hostpanel.smtp import LogNotifier, SmtpNotifier
 from hostpanel.storage import redis_store
@@ -177,7 +180,34 @@ class Container:
 
     def accounts(self, uow: UnitOfWork) -> AccountService:
         return AccountService(
-            uow, self.hasher, self.clock, self.homes, self.audit(uow), after_change=self.mail_publisher
+            uow,
+            self.hasher,
+            self.clock,
+            self.homes,
+            self.audit(uow),
+            zone_template=self.zone_template,
+            after_change=self.mail_publisher,
+        )
+
+    @cached_property
+    def zone_template(self) -> ZoneTemplate:
+        settings = self.settings
+        return ZoneTemplate(settings.dns_nameserver_names, settings.dns_ipv4, settings.dns_ipv6 or None)
+
+    @cached_property
+    def nameserver(self) -> DnsProbe:
+        return DnsProbe(self.settings.dns_address)
+
+    def dns(self, principal: Principal, uow: UnitOfWork, *, offline: bool = False) -> DnsService:
+        """`offline`: edits are not checked against the nameserver (for the CLI, with the server stopped)."""
+        return DnsService(
+            uow,
+            principal,
+            begin=self.uow,
+            audit=self.audit,
+            clock=self.clock,
+            nameserver=None if offline else self.nameserver,
+            max_records=self.settings.dns_max_records,
         )
 
     def jail(self, principal: Principal) -> Jail:

@@ -16,6 +16,7 @@ from hostpanel.domain.audit.search import Activity
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.backups.service import BackupService
 from hostpanel.domain.clock import Clock
+from hostpanel.domain.dns.service import DnsService
 from hostpanel.domain.files.service import FileService
 from hostpanel.domain.login.service import LoginService
 from hostpanel.domain.mail.service import MailService
@@ -59,6 +60,8 @@ class ServiceFactory(Protocol):
     def mail(self, principal: Principal, uow: UnitOfWork) -> MailService: ...
 
     def backups(self, principal: Principal, uow: UnitOfWork) -> BackupService: ...
+
+    def dns(self, principal: Principal, uow: UnitOfWork) -> DnsService: ...
 
     def twofactor(self, uow: UnitOfWork) -> TwoFactorService: ...
 
@@ -111,6 +114,10 @@ class Services:
     @cached_property
     def backups(self) -> BackupService:
         return self._factory.backups(self._principal(), self._uow)
+
+    @cached_property
+    def dns(self) -> DnsService:
+        return self._factory.dns(self._principal(), self._uow)
 
     @cached_property
     def twofactor(self) -> TwoFactorService:

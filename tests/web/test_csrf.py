@@ -63,7 +63,7 @@ FORMS = {
 
 
 # Not web forms: the API (token header, no cookies) and the public leaked-token report (no credentials at all).
-NOT_FORMS = ("/execute/", LEAKS_PATH)
+NOT_FORMS = ("/execute/", "/json-api/", LEAKS_PATH)
 
 
 def post_routes(client: TestClient) -> list[str]:

@@ -9,7 +9,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 # cPanel's schemes; `whm` is accepted on the account API too, since some clients send it there.
 TOKEN_SCHEMES = ("cpanel", "whm")
-API_PATH = re.compile(r"(?:/cpsess[0-9]+)?/execute/")
+API_PATH = re.compile(r"(?:/cpsess[0-9]+)?(?:/execute/|/json-api/cpanel$)")  # UAPI and cPanel API 2
 TOKEN_ONLY_API = "Token authentication allows access to UAPI or API 2 calls only."
 
 
@@ -34,7 +34,7 @@ def _uses_token_scheme(scope: Scope) -> bool:
 
 
 class TokenPathGuard:
-    """As cPanel does, refuse token authentication anywhere but the API, with its 403 and message."""
+    """As cPanel does, refuse token authentication anywhere but the APIs (UAPI, API 2), with its 403 and message."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import shlex
 import socket
@@ -16,11 +17,15 @@ from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.errors import NotFound
 from hostpanel.keys import create_key_file, load_key_file
+from hostpanel.nameserver.pdns import NameserverFailed, PowerDns
+from hostpanel.nameserver.probe import DnsProbe
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.migrate import upgrade
 from hostpanel.tls import ensure_self_signed
 
+log = logging.getLogger("hostpanel.nameserver")
 DEMO_USER = "demo"
+DEMO_DOMAIN = "demo.test"
 LOG_CONFIG: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -86,7 +91,16 @@ def serve(
             raise CliError(f"No TLS certificate at {cert}: run `hostpanel init`, or pass --http.")
         tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
     scheme = "http" if http else "https"
+    nameserver = _start_nameserver(settings)
     console.print(f"hostpanel listening on {scheme}://{host}:{port}/ ({workers} worker(s), {_describe(settings)})")
+    try:
+        _serve_http(settings, host, port, workers, tls)
+    finally:
+        if nameserver is not None:
+            nameserver.stop()
+
+
+def _serve_http(settings: Settings, host: str, port: int, workers: int, tls: dict[str, str]) -> None:
     uvicorn.run(
         "hostpanel.app:create_app_from_environment",
         factory=True,
@@ -101,6 +115,27 @@ def serve(
         timeout_graceful_shutdown=10,
         **tls,  # type: ignore[arg-type]
     )
+
+
+def _start_nameserver(settings: Settings) -> PowerDns | None:
+    """The nameserver this server manages (HOSTPANEL_DNS_MANAGED): configured, started and watched; or a check that
+    the one named by HOSTPANEL_DNS_LISTEN answers. A nameserver that cannot start does not keep the panel from
+    serving: zone edits are refused (nothing changed) until it answers, and a managed one is retried meanwhile."""
+    address = DnsProbe(settings.dns_address).address
+    if not settings.dns_managed:
+        state = "answers" if DnsProbe(settings.dns_address).answers() else "does NOT answer (zone edits are refused)"
+        console.print(f"The nameserver at {address} (not managed by hostpanel) {state}.")
+        return None
+    nameserver = PowerDns(settings)
+    try:
+        nameserver.start()
+    except NameserverFailed as error:
+        logging.basicConfig()
+        log.error("the nameserver did not start (zone edits are refused until it does; retrying): %s", error)
+    else:
+        console.print(f"Nameserver (PowerDNS) answering on {address} (UDP and TCP); its log: {nameserver.log_path}")
+    nameserver.watch()
+    return nameserver
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -132,7 +167,7 @@ def demo(
                 accounts.get(DEMO_USER)
                 accounts.set_password(DEMO_USER, password)
             except NotFound:
-                accounts.create(DEMO_USER, password, f"{DEMO_USER}@demo.test", ("demo.test",))
+                accounts.create(DEMO_USER, password, f"{DEMO_USER}@{DEMO_DOMAIN}", (DEMO_DOMAIN,))
             uow.commit()
     finally:
         built.close()
@@ -146,7 +181,13 @@ hostpanel is starting at {url}/{"" if http else "  (self-signed certificate: cur
   Demo account:  {DEMO_USER} / {password}   (its password is new on every start)
   Make a token:  {command} token create {DEMO_USER} first-token
   Call the API:  curl{insecure} -H "Authorization: cpanel {DEMO_USER}:<token>" {url}/execute/Tokens/list
+  Ask its DNS:   {_dig(settings, DEMO_DOMAIN)}
 """,
         flush=True,
     )
     serve(host=host, port=port, workers=1, http=http)
+
+
+def _dig(settings: Settings, zone: str) -> str:
+    host, port = settings.dns_address
+    return f"dig @{host} -p {port} {zone} AXFR    (the whole zone; or: dig @{host} -p {port} www.{zone} A +norec)"

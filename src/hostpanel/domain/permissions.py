@@ -26,6 +26,7 @@ class ScopeModule(StrEnum):
 
     ACTIVITYLOG = "activitylog"
     BACKUP = "backup"
+    DNS = "dns"
     EMAIL = "email"
     FEATURES = "features"
     FILEMAN = "fileman"
@@ -38,25 +39,34 @@ class Feature(StrEnum):
 
     APITOKENS = "apitokens"
     BACKUP = "backup"
+    CHANGEMX = "changemx"
     FILEMANAGER = "filemanager"
     FORWARDERS = "forwarders"
     POPACCTS = "popaccts"
+    SIMPLEZONEEDIT = "simplezoneedit"
     TWOFACTORAUTH = "twofactorauth"
+    ZONEEDIT = "zoneedit"
 
 
 FEATURE_DESCRIPTIONS: dict[Feature, str] = {
     Feature.APITOKENS: "API Tokens: create, list, rename and revoke API tokens",
     Feature.BACKUP: "Backup: full backups of the account into its home, and restoring files from them",
+    Feature.CHANGEMX: "MX Entry: add, change and remove the MX records of the account's DNS zones",
     Feature.FILEMANAGER: "File Manager: list, read, write, upload, move, trash and delete files in the home",
     Feature.FORWARDERS: "Forwarders: add and delete email forwarders",
     Feature.POPACCTS: "Email Accounts: add and delete mailboxes, change their passwords and quotas",
+    Feature.SIMPLEZONEEDIT: "Simple Zone Editor: add, change and remove A and CNAME records",
     Feature.TWOFACTORAUTH: "Two-Factor Authentication: set up, review and remove TOTP sign-in codes",
+    Feature.ZONEEDIT: "Zone Editor: add, change and remove A, AAAA, CAA, CNAME, SRV and TXT records (and NS in API 2)",
 }
 
 # The feature that gates each scope module's functions (None: always on); a function may name another.
 SCOPE_FEATURES: dict[ScopeModule, Feature | None] = {
     ScopeModule.ACTIVITYLOG: None,
     ScopeModule.BACKUP: Feature.BACKUP,
+    # Reading a zone needs no feature (as cPanel); which record types a write may touch depends on which of the
+    # zone-editor features are on (zoneedit, simplezoneedit, changemx), checked by the DNS service.
+    ScopeModule.DNS: None,
     ScopeModule.EMAIL: Feature.POPACCTS,
     ScopeModule.FEATURES: None,
     ScopeModule.FILEMAN: Feature.FILEMANAGER,
@@ -67,6 +77,7 @@ SCOPE_FEATURES: dict[ScopeModule, Feature | None] = {
 SCOPE_DESCRIPTIONS: dict[ScopeModule, str] = {
     ScopeModule.ACTIVITYLOG: "the account's activity log (read only)",
     ScopeModule.BACKUP: "the account's backups (read: list and progress; write: back up, restore files)",
+    ScopeModule.DNS: "the DNS zones of the account's domains (read: records, serial; write: add, change, remove)",
     ScopeModule.EMAIL: "mailboxes and forwarders (read: list, quotas; write: add, delete, password, quota)",
     ScopeModule.FEATURES: "which features the account has (read only)",
     ScopeModule.FILEMAN: "files in the home directory (read: list, read, download; write: save, upload, move, delete)",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
@@ -11,6 +11,8 @@ from hostpanel.domain.accounts.model import Account, AccountStatus
 from hostpanel.domain.audit.chain import StoredEvent
 from hostpanel.domain.audit.model import AuditEvent, AuditQuery
 from hostpanel.domain.backups.model import BackupJob, BackupStatus, Progress
+from hostpanel.domain.dns.records import Record
+from hostpanel.domain.dns.zone import Change, Zone
 from hostpanel.domain.mail.model import Forwarder, Mailbox, PublishedMailbox
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.sessions.model import SessionStage, WebSession
@@ -44,6 +46,10 @@ class AccountRepository(Protocol):
 
     def add_domain(self, account_id: int, domain: str, created_at: int) -> None:
         """Attach a domain; raises Conflict if any account already has it."""
+        ...
+
+    def nested_domains(self, domain: str) -> list[tuple[str, int]]:
+        """Domains of any account that contain `domain` or lie inside it, with their accounts' ids."""
         ...
 
     def delete(self, account_id: int) -> None:
@@ -263,6 +269,33 @@ class TwoFactorRepository(Protocol):
     def recovery_codes_left(self, account_id: int) -> int: ...
 
 
+class ZoneRepository(Protocol):
+    """DNS zones where the nameserver reads them: each edit commits with the transaction that made it."""
+
+    def create(self, name: str, soa: Record, records: Sequence[Record]) -> None:
+        """Make a zone; raises Conflict if one of that name exists."""
+        ...
+
+    def delete(self, name: str) -> bool: ...
+
+    def get(self, name: str, lock: bool = False) -> Zone | None:
+        """The zone with its records in file order; `lock` holds it against other writers until the transaction
+        ends (edits of one zone take turns)."""
+        ...
+
+    def names(self, account_id: int) -> list[str]:
+        """The account's zones (those of its domains), by name."""
+        ...
+
+    def missing(self) -> list[str]:
+        """Account domains that have no zone (made before zones existed, or by hand)."""
+        ...
+
+    def apply(self, zone: Zone, changes: Sequence[Change], soa: Record) -> None:
+        """Write a batch's changes (added records after the last) and the zone's new SOA."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction per use case: repositories share it, and the caller commits once at the end."""
 
@@ -273,6 +306,7 @@ class UnitOfWork(Protocol):
     twofactor: TwoFactorRepository
     mail: MailRepository
     backups: BackupJobRepository
+    zones: ZoneRepository
 
     def commit(self) -> None: ...
 

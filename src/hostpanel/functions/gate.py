@@ -66,11 +66,13 @@ class GateParts:
 
 @dataclass(frozen=True)
 class Target:
-    """A function as a dialect names it: its API's namespace, module and function name."""
+    """A function as a dialect names it: its API's namespace, module and function name, and the account the call
+    names when the dialect names one (API 2's `cpanel_jsonapi_user`): it must be the caller's own."""
 
     module: str
     function: str
     api: str = UAPI
+    user: str | None = None
 
     @property
     def label(self) -> str:
@@ -131,6 +133,7 @@ class Answer:
     messages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+    function: Function | None = None  # which function answered (an envelope may name it)
 
 
 class _FromMemory:
@@ -182,6 +185,8 @@ class Gate:
             return Unauthenticated(partial(self._record_failure, failure, ip, target.label))
 
     def _authorised(self, target: Target, principal: Principal, limit: RateDecision | None) -> Admitted | Refused:
+        if not _names_the_caller(target, principal):
+            return Refused(f"This token belongs to “{principal.account.username}”, not “{target.user}”.", limit)
         try:
             function = self.registry.find(target.module, target.function, target.api)
         except UnknownFunction as error:
@@ -205,6 +210,8 @@ class Gate:
         try:
             parts.login_guard.clear_in_memory(ip, user, LoginKind.TOKEN)
             principal = parts.authenticator.authenticate(self._from_memory, user, token, ip)
+            if not _names_the_caller(target, principal):
+                return None
             function = self.registry.find(target.module, target.function, target.api)
             authorise(principal, function)
             limit = self._rate_limit(principal, in_memory_only=True)
@@ -233,10 +240,10 @@ class Gate:
                 data = function.handler(call)
         except PermissionDenied as denied:
             self._record_denial(principal, function, denied)
-            return Answer(error=denied)
+            return Answer(error=denied, function=function)
         except HostpanelError as error:
-            return Answer(error=error)
-        return Answer(data, None, call.messages, call.warnings, call.metadata)
+            return Answer(error=error, function=function)
+        return Answer(data, None, call.messages, call.warnings, call.metadata, function)
 
     def _rate_limit(self, principal: Principal, in_memory_only: bool = False) -> RateDecision | None:
         token = principal.token
@@ -298,6 +305,10 @@ def authorise(principal: Principal, function: Function) -> None:
         function.feature,
         principal.restrictions,
     )
+
+
+def _names_the_caller(target: Target, principal: Principal) -> bool:
+    return target.user is None or target.user == principal.account.username
 
 
 def _failure_details(failure: AuthenticationFailed) -> dict[str, DetailValue]:

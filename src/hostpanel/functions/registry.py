@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 Handler = Callable[["Call"], Any]
 FUNCTION_NAME = re.compile(r"[A-Za-z0-9_]+")
 UAPI = "uapi"  # the namespace of cPanel's UAPI functions (`/execute/Module/function`)
+API2 = "api2"  # cPanel API 2 (`/json-api/cpanel?cpanel_jsonapi_module=Module&cpanel_jsonapi_func=function`)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,8 @@ class Registry:
         if not FUNCTION_NAME.fullmatch(function):
             raise UnknownFunction(f"Illegal function name: {function}")
         found = self._modules.get((api, module))
+        if found is None and not any(namespace == api for namespace, _ in self._modules):
+            raise UnknownFunction(f"This server offers no functions in the “{api}” API.")
         if found is None:
             raise UnknownFunction(f"Failed to load module “{module}”: no such module.")
         if function not in found.functions:

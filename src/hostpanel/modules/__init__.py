@@ -9,13 +9,19 @@ from __future__ import annotations
 from hostpanel.functions.registry import Registry
 from hostpanel.modules.activitylog.uapi import module as activitylog
 from hostpanel.modules.backup.uapi import module as backup
+from hostpanel.modules.custinfo.api2 import module as custinfo
+from hostpanel.modules.dns.uapi import module as dns
+from hostpanel.modules.domaininfo.uapi import module as domaininfo
 from hostpanel.modules.email.uapi import module as email
 from hostpanel.modules.features.uapi import module as features
 from hostpanel.modules.fileman.uapi import module as fileman
 from hostpanel.modules.tokens.uapi import module as tokens
 from hostpanel.modules.twofactorauth.uapi import module as twofactorauth
+from hostpanel.modules.zoneedit.api2 import module as zoneedit
 
 
 def default_registry() -> Registry:
-    """Every module this server offers."""
-    return Registry([activitylog, backup, email, features, fileman, tokens, twofactorauth])
+    """Every module this server offers (UAPI's, then cPanel API 2's)."""
+    return Registry(
+        [activitylog, backup, dns, domaininfo, email, features, fileman, tokens, twofactorauth, custinfo, zoneedit]
+    )

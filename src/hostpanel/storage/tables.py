@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Double,
     ForeignKey,
@@ -49,8 +50,9 @@ accounts = Table(
     sqlite_autoincrement=True,
 )
 
-domains = Table(
-    "domains",
+# The account's domains (main, addon, parked): each has a DNS zone of the same name (`pdns_domains` below).
+account_domains = Table(
+    "account_domains",
     metadata,
     Column("id", Integer, primary_key=True),
     Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
@@ -254,5 +256,99 @@ token_cache_nodes = Table(
     Column("started_at", Double, nullable=False),
     Column("lease_until", Double, nullable=False),
     Column("acked", BigInteger, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# PowerDNS's own tables (its generic SQL schema, 4.7), which the nameserver reads: a zone edit is a transaction on
+# these, committed with the rest of the call, and served at once (the nameserver runs with its caches off). Names are
+# stored lowercase without the final dot; `records.id` orders a zone's records as its zone file's lines.
+pdns_domains = Table(
+    "domains",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("master", String(128)),
+    Column("last_check", Integer),
+    Column("type", String(8), nullable=False),  # MASTER: transferred to, and notified for, the secondaries
+    Column("notified_serial", BigInteger),  # written by the nameserver
+    Column("account", String(40)),
+    Column("options", Text),
+    Column("catalog", String(255), index=True),
+    CheckConstraint("name = lower(name)", name="ck_domains_lowercase_name"),
+    sqlite_autoincrement=True,
+)
+
+pdns_records = Table(
+    "records",
+    metadata,
+    Column("id", EventId, primary_key=True),
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), index=True),
+    Column("name", String(255)),
+    Column("type", String(10)),
+    Column("content", Text),
+    Column("ttl", Integer),
+    Column("prio", Integer),
+    Column("disabled", Boolean, server_default=false()),
+    Column("ordername", String(255)),
+    Column("auth", Boolean, server_default=text("true")),
+    CheckConstraint("name = lower(name)", name="ck_records_lowercase_name"),
+    Index(None, "name", "type"),
+    Index(None, "domain_id", "ordername"),
+    sqlite_autoincrement=True,
+)
+
+pdns_supermasters = Table(
+    "supermasters",
+    metadata,
+    Column("ip", String(64), primary_key=True),
+    Column("nameserver", String(255), primary_key=True),
+    Column("account", String(40), nullable=False),
+)
+
+pdns_comments = Table(
+    "comments",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("type", String(10), nullable=False),
+    Column("modified_at", Integer, nullable=False),
+    Column("account", String(40)),
+    Column("comment", Text, nullable=False),
+    Index(None, "domain_id", "name", "type"),
+    Index(None, "domain_id", "modified_at"),
+    sqlite_autoincrement=True,
+)
+
+pdns_domainmetadata = Table(
+    "domainmetadata",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("kind", String(32)),
+    Column("content", Text),
+    sqlite_autoincrement=True,
+)
+
+pdns_cryptokeys = Table(
+    "cryptokeys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("domain_id", Integer, ForeignKey("domains.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("flags", Integer, nullable=False),
+    Column("active", Boolean),
+    Column("published", Boolean, server_default=text("true")),
+    Column("content", Text),
+    sqlite_autoincrement=True,
+)
+
+pdns_tsigkeys = Table(
+    "tsigkeys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255)),
+    Column("algorithm", String(50)),
+    Column("secret", String(255)),
+    UniqueConstraint("name", "algorithm"),
     sqlite_autoincrement=True,
 )

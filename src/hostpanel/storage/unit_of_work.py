@@ -17,6 +17,7 @@ from hostpanel.domain.ports import (
     SessionRepository,
     TokenRepository,
     TwoFactorRepository,
+    ZoneRepository,
 )
 from hostpanel.storage.changes import settle
 from hostpanel.storage.engine import WRITE_OPTION
@@ -27,6 +28,7 @@ from hostpanel.storage.repositories.mail import SqlMailRepository
 from hostpanel.storage.repositories.sessions import SqlSessionRepository
 from hostpanel.storage.repositories.tokens import SqlTokenRepository
 from hostpanel.storage.repositories.twofactor import SqlTwoFactorRepository
+from hostpanel.storage.repositories.zones import SqlZoneRepository
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ class SqlUnitOfWork:
     twofactor: TwoFactorRepository
     mail: MailRepository
     backups: BackupJobRepository
+    zones: ZoneRepository
 
     def __init__(self, engine: Engine, write: bool = True) -> None:
         self._engine = engine
@@ -64,6 +67,7 @@ class SqlUnitOfWork:
         self.twofactor = SqlTwoFactorRepository(connection)
         self.mail = SqlMailRepository(connection)
         self.backups = SqlBackupJobRepository(connection)
+        self.zones = SqlZoneRepository(connection)
         return self
 
     @property

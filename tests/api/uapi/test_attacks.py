@@ -394,7 +394,9 @@ OUTSIDE_THE_API = [
     "/cpsess12a/execute/Tokens/list",
     "/cpsess%D9%A3/execute/Tokens/list",  # an Arabic-Indic digit is not a session number
     "/x/execute/Tokens/list",
-    "/json-api/cpanel",
+    "/json-api/cpanel/x",
+    "/json-api/listaccts",  # WHM API 1 is not served for cPanel tokens
+    "/JSON-API/cpanel",
     "/nope",
 ]
 

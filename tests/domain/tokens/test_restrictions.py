@@ -139,6 +139,8 @@ def test_storage_round_trip_and_records() -> None:
         "email_domains": None,
         "whitelist_ips": None,
         "read_only": 0,
+        "dns_names": None,
+        "dns_types": None,
     }
     assert restrictions.record()["read_only"] == 1
     assert restrictions.describe() == [

@@ -10,6 +10,8 @@ from hostpanel.domain.accounts.passwords import PasswordHasher, check_strength
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction
 from hostpanel.domain.clock import Clock
+from hostpanel.domain.dns.provision import create_zone
+from hostpanel.domain.dns.zone import ZoneTemplate
 from hostpanel.domain.errors import Conflict, InvalidInput, NotFound
 from hostpanel.domain.permissions import Feature
 from hostpanel.domain.ports import HomeDirectories, UnitOfWork
@@ -27,11 +29,13 @@ class AccountService:
         homes: HomeDirectories,
         audit: AuditLog,
         *,
+        zone_template: ZoneTemplate,
         after_change: Callable[[], None] | None = None,
     ) -> None:
-        """`after_change` runs once a suspension, unsuspension or deletion has committed (e.g. to stop the
-        account's mailboxes from logging in)."""
+        """`zone_template`: what the DNS zone of each new domain holds. `after_change` runs once a suspension,
+        unsuspension or deletion has committed (e.g. to stop the account's mailboxes from logging in)."""
         self._uow = uow
+        self._zone_template = zone_template
         self._hasher = hasher
         self._clock = clock
         self._homes = homes
@@ -59,9 +63,11 @@ class AccountService:
         if self._uow.accounts.get_by_username(username) is not None:
             raise Conflict(f"The account “{username}” already exists.")
         now = int(self._clock.now())
+        for domain in domains:
+            self._check_not_nested(domain, None)
         account = self._uow.accounts.add(username, self._hasher.hash(password), email, now)
         for domain in domains:
-            self._uow.accounts.add_domain(account.id, domain, now)
+            self._add_domain(account.id, domain, now)
         home = self._homes.create(username)
         self._uow.on_rollback(lambda: self._homes.remove(username))
         self._audit.record_by(
@@ -107,17 +113,36 @@ class AccountService:
     def add_domain(self, username: str, domain: str) -> Account:
         account = self.get(username)
         name = validate_domain(domain)
-        self._uow.accounts.add_domain(account.id, name, int(self._clock.now()))
+        self._check_not_nested(name, account.id)
+        self._add_domain(account.id, name, int(self._clock.now()))
         self._audit.record_by(Principal.admin(account), AuditAction.ADMIN_ACCOUNT_DOMAIN_ADD, target=name)
         return self.get(username)
+
+    def _add_domain(self, account_id: int, domain: str, now: int) -> None:
+        """The domain and its DNS zone, together."""
+        self._uow.accounts.add_domain(account_id, domain, now)
+        create_zone(self._uow, domain, self._zone_template, now)
+
+    def _check_not_nested(self, domain: str, account_id: int | None) -> None:
+        """A domain inside another account's domain (or holding one) would take over part of its DNS: the more
+        specific zone answers for every name below it."""
+        for other, owner in self._uow.accounts.nested_domains(domain):
+            if owner != account_id:
+                raise Conflict(
+                    f"The domain “{domain}” overlaps “{other}”, which belongs to another account: its DNS zone "
+                    "would answer for the other account's names."
+                )
 
     def _changed(self) -> None:
         if self._after_change is not None:
             self._uow.on_commit(self._after_change)
 
     def delete(self, username: str) -> None:
-        """Remove the account, its domains and tokens; the home directory goes once the deletion has committed."""
+        """Remove the account, its domains with their DNS zones, and its tokens; the home directory goes once the
+        deletion has committed."""
         account = self.get(username)
+        for zone in self._uow.zones.names(account.id):
+            self._uow.zones.delete(zone)
         self._uow.accounts.delete(account.id)
         self._uow.on_commit(lambda: self._homes.remove(username))
         self._changed()

@@ -18,6 +18,7 @@ class AuditAction(StrEnum):
     ACCOUNT_BACKUP_CREATE = "account:backup:create"
     ACCOUNT_BACKUP_FINISH = "account:backup:finish"
     ACCOUNT_BACKUP_RESTORE = "account:backup:restore"
+    ACCOUNT_DNS_EDIT = "account:dns:edit"
     ACCOUNT_FILE_DELETE = "account:file:delete"
     ACCOUNT_FILE_MKDIR = "account:file:mkdir"
     ACCOUNT_FILE_MOVE = "account:file:move"
@@ -58,6 +59,7 @@ class AuditAction(StrEnum):
     ADMIN_BACKUP_CREATE = "admin:backup:create"
     ADMIN_BACKUP_FINISH = "admin:backup:finish"
     ADMIN_BACKUP_RESTORE = "admin:backup:restore"
+    ADMIN_DNS_EDIT = "admin:dns:edit"
     ADMIN_SECURITY_DISTRUST = "admin:security:distrust"
     ADMIN_SECURITY_TRUST = "admin:security:trust"
     ADMIN_SECURITY_UNBLOCK = "admin:security:unblock"
@@ -69,6 +71,8 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ACCOUNT_BACKUP_CREATE: "a full backup of the account was started",
     AuditAction.ACCOUNT_BACKUP_FINISH: "a backup job ended (outcome success or failure, with the reason)",
     AuditAction.ACCOUNT_BACKUP_RESTORE: "files were restored from a backup",
+    AuditAction.ACCOUNT_DNS_EDIT: "records of a DNS zone were added, changed or removed (names and types kept; "
+    "the new serial)",
     AuditAction.ACCOUNT_FILE_DELETE: "a file or folder was deleted for good",
     AuditAction.ACCOUNT_FILE_MKDIR: "a folder was created",
     AuditAction.ACCOUNT_FILE_MOVE: "a file or folder was renamed or moved",
@@ -109,6 +113,7 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ADMIN_BACKUP_CREATE: "the administrator started a full backup of the account",
     AuditAction.ADMIN_BACKUP_FINISH: "a backup job the administrator started ended",
     AuditAction.ADMIN_BACKUP_RESTORE: "the administrator restored files from a backup",
+    AuditAction.ADMIN_DNS_EDIT: "the administrator added, changed, removed or imported records of a DNS zone",
     AuditAction.ADMIN_SECURITY_DISTRUST: "the administrator removed a network from the trusted networks",
     AuditAction.ADMIN_SECURITY_TRUST: "the administrator trusted a network: its logins are never counted or blocked",
     AuditAction.ADMIN_SECURITY_UNBLOCK: "the administrator lifted a block on an address or an account",

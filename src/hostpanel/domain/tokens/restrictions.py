@@ -9,7 +9,9 @@ Each kind is enforced in exactly one place:
 - `whitelist_ips`: at authentication (tokens/authenticate.py); a refused address is an ordinary 401;
 - `read_only`: in the authorisation rule (permissions.check_access);
 - `fileman_paths`: in Fileman's confinement point (files/jail.py);
-- `email_domains`: in the mail service's domain check (mail/service.py).
+- `email_domains`: in the mail service's domain check (mail/service.py);
+- `dns_names`, `dns_types`: in the DNS service, on every record a change adds, replaces or removes
+  (dns/service.py); reading a zone stays allowed, since clients read it to find their records and its serial.
 
 Adding a kind (say a per-token rate limit) is additive: a class with `key`, `covers`, `to_json`, `from_json`,
 `public` and `describe`; an entry in KINDS; its one enforcement point; its argument in `Tokens::create`. Tokens stored
@@ -27,6 +29,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from hostpanel.domain.accounts.names import validate_domain
 from hostpanel.domain.addresses import parse_ip
+from hostpanel.domain.dns.records import LABEL, TYPES, shown
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.files.paths import HomePath, parse_relative
 
@@ -147,6 +150,100 @@ class EmailDomains:
         return f"{self.key}={','.join(self.domains)}"
 
 
+@dataclass(frozen=True)
+class DnsNames:
+    """DNS changes may only touch records with these names. A name is relative to the zone, and allows itself at
+    the zone's apex and below any subdomain: `_acme-challenge` allows `_acme-challenge.<zone>` and
+    `_acme-challenge.<any subdomain>.<zone>` (the names ACME's DNS-01 challenges use), nothing else."""
+
+    key: ClassVar[str] = "dns_names"
+    names: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, texts: Iterable[str], field: str = "dns_name") -> DnsNames:
+        names = []
+        for text in _limited(list(texts), field, "names"):
+            name = text.strip().lower().rstrip(".")
+            if not name or not all(LABEL.fullmatch(label) for label in name.split(".")) or len(name) > 253:
+                raise InvalidInput(
+                    field,
+                    f"“{shown(text)}” is not a record name relative to the zone (such as _acme-challenge); the apex, "
+                    "wildcards and absolute names cannot be given.",
+                )
+            names.append(name)
+        return cls._of(names)
+
+    @classmethod
+    def _of(cls, names: Iterable[str]) -> DnsNames:
+        kept: list[str] = []
+        for name in sorted(set(names), key=lambda name: (name.count("."), name)):
+            if not any(_name_within(name, outer) for outer in kept):  # `a` already allows `a.b`
+                kept.append(name)
+        return cls(tuple(sorted(kept)))
+
+    def allows(self, relative: str) -> bool:
+        """`relative`: the record's name relative to its zone (`@` for the apex, which no entry allows)."""
+        return any(_name_within(relative, name) for name in self.names)
+
+    def covers(self, narrower: Restriction) -> bool:
+        return isinstance(narrower, DnsNames) and all(self.allows(name) for name in narrower.names)
+
+    def to_json(self) -> JsonValue:
+        return list(self.names)
+
+    @classmethod
+    def from_json(cls, value: JsonValue) -> DnsNames:
+        return cls._of(str(name) for name in value)
+
+    def public(self) -> JsonValue:
+        return self.to_json()
+
+    def describe(self) -> str:
+        return f"{self.key}={','.join(self.names)}"
+
+
+def _name_within(relative: str, allowed: str) -> bool:
+    return relative == allowed or relative.startswith(allowed + ".")
+
+
+@dataclass(frozen=True)
+class DnsTypes:
+    """DNS changes may only touch records of these types (e.g. only TXT)."""
+
+    key: ClassVar[str] = "dns_types"
+    types: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, texts: Iterable[str], field: str = "dns_type") -> DnsTypes:
+        types = []
+        for text in _limited(list(texts), field, "types"):
+            kind = text.strip().upper()
+            if kind not in TYPES or kind == "SOA":
+                known = ", ".join(kind for kind in TYPES if kind != "SOA")
+                raise InvalidInput(field, f"“{shown(text)}” is not a record type that can be changed ({known}).")
+            types.append(kind)
+        return cls(tuple(sorted(set(types))))
+
+    def allows(self, kind: str) -> bool:
+        return kind in self.types
+
+    def covers(self, narrower: Restriction) -> bool:
+        return isinstance(narrower, DnsTypes) and set(narrower.types) <= set(self.types)
+
+    def to_json(self) -> JsonValue:
+        return list(self.types)
+
+    @classmethod
+    def from_json(cls, value: JsonValue) -> DnsTypes:
+        return cls(tuple(sorted({str(kind).upper() for kind in value})))
+
+    def public(self) -> JsonValue:
+        return self.to_json()
+
+    def describe(self) -> str:
+        return f"{self.key}={','.join(self.types)}"
+
+
 def _network_text(network: Network) -> str:
     """WHM's normal form: single addresses without /32 or /128, IPv6 written out in full."""
     address = network.network_address.exploded
@@ -248,9 +345,11 @@ KINDS: dict[str, Callable[[JsonValue], Restriction]] = {
     EmailDomains.key: EmailDomains.from_json,
     IpAllowlist.key: IpAllowlist.from_json,
     ReadOnly.key: ReadOnly.from_json,
+    DnsNames.key: DnsNames.from_json,
+    DnsTypes.key: DnsTypes.from_json,
 }
 
-R = TypeVar("R", FilemanPaths, EmailDomains, IpAllowlist, ReadOnly)
+R = TypeVar("R", FilemanPaths, EmailDomains, IpAllowlist, ReadOnly, DnsNames, DnsTypes)
 
 
 @dataclass(frozen=True)
@@ -272,14 +371,19 @@ class Restrictions:
         email_domains: Iterable[str] = (),
         whitelist_ips: Iterable[str] = (),
         read_only: bool = False,
+        dns_names: Iterable[str] = (),
+        dns_types: Iterable[str] = (),
     ) -> Restrictions:
         """Validate the arguments of `Tokens::create` (and the CLI); empty lists mean "no such restriction"."""
         paths, domains, addresses = list(fileman_paths), list(email_domains), list(whitelist_ips)
+        names, types = list(dns_names), list(dns_types)
         return cls.of(
             FilemanPaths.parse(paths) if paths else None,
             EmailDomains.parse(domains) if domains else None,
             IpAllowlist.parse(addresses) if addresses else None,
             ReadOnly() if read_only else None,
+            DnsNames.parse(names) if names else None,
+            DnsTypes.parse(types) if types else None,
         )
 
     def get(self, kind: type[R]) -> R | None:

@@ -70,6 +70,14 @@ def create_full_access(call: Call) -> dict[str, Any]:
             repeated=True,
         ),
         Param("read_only", "1 to refuse every function that needs a `:write` scope.", type="boolean"),
+        Param(
+            "dns_name",
+            "Restrict DNS changes to records of this name, relative to the zone, at the apex and under any subdomain "
+            "(`_acme-challenge` allows _acme-challenge.<zone> and _acme-challenge.<sub>.<zone>); repeatable.",
+            repeated=True,
+            example="_acme-challenge",
+        ),
+        Param("dns_type", "Restrict DNS changes to records of this type (e.g. TXT); repeatable.", repeated=True),
     ),
 )
 def create(call: Call) -> dict[str, Any]:
@@ -88,6 +96,8 @@ def create(call: Call) -> dict[str, Any]:
         email_domains=args.optional_multiple("email_domain"),
         whitelist_ips=args.optional_multiple("whitelist_ip"),
         read_only=args.flag("read_only"),
+        dns_names=args.optional_multiple("dns_name"),
+        dns_types=args.optional_multiple("dns_type"),
     )
     rate_limit = call.args.integer("rate_limit", maximum=MAX_RATE_LIMIT)
     issued = call.services.tokens.create(

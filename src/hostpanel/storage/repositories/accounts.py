@@ -14,10 +14,10 @@ from hostpanel.domain.errors import Conflict
 from hostpanel.storage.changes import Topic, mark_changed
 from hostpanel.storage.repositories.errors import is_unique_violation
 from hostpanel.storage.tables import (
+    account_domains,
     accounts,
     api_tokens,
     backup_jobs,
-    domains,
     forwarders,
     mailboxes,
     recovery_codes,
@@ -86,8 +86,19 @@ class SqlAccountRepository:
         return [account_from_row(row) for row in rows]
 
     def domains(self, account_id: int) -> list[str]:
-        query = select(domains.c.domain).where(domains.c.account_id == account_id).order_by(domains.c.id)
+        query = (
+            select(account_domains.c.domain)
+            .where(account_domains.c.account_id == account_id)
+            .order_by(account_domains.c.id)
+        )
         return list(self._c.execute(query).scalars())
+
+    def nested_domains(self, domain: str) -> list[tuple[str, int]]:
+        parents = [".".join(domain.split(".")[i:]) for i in range(1, domain.count("."))]
+        query = select(account_domains.c.domain, account_domains.c.account_id).where(
+            account_domains.c.domain.in_(parents) | account_domains.c.domain.endswith("." + domain, autoescape=True)
+        )
+        return [(row.domain, row.account_id) for row in self._c.execute(query)]
 
     def set_password_hash(self, account_id: int, password_hash: str) -> None:
         self._c.execute(update(accounts).where(accounts.c.id == account_id).values(password_hash=password_hash))
@@ -106,7 +117,7 @@ class SqlAccountRepository:
 
     def add_domain(self, account_id: int, domain: str, created_at: int) -> None:
         try:
-            self._c.execute(insert(domains).values(account_id=account_id, domain=domain, created_at=created_at))
+            self._c.execute(insert(account_domains).values(account_id=account_id, domain=domain, created_at=created_at))
         except IntegrityError as error:
             if is_unique_violation(error):
                 raise Conflict(f"The domain “{domain}” already belongs to an account.") from None
@@ -119,7 +130,7 @@ class SqlAccountRepository:
         self._c.execute(delete(api_tokens).where(api_tokens.c.account_id == account_id))
         for table in (web_sessions, recovery_codes, two_factor):
             self._c.execute(delete(table).where(table.c.account_id == account_id))
-        self._c.execute(delete(domains).where(domains.c.account_id == account_id))
+        self._c.execute(delete(account_domains).where(account_domains.c.account_id == account_id))
         self._c.execute(delete(accounts).where(accounts.c.id == account_id))
         mark_changed(self._c, Topic.TOKENS)
 

@@ -1,0 +1,1 @@
+"""UAPI `DomainInfo`: the account's domains."""

@@ -24,11 +24,12 @@ from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.keys import create_key_file
+from hostpanel.nameserver.pdns import PowerDns
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.migrate import upgrade
 from hostpanel.storage.tables import metadata
 from tests.factories import REDIS_ENV, FakeClock, Inbox, backends, make_account, make_token, own_postgres_database
-from tests.processes import free_port
+from tests.processes import free_dns_port, free_port
 
 
 @pytest.fixture(scope="session")
@@ -82,10 +83,20 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) 
         password_parallelism=1,
         last_used_flush_seconds=3600,  # tests flush by hand
         login_failure_delay_seconds=0,  # tests of the slow-down set their own
+        dns_listen=f"127.0.0.1:{free_dns_port()}",  # where the test's `nameserver` answers, if it starts one
         **(marker.kwargs if marker else {}),
     )
     create_key_file(built.key_path)
     return built
+
+
+@pytest.fixture
+def nameserver(settings: Settings) -> Iterator[PowerDns]:
+    """PowerDNS on the test's database and its own port (as `hostpanel serve` runs it), stopped afterwards."""
+    server = PowerDns(settings)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -18,14 +18,21 @@ from email.policy import default as default_policy
 from pathlib import Path
 from typing import Any
 
+import dns.flags
+import dns.message
+import dns.query
+import dns.rdataclass
+import dns.rdatatype
 import httpx2
 import pyotp
 import pytest
+from dns.rdtypes.ANY.SOA import SOA
 from httpx import Response
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
+from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.permissions import Permissions
@@ -293,3 +300,74 @@ class Inbox:
         while len(self.messages) < count and time.monotonic() < deadline:
             time.sleep(0.05)
         return list(self.messages)
+
+
+# The nameserver, asked as a resolver or a validating CA would ask it.
+
+
+def ask(settings: Settings, name: str, rdtype: str, tcp: bool = False) -> dns.message.Message:
+    """One question to the test's nameserver (HOSTPANEL_DNS_LISTEN), over UDP or TCP, without recursion."""
+    host, port = settings.dns_address
+    query = dns.message.make_query(name, rdtype)
+    query.flags &= ~dns.flags.RD
+    if tcp:
+        return dns.query.tcp(query, host, port=port, timeout=3)
+    return dns.query.udp(query, host, port=port, timeout=3)
+
+
+def served(settings: Settings, name: str, rdtype: str, tcp: bool = False) -> list[str]:
+    """What the nameserver answers for `name`/`rdtype` with authority (a TXT record's strings joined), sorted."""
+    answer = ask(settings, name, rdtype, tcp)
+    assert answer.flags & dns.flags.AA, answer
+    found = []
+    for rrset in answer.answer:
+        if rrset.rdtype == dns.rdatatype.from_text(rdtype):
+            for rdata in rrset:
+                strings = getattr(rdata, "strings", None)
+                found.append(b"".join(strings).decode() if strings is not None else rdata.to_text())
+    return sorted(found)
+
+
+def served_serial(settings: Settings, zone: str, tcp: bool = False) -> int:
+    answer = ask(settings, zone, "SOA", tcp)
+    soa = answer.find_rrset(answer.answer, answer.question[0].name, dns.rdataclass.IN, dns.rdatatype.SOA)[0]
+    assert isinstance(soa, SOA)
+    return int(soa.serial)
+
+
+# cPanel API 2: `/json-api/cpanel` with the module and function in the arguments, the `cpanelresult` envelope.
+
+
+class Api2:
+    """Calls cPanel API 2 as one account with one token (GET with every argument in the query, as acme.sh and
+    certbot-dns-cpanel do), asserting the envelope."""
+
+    def __init__(self, client: TestClient, user: str, secret: str) -> None:
+        self.client = client
+        self.user = user
+        self.headers = auth(user, secret)
+
+    def raw(self, module: str, function: str, **args: str) -> httpx2.Response:
+        params = {
+            "cpanel_jsonapi_user": self.user,
+            "cpanel_jsonapi_apiversion": "2",
+            "cpanel_jsonapi_module": module,
+            "cpanel_jsonapi_func": function,
+            **args,
+        }
+        return self.client.get("/json-api/cpanel", params=params, headers=self.headers)
+
+    def call(self, module: str, function: str, **args: str) -> dict[str, Any]:
+        response = self.raw(module, function, **args)
+        assert response.status_code == 200, response.text
+        assert response.headers["cache-control"] == "no-store"
+        body: dict[str, Any] = response.json()["cpanelresult"]
+        assert body["apiversion"] == 2
+        return body
+
+    def data(self, module: str, function: str, **args: str) -> list[Any]:
+        body = self.call(module, function, **args)
+        assert body["event"] == {"result": 1} and "error" not in body, body
+        assert (body["module"], body["func"]) == (module, function)
+        result: list[Any] = body["data"]
+        return result

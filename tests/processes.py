@@ -27,8 +27,11 @@ CHEAP_HASHING = {
 
 
 def environment(home: Path, **extra: str) -> dict[str, str]:
+    """A server's environment: its own data directory, cheap hashing, and a nameserver port of its own (servers
+    of parallel tests never share one)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTPANEL_")}
-    return {**env, **CHEAP_HASHING, "HOSTPANEL_HOME": str(home), **extra}
+    dns = {"HOSTPANEL_DNS_LISTEN": f"127.0.0.1:{free_dns_port()}"}
+    return {**env, **CHEAP_HASHING, "HOSTPANEL_HOME": str(home), **dns, **extra}
 
 
 def hostpanel(
@@ -63,6 +66,19 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def free_dns_port() -> int:
+    """A port free for both TCP and UDP on 127.0.0.1 (a nameserver answers on both)."""
+    for _ in range(100):
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            try:
+                udp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise AssertionError("no port free for both TCP and UDP")
 
 
 def start_server(

@@ -12,13 +12,17 @@ resulting zone, which `check` judges as a whole: nothing of a batch is applied u
 from __future__ import annotations
 
 import datetime
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import dns.exception
 import dns.name
+import dns.rdataclass
+import dns.tokenizer
 import dns.zone
+import dns.zonefile
 
 from hostpanel.domain.dns.records import TYPES, Record, shown
 from hostpanel.domain.errors import InvalidInput
@@ -31,6 +35,7 @@ SOA_FIELDS = ("Serial Number", "refresh", "retry", "expire", "minimum")
 FIRST_LINE = SOA_LINE + 1 + len(SOA_FIELDS) + 1  # the SOA's own line, its five numbers, and the closing one
 MAX_SERIAL = 4_294_967_295
 MAX_ZONE_TEXT = 4 << 20  # a zone file to import: far beyond any zone's records limit
+_LINE = re.compile(r"<zone file>:([0-9]+):")
 
 
 @dataclass(frozen=True)
@@ -249,10 +254,22 @@ def parse_text(zone: str, text: str) -> tuple[Record | None, list[Record]]:
     SOA apart (None if the file has none)."""
     if len(text.encode()) > MAX_ZONE_TEXT:
         raise InvalidInput("file", f"A zone file may be at most {MAX_ZONE_TEXT >> 20} MB.")
+    parsed = dns.zone.Zone(zone + ".", relativize=False)
+    tokens = dns.tokenizer.Tokenizer(text, "<zone file>")
     try:
-        parsed = dns.zone.from_text(text, origin=zone + ".", relativize=False, check_origin=False)
-    except (dns.exception.DNSException, UnicodeError) as error:
-        raise InvalidInput("file", f"The zone file cannot be read: {shown(str(error), 200)}") from None
+        with parsed.writer(True) as transaction:
+            reader = dns.zonefile.Reader(tokens, dns.rdataclass.IN, transaction, allow_directives=True)
+            # dnspython's reader skips names outside the zone without a word; let them reach the zone, which
+            # refuses them (KeyError), so a file is never imported short of some of its records.
+            reader.zone_origin = dns.name.root
+            reader.read()
+    except KeyError:
+        raise InvalidInput(
+            "file", f"The zone file names something outside the zone {zone} (line {tokens.line_number})."
+        ) from None
+    except (dns.exception.DNSException, UnicodeError, ValueError) as error:
+        where = _LINE.sub(lambda match: f"line {match.group(1)}:", str(error))
+        raise InvalidInput("file", f"The zone file cannot be read: {shown(where, 200)}") from None
     soa: Record | None = None
     records: list[Record] = []
     for owner, rdataset in parsed.iterate_rdatasets():

@@ -22,7 +22,7 @@ from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.leaks import Sighting, by_account
 from hostpanel.domain.tokens.model import ApiToken, TokenQuery
 from hostpanel.domain.tokens.record import token_record
-from hostpanel.domain.tokens.restrictions import Restrictions
+from hostpanel.domain.tokens.restrictions import CHALLENGE_NAME, Restrictions
 from hostpanel.domain.tokens.review import ReviewPolicy, flags, is_unused
 
 app = typer.Typer(help="API tokens of an account.", no_args_is_help=True)
@@ -53,12 +53,26 @@ def create(
         [], "--allow-ip", help="Accept the token only from this address or CIDR range, IPv4 or IPv6 (repeatable)."
     ),
     read_only: bool = typer.Option(False, "--read-only", help="Refuse every function that needs a :write scope."),
+    dns_name: list[str] = typer.Option(
+        [], "--dns-name", help="Restrict DNS changes to records of this name relative to the zone (repeatable)."
+    ),
+    dns_type: list[str] = typer.Option([], "--dns-type", help="Restrict DNS changes to this record type (repeatable)."),
+    challenges: bool = typer.Option(
+        False, "--acme-challenges", help="Only certificate challenges: --dns-name _acme-challenge --dns-type TXT."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output (includes the secret)."),
 ) -> None:
     """Create a token; its secret is printed once and can never be shown again."""
     permissions = Permissions.of([Scope.parse(text) for text in scope]) if scope else Permissions.full()
+    if challenges:
+        dns_name, dns_type = [*dns_name, CHALLENGE_NAME], [*dns_type, "TXT"]
     restrictions = Restrictions.parse(
-        fileman_paths=path, email_domains=mail_domain, whitelist_ips=allow_ip, read_only=read_only
+        fileman_paths=path,
+        email_domains=mail_domain,
+        whitelist_ips=allow_ip,
+        read_only=read_only,
+        dns_names=dns_name,
+        dns_types=dns_type,
     )
     with transaction() as (built, uow):
         now = built.clock.now()

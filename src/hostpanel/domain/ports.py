@@ -287,6 +287,10 @@ class ZoneRepository(Protocol):
         """The account's zones (those of its domains), by name."""
         ...
 
+    def owner(self, name: str) -> int | None:
+        """The id of the account whose domain the zone serves; None for no such zone."""
+        ...
+
     def missing(self) -> list[str]:
         """Account domains that have no zone (made before zones existed, or by hand)."""
         ...

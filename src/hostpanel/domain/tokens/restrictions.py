@@ -34,6 +34,7 @@ from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.files.paths import HomePath, parse_relative
 
 MAX_ENTRIES = 100  # WHM's limit for IP allowlists, used for every list
+CHALLENGE_NAME = "_acme-challenge"  # what ACME's DNS-01 challenges are named (RFC 8555 §8.4), under each name
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 JsonValue = Any

@@ -132,6 +132,14 @@ class SqlZoneRepository:
         )
         return list(self._c.execute(query).scalars())
 
+    def owner(self, name: str) -> int | None:
+        query = (
+            select(account_domains.c.account_id)
+            .join(pdns_domains, account_domains.c.domain == pdns_domains.c.name)
+            .where(pdns_domains.c.name == name)
+        )
+        return self._c.execute(query).scalar()
+
     def missing(self) -> list[str]:
         query = (
             select(account_domains.c.domain)

@@ -234,6 +234,7 @@ class Container:
             audit=self.audit(uow),
             audit_now=self.audit_writer,
             launch=self.backup_runner.start,
+            dns=self.dns(principal, uow),
         )
 
     def files(self, principal: Principal, uow: UnitOfWork) -> FileService:

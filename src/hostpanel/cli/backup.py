@@ -113,3 +113,7 @@ def restore(
     )
     for conflict in summary.conflicts:
         console.print(f"[yellow]left as it is:[/yellow] {conflict}")
+    for zone in summary.zones:
+        console.print(f"Put back the DNS zone {zone}.")
+    for skipped in summary.zones_skipped:
+        console.print(f"[yellow]DNS zone left as it is:[/yellow] {skipped}")

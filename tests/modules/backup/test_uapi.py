@@ -124,7 +124,8 @@ def test_a_backup_runs_in_the_background_and_lands_in_the_home(
     members = archive_members(archive)
     top = started["file"].removesuffix(".tar.gz")
     names = [m.name.removeprefix(top + "/") for m in members]
-    assert names[:3] == ["meta/account.json", "meta/email.json", "homedir"] and names[-1] == "manifest.jsonl"
+    assert names[:4] == ["meta/account.json", "meta/email.json", "meta/zones/alice.test.db", "homedir"]
+    assert names[-1] == "manifest.jsonl"
     assert "homedir/tmp/pipe" not in names
     planted = next(m for m in members if m.name.endswith("/planted"))
     assert planted.issym() and planted.linkname == str(outside)
@@ -172,7 +173,7 @@ def test_the_home_folder_skip_and_validation(api: Api, home: Path) -> None:
     assert started["warnings"] is None
     api.wait(started["data"]["pid"])
     names = [m.name.split("/", 1)[1] for m in archive_members(home / started["data"]["file"])]
-    assert names == ["meta/account.json", "meta/email.json", "manifest.jsonl"]
+    assert names == ["meta/account.json", "meta/email.json", "meta/zones/alice.test.db", "manifest.jsonl"]
     assert api.error("fullbackup_to_homedir", homedir="some") == (
         "“some” is not a valid value of “homedir”. Use “skip” or “include”."
     )

@@ -3,6 +3,7 @@
 Layout, under one top folder named like the archive (`backup-M.D.YYYY_HH-MM-SS_USER/`):
     meta/account.json    the account (no password hash, no token digest or secret, never the server key)
     meta/email.json      mailboxes (address, quota) and forwarders (no password hashes)
+    meta/zones/Z.db      each DNS zone of the account, as its zone file (BIND syntax)
     homedir/...          the home: folders, regular files, symbolic links (as links; never followed)
     manifest.jsonl       last: one line per member above, in archive order, with each file's size and SHA-256
 The home is read through the confinement point's descriptor walk, so a link planted in the home never pulls
@@ -30,6 +31,8 @@ from hostpanel.domain.files.jail import Jail, open_regular_at
 from hostpanel.domain.files.paths import HomePath
 
 HOME = "homedir"
+ZONES = ("meta", "zones")  # where the zone files are: meta/zones/<zone>.db
+ZONE_SUFFIX = ".db"
 MANIFEST = "manifest.jsonl"
 COMPRESS_LEVEL = 6  # gzip's (and `tar czf`'s) default: the usual trade of speed for size
 CHUNK = 1 << 20

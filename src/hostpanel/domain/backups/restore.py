@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from hostpanel.domain.backups.archive import CHUNK, HOME, MANIFEST, manifest_line, members
+from hostpanel.domain.backups.archive import CHUNK, HOME, MANIFEST, ZONE_SUFFIX, ZONES, manifest_line, members
+from hostpanel.domain.dns.zone import MAX_ZONE_TEXT
 from hostpanel.domain.errors import HostpanelError, InvalidInput
 from hostpanel.domain.files.jail import DIR_FLAGS, Jail, walk_at
 from hostpanel.domain.files.paths import HomePath, has_control_characters
@@ -47,6 +48,9 @@ class RestoreSummary:
     links: int = 0
     bytes: int = 0
     conflicts: list[str] = field(default_factory=list)  # paths left alone (a folder where a file was, ...)
+    zone_files: dict[str, str] = field(default_factory=dict)  # the archive's zone files (a whole restore), by zone
+    zones: list[str] = field(default_factory=list)  # the zones put back
+    zones_skipped: list[str] = field(default_factory=list)  # the zones left as they are, each with why
 
 
 class _CountingReader(io.RawIOBase):
@@ -97,7 +101,9 @@ def restore(
             raise RestoreRefused(f"The backup is damaged or not a .tar.gz archive ({error}).") from None
     if not verified:
         raise RestoreRefused("The backup has no manifest, so its content cannot be verified: nothing was restored.")
-    return unpacker.apply()
+    summary = unpacker.apply()
+    summary.zone_files = unpacker.zone_files
+    return summary
 
 
 def _member_parts(name: str) -> tuple[str, ...]:
@@ -159,6 +165,7 @@ class _Unpacker:
         self._jail = jail
         self._scope = scope
         self._folders: set[HomePath] = set()  # folders that are members (the others are only on the way)
+        self.zone_files: dict[str, str] = {}  # kept for a whole restore; used only once the manifest agrees
 
     def add(self, rest: tuple[str, ...], member: tarfile.TarInfo, tar: tarfile.TarFile) -> dict[str, Any]:
         """Check one member, unpack it if it is wanted, and return its manifest entry as computed from the data."""
@@ -180,11 +187,19 @@ class _Unpacker:
                 self._jail.check(path.parent)
             with self._parent(path, member.name) as fd:
                 self._unpack(fd, path.name, member, tar, entry)
+        elif kind == "file" and self._scope is None and self._is_zone_file(rest, member):
+            data = (tar.extractfile(member) or io.BytesIO()).read(MAX_ZONE_TEXT + 1)
+            entry["sha256"] = hashlib.sha256(data).hexdigest()
+            self.zone_files[rest[-1].removesuffix(ZONE_SUFFIX)] = data.decode("utf-8", "replace")
         elif kind == "file":
             entry["sha256"] = _digest(tar.extractfile(member), None)
         if kind == "file":
             entry["size"] = member.size
         return entry
+
+    @staticmethod
+    def _is_zone_file(rest: tuple[str, ...], member: tarfile.TarInfo) -> bool:
+        return rest[:-1] == ZONES and rest[-1].endswith(ZONE_SUFFIX) and member.size <= MAX_ZONE_TEXT
 
     def _unpack(self, fd: int, name: str, member: tarfile.TarInfo, tar: tarfile.TarFile, entry: dict[str, Any]) -> None:
         kind = entry["type"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction, Outcome
-from hostpanel.domain.backups.archive import CHUNK, ArchiveWriter, scan
+from hostpanel.domain.backups.archive import CHUNK, ZONE_SUFFIX, ZONES, ArchiveWriter, scan
 from hostpanel.domain.backups.model import PARTIAL_SUFFIX, SUFFIX, BackupJob, BackupStatus, Progress
 from hostpanel.domain.backups.service import PreparedBackup, action_for
 from hostpanel.domain.clock import Clock
@@ -139,7 +139,8 @@ class BackupRunner:
         return ended
 
     def _metadata(self, account_id: int) -> dict[str, bytes]:
-        """The account and its mail configuration; no password hash, token digest or secret, nor any server key."""
+        """The account, its mail configuration and its DNS zones; no password hash, token digest or secret, nor any
+        server key."""
         with self._uow_factory() as uow:
             account = uow.accounts.get(account_id)
             assert account is not None
@@ -172,7 +173,12 @@ class BackupRunner:
                     {"address": f.address, "destination": f.destination} for f in uow.mail.forwarders(account_id)
                 ],
             }
-        return {"meta/account.json": _json(account_data), "meta/email.json": _json(email_data)}
+            zones = {}
+            for name in uow.zones.names(account_id):
+                zone = uow.zones.get(name)
+                if zone is not None:
+                    zones["/".join(ZONES) + f"/{name}{ZONE_SUFFIX}"] = zone.text().encode()
+        return {"meta/account.json": _json(account_data), "meta/email.json": _json(email_data), **zones}
 
     def _save(self, job_id: int, progress: Progress) -> None:
         with self._uow_factory() as uow:

@@ -15,11 +15,13 @@ from hostpanel.domain.backups.archive import CHUNK
 from hostpanel.domain.backups.model import PARTIAL_SUFFIX, BackupJob, archive_name, is_archive_name
 from hostpanel.domain.backups.restore import RestoreRefused, RestoreSummary, restore
 from hostpanel.domain.clock import Clock
-from hostpanel.domain.errors import Conflict, InvalidInput, NotFound
+from hostpanel.domain.dns.service import DnsService
+from hostpanel.domain.errors import Conflict, HostpanelError, InvalidInput, NotFound, PermissionDenied
 from hostpanel.domain.files.jail import Jail
 from hostpanel.domain.files.paths import HomePath
 from hostpanel.domain.files.service import Download
 from hostpanel.domain.files.staging import StagedFile, Staging
+from hostpanel.domain.permissions import Access, Scope, ScopeModule, check_access
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import AuthMethod, Principal
 
@@ -78,10 +80,12 @@ class BackupService:
         audit: AuditLog,
         audit_now: AuditWriter,
         launch: Callable[[PreparedBackup], None] | None = None,
+        dns: DnsService | None = None,
     ) -> None:
         """`home` reads archives (they live in the home's top folder); `target` writes restored files through the
         principal's own restrictions. `audit_now` records in a transaction of its own (what a failure must keep);
-        `launch` runs a committed job in the background."""
+        `launch` runs a committed job in the background. `dns` puts the account's zones back after a whole
+        restore."""
         self._uow = uow
         self._principal = principal
         self._account = principal.account
@@ -92,6 +96,7 @@ class BackupService:
         self._audit = audit
         self._audit_now = audit_now
         self._launch = launch
+        self._dns = dns
 
     def start_in_background(self, include_home: bool = True, notify: str | None = None) -> PreparedBackup:
         """Record a running job and have it run in the background once the transaction has committed."""
@@ -176,8 +181,39 @@ class BackupService:
         fd = self._home.open_read(path)
         return Download(fd=fd, size=os.fstat(fd).st_size, name=path.name)
 
+    def _put_back_zones(self, summary: RestoreSummary) -> None:
+        """A whole restore puts back the zones the archive holds, each through the zone editor's own checks and
+        publication; one that cannot be (not the account's, not allowed to this token, refused) is left as it is."""
+        if not summary.zone_files:
+            return
+        principal = self._principal
+        try:
+            if self._dns is None:
+                raise PermissionDenied("This restore does not put DNS zones back.", missing="dns")
+            check_access(
+                principal.permissions,
+                principal.account.disabled_features,
+                Scope(ScopeModule.DNS, Access.WRITE),
+                None,
+                principal.restrictions,
+            )
+        except PermissionDenied as denied:
+            summary.zones_skipped = [f"{zone}: {denied.message}" for zone in sorted(summary.zone_files)]
+            return
+        owned = set(self._dns.zones())
+        for zone, text in sorted(summary.zone_files.items()):
+            try:
+                if zone not in owned:
+                    raise NotFound(f"“{zone[:253]}” is not one of this account's DNS zones.")
+                self._dns.replace(zone, text)
+            except HostpanelError as error:
+                summary.zones_skipped.append(f"{zone[:253]}: {error.message}")
+            else:
+                summary.zones.append(zone)
+
     def restore(self, backup: str, path: str | None, on_bytes: Callable[[int], None]) -> RestoreSummary:
-        """Restore files from `backup` (an archive in the home's top folder): all, or those at and below `path`.
+        """Restore files from `backup` (an archive in the home's top folder): all, or those at and below `path`; a
+        whole restore puts the account's DNS zones back too.
 
         A restore can take minutes, so it is recorded through `audit_now`, and the caller must not hold the
         database's write lock meanwhile (a read-only unit of work)."""
@@ -211,11 +247,14 @@ class BackupService:
             raise
         finally:
             running.discard()
+        self._put_back_zones(summary)
         details: dict[str, DetailValue] = {
             **shown,
             "files": summary.files,
             "bytes": summary.bytes,
             "conflicts": len(summary.conflicts),
+            **({"zones": summary.zones} if summary.zones else {}),
+            **({"zones_skipped": summary.zones_skipped} if summary.zones_skipped else {}),
         }
         with self._audit_now.log() as trail:
             trail.record_by(self._principal, action, backup, Outcome.SUCCESS, details)

@@ -63,7 +63,8 @@ def backup_status(call: Call) -> dict[str, Any]:
 @module.function(
     "restore_files",
     Access.WRITE,
-    "Restore files from a backup in the home, all or one path, after checking the whole archive.",
+    "Restore files from a backup in the home, all or one path, after checking the whole archive; restoring "
+    "everything also puts the account's DNS zones back (`zones` names them; a token needs dns:write for that).",
     own_transactions=True,
     params=(
         Param("backup", "The archive's name in the home, e.g. backup-3.14.2027_09-30-00_alice.tar.gz.", True),
@@ -75,6 +76,7 @@ def restore_files(call: Call) -> dict[str, Any]:
     if summary.conflicts:
         shown = ", ".join(summary.conflicts[:10])
         call.warnings.append(f"{len(summary.conflicts)} path(s) were left as they are in the home: {shown}")
+    call.warnings.extend(f"The DNS zone {skipped}" for skipped in summary.zones_skipped[:10])
     return {
         "backup": call.args.require("backup"),
         "path": call.args.get("path") or None,
@@ -82,4 +84,5 @@ def restore_files(call: Call) -> dict[str, Any]:
         "directories": summary.directories,
         "links": summary.links,
         "bytes": summary.bytes,
+        "zones": summary.zones,
     }

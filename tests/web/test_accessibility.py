@@ -110,6 +110,9 @@ PAGES = [
     "/email/forwarders/new",
     "/backups",
     f"/backups/restore?file={ARCHIVE}",
+    "/domains/zone-editor",
+    "/domains/zone-editor?zone=alice.test",
+    "/domains/zone-editor/edit?zone=alice.test&line=14",
 ]
 
 

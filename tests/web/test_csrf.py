@@ -58,6 +58,25 @@ FORMS = {
     "/email/forwarders/new": {"local_part": "victim", "domain": "alice.test", "destination": "thief@example.net"},
     "/email/forwarders/delete": {"address": "victim@alice.test", "destination": "boss@example.net"},
     "/backups/new": {},
+    # The zone's current serial is filled in below: each would be applied, were it accepted.
+    "/domains/zone-editor/add": {
+        "zone": "alice.test",
+        "serial": "",
+        "type": "A",
+        "name": "planted",
+        "ttl": "60",
+        "address": "192.0.2.66",
+    },
+    "/domains/zone-editor/edit": {
+        "zone": "alice.test",
+        "serial": "",
+        "line": "11",
+        "type": "A",
+        "name": "www",
+        "ttl": "60",
+        "address": "192.0.2.66",
+    },
+    "/domains/zone-editor/delete": {"zone": "alice.test", "serial": "", "line": "11"},
     "/backups/restore": {"what": "all"},  # the file: a real archive made by the test
 }
 
@@ -142,6 +161,11 @@ def test_forged_posts_are_refused_and_change_nothing(
     data = dict(FORMS[path])
     if jobs:
         data["file"] = jobs[0].file
+    if "serial" in data:
+        with container.uow(write=False) as uow:
+            zone = uow.zones.get("alice.test")
+        assert zone is not None
+        data["serial"] = str(zone.serial)
     if attack == "missing":
         data["csrf_token"] = ""
     elif attack == "other-session":

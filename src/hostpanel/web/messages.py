@@ -71,4 +71,7 @@ NOTICES = {
     "forwarder-added": "The forwarder was added.",
     "forwarder-deleted": "The forwarder was deleted.",
     "backup-started": "The backup has started. It runs on the server: you may leave this page.",
+    "record-added": "The record was added. The nameserver serves it now.",
+    "record-changed": "The record was changed. The nameserver serves the change now.",
+    "record-deleted": "The record was deleted. The nameserver no longer serves it.",
 }

@@ -159,7 +159,7 @@ class Page:
         """Every check the route declares, in order; the answer refusing the request, or None when the handler may
         run. Without `token_checked` (an upload, before its fields arrived) a POST must come from this site, and
         its CSRF token is checked when the first file begins."""
-        _resume(context)
+        _resume(context, self.site, self.write)
         return (
             self._stage_refused(context)
             or self._forgery_refused(context, token_checked)
@@ -208,18 +208,26 @@ class Page:
         return None
 
 
-def _resume(context: PageContext) -> None:
+def _resume(context: PageContext, site: Site, write: bool) -> None:
+    """The session from its cookie. A page that does not write in its own transaction (its work runs in
+    transactions of its own) has "last seen" written in a short one first: written inside the page's, it would hold
+    SQLite's write lock that the page's own work then waits for."""
     names = context.names
     cookies = context.request.cookies
     context.pre_session = cookies.get(names.pre_session) or None
     secret = context.keys.session_secret(cookies.get(names.session))
-    found = context.services.sessions.resume(secret) if secret else None
+    sessions = context.services.sessions
+    found = sessions.resume(secret, touch=write) if secret else None
     if found is None:
         if cookies.get(names.session):
             context._cookies.append((names.session, None))
         return
     context.session, context.account = found
     context.session_secret = secret
+    if not write and sessions.touch_due(context.session):
+        with site.begin(True) as uow:
+            site.services.sessions(uow).touch(context.session)
+            uow.commit()
 
 
 def _now(context: PageContext) -> float:

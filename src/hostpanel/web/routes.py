@@ -11,7 +11,7 @@ from starlette.staticfiles import StaticFiles
 
 from hostpanel.domain.permissions import Feature, ScopeModule
 from hostpanel.web.page import Access, Site
-from hostpanel.web.pages import activity, backups, files, login, mail, password, tokens, twofactor
+from hostpanel.web.pages import activity, backups, files, login, mail, password, tokens, twofactor, zones
 from hostpanel.web.route import route
 
 STATIC = Path(__file__).parent / "static"
@@ -21,7 +21,7 @@ def web_routes(site: Site) -> list[BaseRoute]:
     page = partial(route, site)
     post = ("POST",)
     anyone, halfway = Access.ANYONE, Access.SECOND_FACTOR
-    fileman, backup, email = ScopeModule.FILEMAN, ScopeModule.BACKUP, ScopeModule.EMAIL
+    fileman, backup, email, dns = ScopeModule.FILEMAN, ScopeModule.BACKUP, ScopeModule.EMAIL, ScopeModule.DNS
     api_tokens, two_factor = ScopeModule.TOKENS, ScopeModule.TWOFACTORAUTH
     forwarders = Feature.FORWARDERS
     return [
@@ -93,5 +93,11 @@ def web_routes(site: Site) -> list[BaseRoute]:
         page("/backups/download", backups.download, module=backup),
         page("/backups/restore", backups.restore_form, module=backup, sudo=True),
         page("/backups/restore", backups.restore, methods=post, module=backup, sudo=True, write=False),
+        # The zone editor: its changes are transactions of their own, each confirmed with the nameserver.
+        page("/domains/zone-editor", zones.zones_page, module=dns, write=False),
+        page("/domains/zone-editor/add", zones.add, methods=post, module=dns, write=False),
+        page("/domains/zone-editor/edit", zones.edit_form, module=dns, write=False),
+        page("/domains/zone-editor/edit", zones.edit, methods=post, module=dns, write=False),
+        page("/domains/zone-editor/delete", zones.delete, methods=post, module=dns, write=False),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]

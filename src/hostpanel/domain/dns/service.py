@@ -183,18 +183,18 @@ class DnsService:
             _check_features(principal.account.disabled_features, {record.type for record in touched}, allow_ns)
         names, types = principal.restrictions.get(DnsNames), principal.restrictions.get(DnsTypes)
         for record in touched:
-            if types is not None and not types.allows(record.type):
-                raise RestrictionDenied(
-                    f"This API token may only change {', '.join(types.types)} records (restriction “{types.key}”); "
-                    f"this change touches a {record.type} record, so nothing was changed.",
-                    types.key,
-                    detail=f"{record.type} {record.name}",
-                )
             if names is not None and not names.allows(relative(record.name, zone.name)):
                 raise RestrictionDenied(
                     f"This API token may only change DNS records named {', '.join(names.names)} (restriction "
                     f"“{names.key}”); “{record.name}” is not one of them, so nothing was changed.",
                     names.key,
+                    detail=f"{record.type} {record.name}",
+                )
+            if types is not None and not types.allows(record.type):
+                raise RestrictionDenied(
+                    f"This API token may only change {', '.join(types.types)} records (restriction “{types.key}”): "
+                    f"the {record.type} record of {record.name} is not one, so nothing was changed.",
+                    types.key,
                     detail=f"{record.type} {record.name}",
                 )
 

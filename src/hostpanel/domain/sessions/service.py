@@ -46,9 +46,10 @@ class SessionService:
         )
         return IssuedSession(session, secret)
 
-    def resume(self, secret: str) -> tuple[WebSession, Account] | None:
+    def resume(self, secret: str, touch: bool = True) -> tuple[WebSession, Account] | None:
         """The live session for a cookie's secret and its active account; None for anything else. An expired
-        session is deleted on the way."""
+        session is deleted on the way. `touch` False: "last seen" is left for the caller to write elsewhere
+        (`touch_due`, `touch`), as a page whose work runs in transactions of its own must."""
         found = self._uow.sessions.find(self._digest(secret))
         if found is None:
             return None
@@ -59,9 +60,16 @@ class SessionService:
             return None
         if not account.is_active:
             return None
-        if now - session.last_seen_at >= self.policy.touch_every:
-            self._uow.sessions.touch(session.id, int(now))
+        if touch and self.touch_due(session):
+            self.touch(session)
         return session, account
+
+    def touch_due(self, session: WebSession) -> bool:
+        """"Last seen" is written at most this often."""
+        return self._clock.now() - session.last_seen_at >= self.policy.touch_every
+
+    def touch(self, session: WebSession) -> None:
+        self._uow.sessions.touch(session.id, int(self._clock.now()))
 
     def promote(self, session: WebSession) -> IssuedSession:
         """Fully signed in after the second factor: a new secret (the half-signed-in one stops working) and the

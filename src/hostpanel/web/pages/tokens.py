@@ -20,6 +20,7 @@ from hostpanel.domain.permissions import (
     ScopeModule,
 )
 from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery
+from hostpanel.domain.tokens.restrictions import CHALLENGE_NAME, NO_RESTRICTIONS, DnsNames, DnsTypes, Restrictions
 from hostpanel.domain.tokens.review import is_expiring_soon
 from hostpanel.web.page import PageContext
 
@@ -42,12 +43,20 @@ class TokenRow:
 
     @property
     def permissions(self) -> str:
-        return _permissions_text(self.token)
+        limits = _restrictions_text(self.token)
+        return _permissions_text(self.token) + (f"; limited to {limits}" if limits else "")
 
 
 def _permissions_text(token: ApiToken) -> str:
     permissions = token.permissions
     return "Full access" if permissions.full_access else ", ".join(permissions.scope_names())
+
+
+def _restrictions_text(token: ApiToken) -> str:
+    restrictions = token.restrictions
+    if restrictions.get(DnsNames) == DnsNames((CHALLENGE_NAME,)) and restrictions.get(DnsTypes) == DnsTypes(("TXT",)):
+        return "certificate challenges in DNS (TXT records named _acme-challenge)"
+    return ", ".join(restrictions.describe())
 
 
 @dataclass(frozen=True)
@@ -144,10 +153,15 @@ def new_form(ctx: PageContext) -> Response:
 def create(ctx: PageContext) -> Response:
     form = {key: str(value) for key, value in ctx.form.items()}
     now = ctx.services.clock.now()
+    challenges = form.get("dns_challenges") == "1"
     try:
         expires_at = _expiry(form, now)
-        permissions = _permissions(form)
-        issued = ctx.services.tokens.create(ctx.principal, form.get("name", "").strip(), expires_at, permissions)
+        permissions = _permissions(form, challenges)
+        restrictions = (
+            Restrictions.parse(dns_names=[CHALLENGE_NAME], dns_types=["TXT"]) if challenges else NO_RESTRICTIONS
+        )
+        name = form.get("name", "").strip()
+        issued = ctx.services.tokens.create(ctx.principal, name, expires_at, permissions, restrictions)
     except HostpanelError as error:
         fields = {"expires_at": "expiry", "scope": "access"}
         return ctx.form_error(error, "token_new.html", fields=fields, conflict_field="name", **_form_values(ctx, form))
@@ -158,6 +172,7 @@ def create(ctx: PageContext) -> Response:
         secret=issued.secret,
         username=account.username,
         permissions=_permissions_text(issued.token),
+        restrictions=_restrictions_text(issued.token),
         origin=f"{ctx.request.url.scheme}://{ctx.request.url.netloc}",
     )
 
@@ -179,6 +194,7 @@ def _form_values(ctx: PageContext, form: dict[str, str]) -> dict[str, Any]:
             "expiry": form.get("expiry", "30"),
             "expiry_date": form.get("expiry_date", ""),
             "access": form.get("access", "scopes"),
+            "dns_challenges": form.get("dns_challenges") == "1",
         },
         "modules": modules,
         "today": datetime.datetime.fromtimestamp(ctx.services.clock.now(), datetime.UTC).date().isoformat(),
@@ -203,7 +219,9 @@ def _expiry(form: dict[str, str], now: float) -> int | None:
     raise InvalidInput("expiry", "Choose when the token expires.")
 
 
-def _permissions(form: dict[str, str]) -> Permissions:
+def _permissions(form: dict[str, str], challenges: bool = False) -> Permissions:
+    """Full access, or the chosen scopes; "only certificate challenges" brings DNS read and write when DNS was left
+    at none (the restriction, not the scope, keeps it to challenges)."""
     if form.get("access") == "full":
         return Permissions.full()
     scopes = []
@@ -211,6 +229,8 @@ def _permissions(form: dict[str, str]) -> Permissions:
         level = form.get(f"scope-{module.value}", "none")
         if level in (Access.READ.value, Access.WRITE.value):
             scopes.append(Scope(module, Access(level)))
+    if challenges and not any(scope.module == ScopeModule.DNS for scope in scopes):
+        scopes.append(Scope(ScopeModule.DNS, Access.WRITE))
     if not scopes:
         raise InvalidInput("access", "Choose full access, or at least one permission for the token.")
     return Permissions.of(scopes)

@@ -186,6 +186,24 @@
     poll();
   }
 
+  // A DNS record's form shows the data fields of the chosen type only (without this file it shows them all).
+  function syncRecordType(select) {
+    const types = select.form ? select.form.querySelectorAll("[data-for-types]") : [];
+    types.forEach((field) => {
+      const shown = field.dataset.forTypes.split(" ").includes(select.value);
+      field.hidden = !shown;
+      field.querySelectorAll("input, textarea").forEach((input) => { input.disabled = !shown; });
+    });
+  }
+
+  // "Only certificate challenges" takes the DNS permission to read and write (it limits what may be written).
+  function syncChallenges(box) {
+    const write = document.getElementById("scope-dns-write");
+    if (box.checked && write && !write.disabled) {
+      write.checked = true;
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("input[data-token-name]").forEach((input) => {
       input.addEventListener("input", () => validateTokenName(input));
@@ -201,6 +219,13 @@
     });
     document.querySelectorAll("input[type=file][data-max-bytes]").forEach((input) => {
       input.addEventListener("change", () => checkUploadSize(input));
+    });
+    document.querySelectorAll("select[data-record-type]").forEach((select) => {
+      select.addEventListener("change", () => syncRecordType(select));
+      syncRecordType(select);
+    });
+    document.querySelectorAll("input[data-challenges]").forEach((box) => {
+      box.addEventListener("change", () => syncChallenges(box));
     });
     const jobs = new Set(Array.from(document.querySelectorAll("[data-backup-job]"), (el) => el.dataset.backupJob));
     jobs.forEach(followBackup);

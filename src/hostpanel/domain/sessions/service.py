@@ -65,7 +65,7 @@ class SessionService:
         return session, account
 
     def touch_due(self, session: WebSession) -> bool:
-        """"Last seen" is written at most this often."""
+        """ "Last seen" is written at most this often."""
         return self._clock.now() - session.last_seen_at >= self.policy.touch_every
 
     def touch(self, session: WebSession) -> None:

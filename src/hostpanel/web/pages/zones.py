@@ -7,6 +7,7 @@ answered by the nameserver before the page comes back.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,20 +143,6 @@ def _error(ctx: PageContext, zone: Zone, error: HostpanelError, form: dict[str, 
     return ctx.form_error(error, template, fields=fields, **_records(ctx, zone, form=form, editing=form.get("line")))
 
 
-def add(ctx: PageContext) -> Response:
-    zone = _zone(ctx)
-    if isinstance(zone, Response):
-        return zone
-    form = _form(ctx)
-    try:
-        ctx.services.dns.mass_edit(zone.name, form["serial"], adds=[_record(zone.name, form)])
-    except StaleZone:
-        return _stale(ctx, zone)
-    except HostpanelError as error:
-        return _error(ctx, zone, error, form, "zone_records.html")
-    return ctx.redirect("/domains/zone-editor", "record-added", zone=zone.name)
-
-
 def _stale(ctx: PageContext, zone: Zone) -> Response:
     fresh = ctx.services.dns.zone(zone.name)
     ctx.failed = StaleZone(STALE)
@@ -197,30 +184,41 @@ def _values(record: Record) -> dict[str, str]:
     return dict(zip(TYPE_FIELDS.get(record.type, ()), fields, strict=False))
 
 
-def edit(ctx: PageContext) -> Response:
-    zone = _zone(ctx)
-    if isinstance(zone, Response):
-        return zone
-    form = _form(ctx)
-    try:
-        ctx.services.dns.mass_edit(zone.name, form["serial"], edits=[(_line(form), _record(zone.name, form))])
-    except StaleZone:
-        return _stale(ctx, zone)
-    except HostpanelError as error:
-        return _error(ctx, zone, error, form, "zone_edit.html")
-    return ctx.redirect("/domains/zone-editor", "record-changed", zone=zone.name)
+@dataclass(frozen=True)
+class ZoneEdit:
+    """One form's change, in `DnsService.mass_edit`'s terms."""
+
+    adds: tuple[Record, ...] = ()
+    edits: tuple[tuple[int, Record], ...] = ()
+    removes: tuple[int, ...] = ()
 
 
-def delete(ctx: PageContext) -> Response:
-    zone = _zone(ctx)
-    if isinstance(zone, Response):
-        return zone
-    form = _form(ctx)
-    try:
-        ctx.services.dns.mass_edit(zone.name, form["serial"], removes=[_line(form)])
-    except StaleZone:
-        return _stale(ctx, zone)
-    except HostpanelError as error:
-        ctx.failed = error
-        return ctx.render("zone_records.html", 400, **_records(ctx, zone, message={"text": error.message}))
-    return ctx.redirect("/domains/zone-editor", "record-deleted", zone=zone.name)
+Change = Callable[[Zone, dict[str, str]], ZoneEdit]
+
+
+def _changing(change: Change, template: str, notice: str) -> Callable[[PageContext], Response]:
+    """A page posting one change of the zone, made against the serial the form was read at: done (and served), or
+    the zone shown afresh when it changed meanwhile, or the form again with the refusal beside its field."""
+
+    def page(ctx: PageContext) -> Response:
+        zone = _zone(ctx)
+        if isinstance(zone, Response):
+            return zone
+        form = _form(ctx)
+        try:
+            batch = change(zone, form)
+            ctx.services.dns.mass_edit(zone.name, form["serial"], batch.adds, batch.edits, batch.removes)
+        except StaleZone:
+            return _stale(ctx, zone)
+        except HostpanelError as error:
+            return _error(ctx, zone, error, form, template)
+        return ctx.redirect("/domains/zone-editor", notice, zone=zone.name)
+
+    return page
+
+
+add = _changing(lambda zone, form: ZoneEdit(adds=(_record(zone.name, form),)), "zone_records.html", "record-added")
+edit = _changing(
+    lambda zone, form: ZoneEdit(edits=((_line(form), _record(zone.name, form)),)), "zone_edit.html", "record-changed"
+)
+delete = _changing(lambda _zone, form: ZoneEdit(removes=(_line(form),)), "zone_records.html", "record-deleted")

@@ -1,7 +1,8 @@
 """A newcomer in a real browser against `hostpanel serve`: sign in, turn on two-factor, sign in again with a code,
 create a narrowly scoped token, copy it and use it, see it used, rename it, revoke it, change the password. Another
 account uploads, edits and downloads a file, makes a mailbox and a forwarder, takes a backup while its progress bar
-fills, and restores a file from it.
+fills, and restores a file from it; it edits its DNS zone (the nameserver serving each change when the page comes
+back) and makes a token for a certificate robot with one click.
 
 Each step saves a screenshot under test-output/screenshots (and, with HOSTPANEL_DOCS_SCREENSHOTS=1, into
 docs/screenshots) and passes axe-core's WCAG 2 A/AA checks plus a check that every form control has a label.
@@ -23,8 +24,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, FilePayload, Page, sync_playwright
 
+from hostpanel.config import Settings
 from tests.e2e.browser import ARGS, ensure_chromium
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, served
 from tests.processes import environment, hostpanel, running_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -336,6 +338,89 @@ def test_files_mail_and_backups_in_the_browser(server: tuple[str, dict[str, str]
     assert "1 file" in page.get_by_role("status").inner_text()
     visit.check("22-restored")
     assert (home / "public_html" / "hello.txt").read_bytes() == b"Hello, edited in the browser\nSecond line\n"
+    context.close()
+
+
+def test_the_zone_editor_and_a_certificate_robots_token_in_the_browser(
+    server: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    base, env = server
+    nameserver = Settings(home=Path(env["HOSTPANEL_HOME"]), dns_listen=env["HOSTPANEL_DNS_LISTEN"])
+    context = browser.new_context(ignore_https_errors=True, viewport={"width": 1280, "height": 860})
+    visit = Visit(context.new_page())
+    page = visit.page
+    sign_in(visit, base, PASSWORD, "bob")
+
+    # Domains → Zone Editor: the zones, then one zone's records by type.
+    page.get_by_role("link", name="Zone Editor").click()
+    page.get_by_role("link", name="Manage the records of bob.test").click()
+    assert page.get_by_role("heading", name="A records", exact=True).is_visible()
+    assert page.get_by_role("row").filter(has_text="www.bob.test").first.is_visible()
+
+    # Only the chosen type's data fields show; a bad address is refused beside its field, nothing changed.
+    page.get_by_label("Type", exact=True).select_option("MX")
+    assert page.get_by_label("Priority").is_visible() and not page.get_by_label("Address").is_visible()
+    page.get_by_label("Type", exact=True).select_option("A")
+    page.get_by_label("Name", exact=True).fill("shop")
+    page.get_by_label("TTL (seconds)").fill("300")
+    page.get_by_label("Address").fill("999.1.1.1")
+    visit.check("23-zone-editor")
+    page.get_by_role("button", name="Add record").click()
+    assert "is not a valid IPv4 address" in page.locator("#address-error").inner_text()
+    visit.check("24-zone-record-refused")
+    assert served(nameserver, "shop.bob.test", "A") == []
+
+    # Corrected: added, and the nameserver answers it when the page comes back.
+    page.get_by_label("Address").fill("192.0.2.44")
+    page.get_by_role("button", name="Add record").click()
+    assert page.get_by_role("status").inner_text() == "The record was added. The nameserver serves it now."
+    assert served(nameserver, "shop.bob.test", "A") == ["192.0.2.44"]
+    row = page.get_by_role("row").filter(has_text="shop.bob.test")
+    row.get_by_role("link", name="Edit").click()
+    page.get_by_label("Address").fill("192.0.2.45")
+    visit.check("25-zone-record-edit")
+    page.get_by_role("button", name="Save record").click()
+    assert page.get_by_role("status").inner_text() == "The record was changed. The nameserver serves the change now."
+    assert served(nameserver, "shop.bob.test", "A", tcp=True) == ["192.0.2.45"]
+    visit.check("26-zone-records")
+    page.get_by_role("row").filter(has_text="shop.bob.test").get_by_role("button", name="Delete").click()
+    assert page.get_by_role("status").inner_text() == "The record was deleted. The nameserver no longer serves it."
+    assert served(nameserver, "shop.bob.test", "A") == []
+
+    # A token for a certificate robot: one click, and it can only touch _acme-challenge TXT records.
+    page.get_by_role("link", name="API Tokens").click()
+    page.get_by_role("link", name="Create token").click()
+    page.get_by_label("Name", exact=True).fill("certbot")
+    page.get_by_label("In 90 days").check()
+    page.get_by_label("Only certificate challenges").check()
+    assert page.get_by_label("Read and write: dns").is_checked()
+    visit.check("27-token-certificate-challenges")
+    page.get_by_role("button", name="Create token").click()
+    assert "certificate challenges in DNS" in page.locator("dl.facts").inner_text()
+    token = page.get_by_label("Your new API token").input_value()
+    with httpx.Client(verify=False, timeout=10) as client:
+        call = {"cpanel_jsonapi_apiversion": "2", "cpanel_jsonapi_module": "ZoneEdit", "domain": "bob.test"}
+        headers = {"Authorization": f"cpanel bob:{token}"}
+        added = client.get(
+            f"{base}/json-api/cpanel",
+            params={**call, "cpanel_jsonapi_func": "add_zone_record", "name": "_acme-challenge", "type": "TXT",
+                    "txtdata": "browser-made", "ttl": "60"},
+            headers=headers,
+        ).json()["cpanelresult"]  # fmt: skip
+        assert added["data"][0]["result"]["status"] == 1
+        refused = client.get(
+            f"{base}/json-api/cpanel",
+            params={
+                **call,
+                "cpanel_jsonapi_func": "add_zone_record",
+                "name": "www",
+                "type": "A",
+                "address": "192.0.2.66",
+            },
+            headers=headers,
+        ).json()["cpanelresult"]
+        assert "may only change DNS records named _acme-challenge" in refused["error"]
+    assert served(nameserver, "_acme-challenge.bob.test", "TXT") == ["browser-made"]
     context.close()
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -18,3 +21,16 @@ def server_database_url(request: pytest.FixtureRequest, worker_id: str) -> Itera
         return
     with own_postgres_database("e2e", worker_id) as url:
         yield url
+
+
+ROOT = Path(__file__).parents[2]
+
+
+@pytest.fixture(scope="session")
+def certbot() -> Path:
+    """certbot 1.32 with certbot-dns-cpanel 0.4.0, in a virtualenv of their own (made by scripts/setup-certbot-venv,
+    under a lock: parallel workers wait for one another)."""
+    with (ROOT / ".certbot-venv.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run([ROOT / "scripts" / "setup-certbot-venv"], check=True, timeout=900, capture_output=True)
+    return ROOT / ".certbot-venv" / "bin" / "certbot"

@@ -103,8 +103,12 @@ class DnsService:
     def zones(self) -> list[str]:
         return self._uow.zones.names(self._principal.account.id)
 
+    def owned(self, name: str) -> str:
+        """`name` as one of the account's zones (without reading its records); NotFound if it is not one."""
+        return owns(self.zones(), name)
+
     def zone(self, name: str) -> Zone:
-        found = self._uow.zones.get(owns(self.zones(), name))
+        found = self._uow.zones.get(self.owned(name))
         if found is None:
             raise NotFound(f"You do not control a DNS zone named “{name}”.")
         return found

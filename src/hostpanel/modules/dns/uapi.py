@@ -104,7 +104,7 @@ def _line_index(value: object, kind: str) -> int:
 )
 def mass_edit_zone(call: Call) -> dict[str, Any]:
     args, dns = call.args, call.services.dns
-    zone = dns.zone(args.require("zone")).name
+    zone = dns.owned(args.require("zone"))
     serial = args.require("serial")
     adds = [_record(zone, _object(text, "add"), "add") for text in args.get_multiple("add")]
     edits = []

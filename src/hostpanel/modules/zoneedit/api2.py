@@ -180,7 +180,7 @@ def _changed(call: Call, change: str, action: Any) -> list[dict[str, Any]]:
     null), but a refused permission or restriction is the framework's refusal (and recorded as such)."""
     zone = call.args.require("domain")
     try:
-        serial = action(call.services.dns.zone(zone).name)
+        serial = action(call.services.dns.owned(zone))
     except PermissionDenied:
         raise
     except HostpanelError as error:

@@ -4,6 +4,7 @@ after a crash, and a secondary that transfers the zones and is notified of every
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -29,6 +30,7 @@ from tests.factories import served, served_serial
 from tests.processes import free_dns_port
 
 SQLITE_SCHEMA = Path("/usr/share/pdns-backend-sqlite3/schema/schema.sqlite3.sql")
+BINARY = shutil.which("pdns_server", path=os.environ.get("PATH", "") + ":/usr/sbin") or "/usr/sbin/pdns_server"
 
 
 def test_the_database_settings_come_from_the_panels_url() -> None:
@@ -131,7 +133,7 @@ def secondary(tmp_path: Path, settings: Settings) -> Iterator[tuple[str, int]]:
         "allow-notify-from=127.0.0.0/8\nxfr-cycle-interval=1\n"
     )
     with (home / "pdns.log").open("wb") as log:
-        process = subprocess.Popen(["pdns_server", f"--config-dir={home}"], stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen([BINARY, f"--config-dir={home}"], stdout=log, stderr=subprocess.STDOUT)
     try:
         yield "127.0.0.1", port
     finally:

@@ -124,7 +124,7 @@ class PowerDns:
 
     def start(self) -> None:
         """Configure and start; raises NameserverFailed with the reason (and PowerDNS's last words)."""
-        binary = shutil.which(BINARY, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+        binary = _binary()
         if binary is None:
             raise NameserverFailed(
                 "PowerDNS is not installed (pdns_server): apt-get install pdns-server pdns-backend-sqlite3 "
@@ -163,15 +163,18 @@ class PowerDns:
         return previous
 
     def _launch(self, binary: str) -> None:
-        with self.log_path.open("ab") as output:
-            process = subprocess.Popen(  # noqa: S603 - PowerDNS itself, with our own arguments
-                [binary, f"--config-dir={self._directory}"],
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # the terminal's Ctrl-C is for the server, which stops it in order
-                preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
-            )
+        try:
+            with self.log_path.open("ab") as output:
+                process = subprocess.Popen(  # noqa: S603 - PowerDNS itself, with our own arguments
+                    [binary, f"--config-dir={self._directory}"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=output,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # the terminal's Ctrl-C is for the server, which stops it in order
+                    preexec_fn=_die_with_parent,  # noqa: PLW1509 - only prctl, before exec
+                )
+        except OSError as error:
+            raise NameserverFailed(f"PowerDNS could not be run ({binary}): {error.strerror}") from None
         deadline = time.monotonic() + START_WAIT
         while not self._probe.answers():
             if process.poll() is not None or time.monotonic() > deadline:
@@ -201,13 +204,10 @@ class PowerDns:
             if failures and self._stopping.wait(pause):
                 return
             try:
-                self._launch(self._binary())
+                self._launch(_binary() or BINARY)
             except NameserverFailed as error:
                 failures += 1
                 log.error("the nameserver could not be started again: %s", error)
-
-    def _binary(self) -> str:
-        return shutil.which(BINARY, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") or BINARY
 
     def stop(self) -> None:
         self._stopping.set()
@@ -225,6 +225,11 @@ class PowerDns:
             return "no log"
         lines = [line for line in text.splitlines() if line.strip()]
         return " | ".join(lines[-4:]) or "no output"
+
+
+def _binary() -> str | None:
+    """pdns_server, where Debian puts it (/usr/sbin is not on every user's PATH)."""
+    return shutil.which(BINARY, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
 
 
 def _end(process: subprocess.Popen[bytes]) -> None:

@@ -233,8 +233,15 @@ def check_consistency(container: Container) -> int:
             "ON a.id = t.account_id WHERE a.id IS NULL",
             "addresses without a token": "SELECT count(*) FROM token_addresses x LEFT JOIN api_tokens t "
             "ON t.id = x.token_id WHERE t.id IS NULL",
-            "domains without an account": "SELECT count(*) FROM domains d LEFT JOIN accounts a ON a.id = d.account_id "
-            "WHERE a.id IS NULL",
+            "domains without an account": "SELECT count(*) FROM account_domains d LEFT JOIN accounts a "
+            "ON a.id = d.account_id WHERE a.id IS NULL",
+            # A domain and its DNS zone are made and removed in one transaction: never one without the other.
+            "domains without a zone": "SELECT count(*) FROM account_domains d LEFT JOIN domains z ON z.name = d.domain "
+            "WHERE z.id IS NULL",
+            "zones without a domain": "SELECT count(*) FROM domains z LEFT JOIN account_domains d ON d.domain = z.name "
+            "WHERE d.id IS NULL",
+            "records without a zone": "SELECT count(*) FROM records r LEFT JOIN domains z ON z.id = r.domain_id "
+            "WHERE z.id IS NULL",
         }.items():
             if connection.execute(text(query)).scalar_one():
                 raise Lost(f"orphan rows: {label}")

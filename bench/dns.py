@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import random
 import socket
 import statistics
 import tempfile
@@ -43,11 +44,11 @@ NAME = f"_acme-challenge.{ZONE}"
 
 
 def _free_port() -> int:
-    for _ in range(100):
+    """A port free for TCP and UDP, below the ephemeral range (where outgoing connections would take it)."""
+    for port in random.sample(range(20000, 32700), 200):
         with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            tcp.bind(("127.0.0.1", 0))
-            port = int(tcp.getsockname()[1])
             try:
+                tcp.bind(("127.0.0.1", port))
                 udp.bind(("127.0.0.1", port))
             except OSError:
                 continue

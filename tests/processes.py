@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -69,11 +70,14 @@ def free_port() -> int:
 
 
 def free_dns_port() -> int:
-    """A port free for both TCP and UDP on 127.0.0.1 (a nameserver answers on both)."""
-    for _ in range(100):
-        port = free_port()
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+    """A port free for both TCP and UDP on 127.0.0.1 (a nameserver answers on both), below the ephemeral range: an
+    ephemeral port found free may be taken by an outgoing connection before the nameserver binds it."""
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, 32700)
+        with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
             try:
+                tcp.bind(("127.0.0.1", port))
                 udp.bind(("127.0.0.1", port))
             except OSError:
                 continue

@@ -65,14 +65,19 @@ def test_the_configuration_is_private_and_the_password_is_only_there(settings: S
         server.stop()
 
 
-def test_a_configuration_powerdns_refuses_is_never_used(
-    settings: Settings, alice: Account, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def started_once(settings: Settings) -> tuple[Path, str]:
+    """The configuration a first start left in place, and its text."""
     server = PowerDns(settings)
     server.start()
     server.stop()
     conf = settings.home_dir / "dns" / "pdns.conf"
-    good = conf.read_text()
+    return conf, conf.read_text()
+
+
+def test_a_configuration_powerdns_refuses_is_never_used(
+    settings: Settings, alice: Account, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conf, good = started_once(settings)
     monkeypatch.setattr(pdns, "configuration", lambda *_: good + "no-such-setting=1\n")
     with pytest.raises(NameserverFailed, match="PowerDNS refused its configuration: .*no-such-setting"):
         PowerDns(settings).start()
@@ -82,11 +87,7 @@ def test_a_configuration_powerdns_refuses_is_never_used(
 def test_a_nameserver_that_cannot_start_says_why_and_its_old_configuration_stays(
     settings: Settings, alice: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = PowerDns(settings)
-    server.start()
-    server.stop()
-    conf = settings.home_dir / "dns" / "pdns.conf"
-    good = conf.read_text()
+    conf, good = started_once(settings)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as taken:
         taken.bind(settings.dns_address)  # someone else holds the port
         monkeypatch.setattr(pdns, "START_WAIT", 3.0)

@@ -33,7 +33,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path, worker_id: st
 
 
 def test_a_database_from_before_zones_keeps_its_domains_and_gets_their_zones_at_start(
-    empty_database: str, settings: Settings
+    empty_database: str, tmp_path: Path
 ) -> None:
     engine = make_engine(empty_database)
     with engine.connect() as connection, connection.begin():
@@ -54,7 +54,7 @@ def test_a_database_from_before_zones_keeps_its_domains_and_gets_their_zones_at_
         assert [tuple(row) for row in rows] == [(3, 7, "old.test")]
         assert connection.execute(text("SELECT count(*) FROM domains")).scalar() == 0
     engine.dispose()
-    container = Container(settings.model_copy(update={"database_url": empty_database}))
+    container = Container(Settings(home=tmp_path / "home", database_url=empty_database))
     try:
         with container.uow() as uow:  # the moved table goes on numbering after its rows
             container.accounts(uow).add_domain("old", "new.test")

@@ -17,7 +17,7 @@ from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.tokens.model import IssuedToken
 from tests.factories import Api2, Calls, make_account, make_token, served, served_serial
 
-pytestmark = pytest.mark.usefixtures("nameserver")
+SERVED = pytest.mark.usefixtures("nameserver")  # the nameserver is asked: nothing changed there either
 ZONE = "alice.test"
 
 
@@ -59,6 +59,7 @@ def lines(client: TestClient, secret: str, kind: str, dname: str) -> list[int]:
     ]
 
 
+@SERVED
 def test_the_challenge_token_reads_what_clients_read(client: TestClient, acme: str) -> None:
     assert Calls(client, acme, "DNS").get("parse_zone", zone=ZONE)["status"] == 1
     assert Calls(client, acme, "DomainInfo").get("list_domains")["data"]["main_domain"] == ZONE
@@ -68,6 +69,7 @@ def test_the_challenge_token_reads_what_clients_read(client: TestClient, acme: s
     assert api2.data("CustInfo", "displaycontactinfo")
 
 
+@SERVED
 def test_the_challenge_token_adds_and_removes_challenges_for_the_zone_and_its_subdomains(
     client: TestClient, acme: str, settings: Settings
 ) -> None:
@@ -80,6 +82,7 @@ def test_the_challenge_token_adds_and_removes_challenges_for_the_zone_and_its_su
         assert served(settings, f"{name}.{ZONE}", "TXT") == []
 
 
+@SERVED
 @pytest.mark.parametrize(
     "change",
     [
@@ -112,6 +115,7 @@ def test_the_challenge_token_is_refused_anything_else_and_nothing_changes(
     assert event.target == "DNS::mass_edit_zone" and event.details["restriction"] in ("dns_names", "dns_types")
 
 
+@SERVED
 def test_the_challenge_token_cannot_repoint_or_remove_the_apex_a(
     client: TestClient, acme: str, alice_token: IssuedToken, settings: Settings
 ) -> None:
@@ -138,6 +142,7 @@ def test_the_challenge_token_cannot_repoint_or_remove_the_apex_a(
     assert "may only change DNS records named _acme-challenge" in body["errors"][0]
 
 
+@SERVED
 def test_the_challenge_token_through_api2(client: TestClient, acme: str, settings: Settings) -> None:
     api2 = Api2(client, "alice", acme)
     (added,) = api2.data("ZoneEdit", "add_zone_record", domain=ZONE, name="_acme-challenge", type="TXT", txtdata="v")
@@ -195,6 +200,7 @@ def test_restriction_values_are_checked(
         assert body["status"] == 0 and message in body["errors"][0]
 
 
+@SERVED
 def test_another_accounts_token_cannot_touch_this_zone(
     client: TestClient, container: Container, alice: Account, settings: Settings
 ) -> None:
@@ -219,6 +225,7 @@ def test_another_accounts_token_cannot_touch_this_zone(
     assert served(settings, "_acme-challenge.alice.test", "TXT") == [] and served(settings, "x.alice.test", "TXT") == []
 
 
+@SERVED
 @pytest.mark.parametrize(
     "data",
     [
@@ -239,6 +246,7 @@ def test_record_data_cannot_forge_zone_file_lines(
     assert served(settings, "x.alice.test", "TXT") == [] and "192.0.2.66" not in served(settings, "www.alice.test", "A")
 
 
+@SERVED
 def test_quotes_and_backslashes_are_data_not_syntax(
     client: TestClient, alice_token: IssuedToken, settings: Settings
 ) -> None:
@@ -265,6 +273,7 @@ def test_names_cannot_escape_the_zone_or_be_more_than_host_names(
     assert body["errors"]
 
 
+@SERVED
 def test_oversized_input_is_refused(client: TestClient, alice_token: IssuedToken, settings: Settings) -> None:
     dns = Calls(client, alice_token.secret, "DNS")
     number = serial(client, alice_token.secret)

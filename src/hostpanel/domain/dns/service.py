@@ -146,7 +146,7 @@ class DnsService:
             added = [Change(None, record) for record in records]
             return Plan(found, (*removed, *added), tuple(records))
 
-        return self._write(zone, build, replace_soa=soa)
+        return self._write(zone, build, allow_ns=True, replace_soa=soa)  # a whole zone has its NS records
 
     def _write(
         self,
@@ -167,7 +167,7 @@ class DnsService:
                     f"({zone.serial}). Refresh your view of the DNS zone, then resubmit."
                 )
             batch = build(zone)
-            self._authorise(zone, batch.changes, allow_ns or replace_soa is not None)
+            self._authorise(zone, batch.changes, allow_ns)
             check(zone.name, batch.result, self._max_records)
             self._check_served(zone)
             new_serial = next_serial(zone.serial, self._clock.now())

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import random
 import socket
 import statistics
 import tempfile
@@ -32,6 +31,7 @@ import dns.message
 import dns.query
 from dns.rdtypes.ANY.TXT import TXT
 from starlette.testclient import TestClient
+from tests.processes import free_dns_port
 
 from bench.common import PASSWORD, USER, install, own_postgres, postgres_base, report
 from hostpanel.app import create_app
@@ -41,19 +41,6 @@ from hostpanel.nameserver.pdns import PowerDns
 
 ZONE = "bench.test"
 NAME = f"_acme-challenge.{ZONE}"
-
-
-def _free_port() -> int:
-    """A port free for TCP and UDP, below the ephemeral range (where outgoing connections would take it)."""
-    for port in random.sample(range(20000, 32700), 200):
-        with socket.socket() as tcp, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            try:
-                tcp.bind(("127.0.0.1", port))
-                udp.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -140,7 +127,7 @@ def queries(address: tuple[str, int], count: int, senders: int = 4) -> dict[str,
 
 
 def run(home: Path, database_url: str | None, edit_count: int, query_count: int) -> dict[str, float]:
-    address = ("127.0.0.1", _free_port())
+    address = ("127.0.0.1", free_dns_port())
     container = install(home, database_url, dns_listen=f"{address[0]}:{address[1]}", token_rate_limit=0)
     nameserver = PowerDns(container.settings)
     nameserver.start()

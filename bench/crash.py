@@ -284,7 +284,19 @@ def start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes
     port = free_port()
     with log.open("a") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "hostpanel", "serve", "--http", "--port", str(port), "--workers", "2"],
+            [
+                sys.executable,
+                "-m",
+                "hostpanel",
+                "serve",
+                "--http",
+                "--port",
+                str(port),
+                "--whm-port",
+                str(free_port()),
+                "--workers",
+                "2",
+            ],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -18,7 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
-from hostpanel.app import create_app
+from hostpanel.app import create_app, create_whm_app
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
@@ -28,7 +28,16 @@ from hostpanel.nameserver.pdns import PowerDns
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.migrate import upgrade
 from hostpanel.storage.tables import metadata
-from tests.factories import REDIS_ENV, FakeClock, Inbox, backends, make_account, make_token, own_postgres_database
+from tests.factories import (
+    REDIS_ENV,
+    FakeClock,
+    Inbox,
+    backends,
+    make_account,
+    make_root,
+    make_token,
+    own_postgres_database,
+)
 from tests.processes import free_dns_port, free_port
 
 
@@ -124,6 +133,19 @@ def other(settings: Settings, clock: FakeClock) -> Iterator[Container]:
 def client(container: Container) -> Iterator[TestClient]:
     with TestClient(create_app(container), base_url="https://testserver") as test_client:
         yield test_client
+
+
+@pytest.fixture
+def whm_client(container: Container, root: Account) -> Iterator[TestClient]:
+    """WHM's interface (what port 2087 serves), with root made."""
+    with TestClient(create_whm_app(container), base_url="https://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def root(container: Container) -> Account:
+    """The server's administrator, as `hostpanel init` makes it (password: factories.PASSWORD)."""
+    return make_root(container)
 
 
 @pytest.fixture

@@ -34,9 +34,9 @@ from starlette.testclient import TestClient
 
 from hostpanel.config import Settings
 from hostpanel.container import Container
-from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.permissions import Permissions
-from hostpanel.domain.principal import Principal
+from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
 from hostpanel.storage.engine import normalise_url
@@ -130,6 +130,52 @@ def make_account(container: Container, username: str = "alice", **kwargs: object
         account = container.accounts(uow).create(username, PASSWORD, **kwargs)  # type: ignore[arg-type]
         uow.commit()
     return account
+
+
+def make_root(container: Container) -> Account:
+    """Root, as `hostpanel init` makes it, with PASSWORD."""
+    with container.uow() as uow:
+        accounts = container.accounts(uow)
+        accounts.ensure_root(PASSWORD)
+        uow.commit()
+        return accounts.root()
+
+
+def make_reseller(container: Container, username: str, acls: frozenset[str], **kwargs: object) -> Account:
+    """An account root made a reseller with these ACLs."""
+    make_account(container, username, **kwargs)
+    with container.uow() as uow:
+        account = container.accounts(uow).set_acls(username, acls)
+        uow.commit()
+    return account
+
+
+def make_whm_token(
+    container: Container, owner: Account, name: str = "billing", acls: frozenset[str] | None = None
+) -> IssuedToken:
+    """A WHM token of root or a reseller (no `acls`: all of the owner's)."""
+    with container.uow() as uow:
+        principal = Principal(owner, AuthMethod.ADMIN, service=Service.WHM)
+        issued = container.tokens(uow).create(principal, name, None, Permissions.full(), acls=acls)
+        uow.commit()
+    return issued
+
+
+def whm_auth(username: str, token: str) -> dict[str, str]:
+    return {"Authorization": f"whm {username}:{token}"}
+
+
+def whm(response: httpx2.Response, result: int | None = 1) -> dict[str, Any]:
+    """The body of a WHM API 1 answer: HTTP 200, the envelope, `metadata.result` an integer (and `result`)."""
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    body: dict[str, Any] = response.json()
+    metadata = body["metadata"]
+    assert {"command", "version", "result", "reason"} <= set(metadata), body
+    assert metadata["version"] == 1 and type(metadata["result"]) is int, body
+    if result is not None:
+        assert metadata["result"] == result, body
+    return body
 
 
 def make_token(

@@ -86,13 +86,15 @@ def free_dns_port() -> int:
 
 
 def start_server(
-    env: dict[str, str], *args: str, log: Path, port: int | None = None
+    env: dict[str, str], *args: str, log: Path, port: int | None = None, whm_port: int | None = None
 ) -> tuple[subprocess.Popen[bytes], str]:
-    """Start `hostpanel serve` (HTTPS unless `--http`) and wait until it answers; the caller stops it."""
+    """Start `hostpanel serve` (HTTPS unless `--http`) and wait until it answers; the caller stops it. WHM listens
+    on `whm_port` (a free one by default: never WHM's 2087, which parallel tests would share)."""
     port = port or free_port()
+    whm_port = whm_port or free_port()
     with log.open("a") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "hostpanel", "serve", "--port", str(port), *args],
+            [sys.executable, "-m", "hostpanel", "serve", "--port", str(port), "--whm-port", str(whm_port), *args],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
@@ -112,18 +114,33 @@ def start_server(
 
 
 @contextmanager
+def running_servers(env: dict[str, str], *args: str, log: Path) -> Iterator[tuple[str, str]]:
+    """`running_server` with both ports: yields the account port's base URL and WHM's."""
+    whm_port = free_port()
+    process, base = start_server(env, *args, log=log, whm_port=whm_port)
+    try:
+        yield base, f"{base.rsplit(':', 1)[0]}:{whm_port}"
+    finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
 def running_server(env: dict[str, str], *args: str, log: Path) -> Iterator[str]:
     """Start `hostpanel serve` on a free port (HTTPS unless `--http`); yield its base URL; stop it with SIGTERM."""
     process, base = start_server(env, *args, log=log)
     try:
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def installed(settings: Settings) -> Container:

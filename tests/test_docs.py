@@ -9,7 +9,7 @@ import pytest
 from hostpanel.config import Settings
 from hostpanel.domain.audit.tags import ACTION_DESCRIPTIONS, AuditAction
 from hostpanel.domain.permissions import FEATURE_DESCRIPTIONS, SCOPE_DESCRIPTIONS, SCOPE_FEATURES, Feature, ScopeModule
-from hostpanel.functions.registry import Function
+from hostpanel.functions.registry import WHM1, Function
 from hostpanel.modules import default_registry
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
@@ -19,6 +19,11 @@ def test_readme_opens_with_the_two_commands() -> None:
     commands = [line.split("#")[0].strip() for line in README.split("```sh", 1)[1].split("```", 1)[0].splitlines()]
     assert [c for c in commands if c] == ["./scripts/demo", "./scripts/test"]
     assert README.index("```sh") < 30
+
+
+@pytest.mark.parametrize("function", list(default_registry().functions(WHM1)), ids=lambda f: f.name)
+def test_every_whm_function_is_in_the_readme(function: Function) -> None:
+    assert f"`{function.name}`" in README, function.name
 
 
 @pytest.mark.parametrize("function", list(default_registry().functions()), ids=lambda f: f"{f.module}::{f.name}")

@@ -27,7 +27,8 @@ ALLOWED: dict[str, set[str]] = {
     "http": {"domain", "http"},
     "api": {"hostpanel", "domain", "functions", "http", "services", "api"},
     "web": {"hostpanel", "domain", "http", "services", "keys", "web"},
-    "cli": {"hostpanel", "domain", "storage", "services", "container", "cli", "nameserver", *LEAVES},
+    # `app`: whmapi1 and uapi call functions through the composition root, which alone knows the registry and dialects
+    "cli": {"hostpanel", "domain", "storage", "services", "container", "app", "cli", "nameserver", *LEAVES},
     "smtp": {"domain"},
     "keys": {"domain"},
     "config": set(),

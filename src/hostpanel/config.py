@@ -103,6 +103,17 @@ class Settings(BaseSettings):
         default="", description="Comma-separated ip[:port] of secondaries: allowed to transfer, notified on change."
     )
     dns_max_records: int = Field(default=1000, ge=10, le=100_000, description="Most records a zone may hold.")
+    # WHM: how the server describes itself to provisioning clients.
+    hostname: str | None = Field(default=None, description="The server's host name (default: the system's).")
+    shared_ip: str | None = Field(
+        default=None, description="The address accounts share, as WHM reports it (default: the host name's)."
+    )
+    sso_host: str | None = Field(
+        default=None, description="The host name single sign-on links use (default: the server's host name)."
+    )
+    port: int = Field(default=2083, ge=1, le=65535, description="The account port (set by `serve --port`).")
+    whm_port: int = Field(default=2087, ge=1, le=65535, description="The WHM port (set by `serve --whm-port`).")
+    plain_http: bool = Field(default=False, description="Both ports speak plain HTTP (set by `serve --http`).")
 
     @model_validator(mode="after")
     def _argon2_memory_fits_its_lanes(self) -> Settings:

@@ -6,6 +6,7 @@ interfaces receive those (a request's `Services`, the admission gate's parts), n
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from functools import cached_property, partial
 
@@ -13,6 +14,7 @@ from redis import Redis
 from sqlalchemy import Engine
 
 from hostpanel.config import Settings
+from hostpanel.domain.accounts.model import Service
 from hostpanel.domain.accounts.passwords import HashingCost, PasswordHasher
 from hostpanel.domain.accounts.service import AccountService
 from hostpanel.domain.audit.service import AuditLog, AuditWriter
@@ -37,6 +39,7 @@ from hostpanel.domain.security.notices import Notifier
 from hostpanel.domain.security.ratelimit import MemoryRateCounter, RateCounter, RateLimiter
 from hostpanel.domain.sessions.model import SessionPolicy
 from hostpanel.domain.sessions.service import SessionService
+from hostpanel.domain.sessions.tickets import SingleSignOn
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
 from hostpanel.domain.tokens.cache import TokenCache, lookup
 from hostpanel.domain.tokens.leaks import LeakResponse
@@ -45,6 +48,11 @@ from hostpanel.domain.tokens.review import ReviewPolicy
 from hostpanel.domain.tokens.service import TokenService
 from hostpanel.domain.tokens.usage import NewAddressNotices, UsageRecorder
 from hostpanel.domain.twofactor.service import TwoFactorService
+from hostpanel.domain.whm.oversight import TokenOversight
+from hostpanel.domain.whm.provisioning import Provisioning
+from hostpanel.domain.whm.resellers import ResellerRules, Resellers
+from hostpanel.domain.whm.server import ServerInfo
+from hostpanel.domain.whm.store import PackageStore
 from hostpanel.keys import ServerKeys, load_key_file
 from hostpanel.nameserver.probe import DnsProbe
 from hostpanel.services import Limits
@@ -106,6 +114,11 @@ class Container:
     @cached_property
     def authenticator(self) -> TokenAuthenticator:
         return TokenAuthenticator(self.keys.keyring, self.clock)
+
+    @cached_property
+    def whm_authenticator(self) -> TokenAuthenticator:
+        """WHM's: WHM tokens of root and resellers only."""
+        return TokenAuthenticator(self.keys.keyring, self.clock, Service.WHM)
 
     @cached_property
     def token_cache(self) -> TokenCache:
@@ -281,6 +294,50 @@ class Container:
             twofactor=self.twofactor(uow),
             tokens=self.tokens(uow),
         )
+
+    # WHM
+
+    @cached_property
+    def server(self) -> ServerInfo:
+        settings = self.settings
+        hostname = settings.hostname or socket.gethostname() or "localhost"
+        try:
+            address = settings.shared_ip or socket.gethostbyname(hostname)
+        except OSError:
+            address = "127.0.0.1"
+        names = settings.dns_nameserver_names  # what new zones' NS records name, reported as WHM reports them
+        return ServerInfo(
+            hostname=hostname,
+            shared_ip=address,
+            nameservers=names,
+            port=settings.port,
+            whm_port=settings.whm_port,
+            scheme="http" if settings.plain_http else "https",
+            sso_host=settings.sso_host,
+        )
+
+    def packages(self, uow: UnitOfWork) -> PackageStore:
+        return PackageStore(uow, self.clock, self.audit(uow))
+
+    def provisioning(self, principal: Principal, uow: UnitOfWork) -> Provisioning:
+        return Provisioning(
+            uow,
+            principal,
+            accounts=self.accounts(uow),
+            packages=self.packages(uow),
+            resellers=ResellerRules(uow),
+            clock=self.clock,
+            server=self.server,
+        )
+
+    def resellers(self, principal: Principal, uow: UnitOfWork) -> Resellers:
+        return Resellers(uow, principal, self.accounts(uow))
+
+    def oversight(self, principal: Principal, uow: UnitOfWork) -> TokenOversight:
+        return TokenOversight(uow, principal, self.clock, self.audit(uow), self.notifier)
+
+    def single_sign_on(self, uow: UnitOfWork) -> SingleSignOn:
+        return SingleSignOn(uow, self.keys.derive("login-ticket"), self.clock, self.audit(uow), self.sessions(uow))
 
     def leaks(self, uow: UnitOfWork) -> LeakResponse:
         return LeakResponse(uow, self.keys.keyring, self.audit(uow), self.notifier)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Protocol
 
+from hostpanel.domain.accounts.service import AccountService
 from hostpanel.domain.audit.search import Activity
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.backups.service import BackupService
@@ -23,9 +24,15 @@ from hostpanel.domain.mail.service import MailService
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.sessions.service import SessionService
+from hostpanel.domain.sessions.tickets import SingleSignOn
 from hostpanel.domain.tokens.review import ReviewPolicy
 from hostpanel.domain.tokens.service import TokenService
 from hostpanel.domain.twofactor.service import TwoFactorService
+from hostpanel.domain.whm.oversight import TokenOversight
+from hostpanel.domain.whm.provisioning import Provisioning
+from hostpanel.domain.whm.resellers import Resellers
+from hostpanel.domain.whm.server import ServerInfo
+from hostpanel.domain.whm.store import PackageStore
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,23 @@ class ServiceFactory(Protocol):
     def sessions(self, uow: UnitOfWork) -> SessionService: ...
 
     def login(self, uow: UnitOfWork) -> LoginService: ...
+
+    # WHM: the server's administration, for root and resellers.
+
+    @property
+    def server(self) -> ServerInfo: ...
+
+    def accounts(self, uow: UnitOfWork) -> AccountService: ...
+
+    def packages(self, uow: UnitOfWork) -> PackageStore: ...
+
+    def provisioning(self, principal: Principal, uow: UnitOfWork) -> Provisioning: ...
+
+    def resellers(self, principal: Principal, uow: UnitOfWork) -> Resellers: ...
+
+    def oversight(self, principal: Principal, uow: UnitOfWork) -> TokenOversight: ...
+
+    def single_sign_on(self, uow: UnitOfWork) -> SingleSignOn: ...
 
 
 class Services:
@@ -130,3 +154,33 @@ class Services:
     @cached_property
     def login(self) -> LoginService:
         return self._factory.login(self._uow)
+
+    # WHM
+
+    @property
+    def server(self) -> ServerInfo:
+        return self._factory.server
+
+    @cached_property
+    def accounts(self) -> AccountService:
+        return self._factory.accounts(self._uow)
+
+    @cached_property
+    def packages(self) -> PackageStore:
+        return self._factory.packages(self._uow)
+
+    @cached_property
+    def provisioning(self) -> Provisioning:
+        return self._factory.provisioning(self._principal(), self._uow)
+
+    @cached_property
+    def resellers(self) -> Resellers:
+        return self._factory.resellers(self._principal(), self._uow)
+
+    @cached_property
+    def oversight(self) -> TokenOversight:
+        return self._factory.oversight(self._principal(), self._uow)
+
+    @cached_property
+    def single_sign_on(self) -> SingleSignOn:
+        return self._factory.single_sign_on(self._uow)

@@ -34,6 +34,15 @@ class ToyDialect:
 
     meta_prefixes: tuple[str, ...] = ("toy.",)
 
+    def bind(self, request: Request, pairs: list[tuple[str, str]]) -> ToyDialect:
+        return self
+
+    def bind_local(self, function: str, pairs: list[tuple[str, str]]) -> ToyDialect:
+        return self
+
+    def local_target(self, module: str, function: str) -> Target:
+        return Target(module, function, "toy")
+
     def target(self, request: Request, pairs: list[tuple[str, str]]) -> Target:
         module = dict(pairs).get("module", "")
         api = TOY if module == "Echo" else "uapi"  # its own namespace, and UAPI's functions under its envelope

@@ -1,4 +1,5 @@
-"""Debian's Chromium under Playwright: installed with apt when missing (never a downloaded browser build)."""
+"""Debian's Chromium under Playwright (installed with apt when missing, never a downloaded browser build), and a tab
+that checks every page it sees: a screenshot, labels, axe-core's WCAG 2 A/AA rules, no CSP report."""
 
 from __future__ import annotations
 
@@ -6,10 +7,23 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).parents[2]
+SHOTS = ROOT / "test-output" / "screenshots"
+DOCS = ROOT / "docs" / "screenshots"
+# Every control a person can fill in must have a name a screen reader can read.
+UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea")]
+  .filter((el) => el.type !== "hidden")
+  .filter((el) => !(el.labels && el.labels.length))
+  .filter((el) => !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby"))
+  .map((el) => el.outerHTML)"""
+
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -32,3 +46,42 @@ def ensure_chromium() -> Path:
     if not CHROMIUM.exists():
         pytest.fail(f"apt-get installed chromium but {CHROMIUM} is still missing")
     return CHROMIUM
+
+
+class Visit:
+    """One browser tab with the checks every page must pass."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.axe = Axe()
+        self.csp_reports: list[str] = []
+        self.seen: list[str] = []
+        page.on("console", self._console)
+
+    def _console(self, message: Any) -> None:
+        if "Content Security Policy" in message.text or "Refused to" in message.text:
+            self.csp_reports.append(message.text)
+
+    def check(self, name: str) -> None:
+        self.seen.append(name)
+        self.page.wait_for_load_state("load")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        if os.environ.get("HOSTPANEL_DOCS_SCREENSHOTS"):
+            DOCS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, DOCS / f"{name}.png")
+        assert self.page.evaluate(UNLABELLED) == [], name
+        results = self.axe.run(self.page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}})
+        violations = [(v["id"], [n["html"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
+        assert violations == [], (name, violations)
+        assert self.csp_reports == [], (name, self.csp_reports)
+
+
+def sign_in(visit: Visit, base: str, password: str, username: str = "alice") -> None:
+    """Sign in with the password form of the interface at `base`."""
+    page = visit.page
+    page.goto(base + "/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()

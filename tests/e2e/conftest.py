@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 
+from tests.e2e.browser import ARGS, ensure_chromium
 from tests.factories import backends, own_postgres_database
 
 
@@ -34,3 +36,13 @@ def certbot() -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         subprocess.run([ROOT / "scripts" / "setup-certbot-venv"], check=True, timeout=900, capture_output=True)
     return ROOT / ".certbot-venv" / "bin" / "certbot"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, one per test module (its tests open contexts of their own)."""
+    executable = ensure_chromium()
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(executable), headless=True, args=ARGS)
+        yield launched
+        launched.close()

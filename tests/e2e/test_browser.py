@@ -12,38 +12,25 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pyotp
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, FilePayload, Page, sync_playwright
+from playwright.sync_api import Browser, FilePayload
 
 from hostpanel.config import Settings
-from tests.e2e.browser import ARGS, ensure_chromium
+from tests.e2e.browser import Visit, sign_in
 from tests.factories import PASSWORD, served
 from tests.processes import environment, hostpanel, running_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
-ROOT = Path(__file__).parents[2]
-SHOTS = ROOT / "test-output" / "screenshots"
-DOCS = ROOT / "docs" / "screenshots"
 NEW_PASSWORD = "Lantern-Orchard-Quarry-58"
 MAILBOX_PASSWORD = "Copper-Meadow-Lantern-31"
 UPLOAD_LIMIT = 1 << 20
-
-# Every control a person can fill in must have a name a screen reader can read.
-UNLABELLED = """() => [...document.querySelectorAll("input, select, textarea")]
-  .filter((el) => el.type !== "hidden")
-  .filter((el) => !(el.labels && el.labels.length))
-  .filter((el) => !el.getAttribute("aria-label") && !el.getAttribute("aria-labelledby"))
-  .map((el) => el.outerHTML)"""
 
 
 @pytest.fixture(scope="module")
@@ -64,45 +51,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         yield base, env
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = ensure_chromium()
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(executable), headless=True, args=ARGS)
-        yield launched
-        launched.close()
-
-
-class Visit:
-    """One browser tab with the checks every page must pass."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.axe = Axe()
-        self.csp_reports: list[str] = []
-        self.seen: list[str] = []
-        page.on("console", self._console)
-
-    def _console(self, message: Any) -> None:
-        if "Content Security Policy" in message.text or "Refused to" in message.text:
-            self.csp_reports.append(message.text)
-
-    def check(self, name: str) -> None:
-        self.seen.append(name)
-        self.page.wait_for_load_state("load")
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        path = SHOTS / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        if os.environ.get("HOSTPANEL_DOCS_SCREENSHOTS"):
-            DOCS.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, DOCS / f"{name}.png")
-        assert self.page.evaluate(UNLABELLED) == [], name
-        results = self.axe.run(self.page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}})
-        violations = [(v["id"], [n["html"] for n in v["nodes"]][:3]) for v in results.response["violations"]]
-        assert violations == [], (name, violations)
-        assert self.csp_reports == [], (name, self.csp_reports)
-
-
 def api(base: str, token: str, function: str) -> httpx.Response:
     with httpx.Client(verify=False, timeout=10) as client:
         return client.get(f"{base}/execute/{function}", headers={"Authorization": f"cpanel alice:{token}"})
@@ -110,14 +58,6 @@ def api(base: str, token: str, function: str) -> httpx.Response:
 
 def payload(name: str, data: bytes) -> FilePayload:
     return {"name": name, "mimeType": "application/octet-stream", "buffer": data}
-
-
-def sign_in(visit: Visit, base: str, password: str, username: str = "alice") -> None:
-    page = visit.page
-    page.goto(base + "/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_a_newcomer_secures_the_account_and_manages_a_token(

@@ -75,9 +75,9 @@ def test_lookup_by_key_and_keyset_pages_use_indexes(container: Container, alice:
     fill(container, alice)
     statement, params = statement_of(container, lambda tokens: tokens.find_by_key("01000004999"))
     assert_indexed(container, plan(container, statement, params), "uq_api_tokens_key", "key=?")
-    for after, search in ((None, "account_id=?"), ("t04900", "account_id=? AND name>?")):
+    for after, search in ((None, "account_id=? AND service=?"), ("t04900", "account_id=? AND service=? AND name>?")):
         statement, params = statement_of(container, lambda tokens, a=after: tokens.page_after(alice.id, a, 100))
-        assert_indexed(container, plan(container, statement, params), "uq_api_tokens_account_id_name", search)
+        assert_indexed(container, plan(container, statement, params), "uq_api_tokens_account_id_service_name", search)
 
 
 def test_keyset_pages_walk_every_token_once_in_name_order(container: Container, alice: Account) -> None:

@@ -3,7 +3,6 @@ migration that moved them, the zones of older domains made at start, and no acco
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,16 +19,7 @@ from hostpanel.domain.errors import Conflict
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.migrate import _config, upgrade
 from hostpanel.storage.tables import metadata
-from tests.factories import PASSWORD, backends, make_account, own_postgres_database
-
-
-@pytest.fixture(params=backends())
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path, worker_id: str) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'before.db'}"
-        return
-    with own_postgres_database("before", worker_id) as url:
-        yield url
+from tests.factories import PASSWORD, make_account
 
 
 def test_a_database_from_before_zones_keeps_its_domains_and_gets_their_zones_at_start(

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from hostpanel.domain.errors import HostpanelError
-from hostpanel.functions.gate import Answer, Credentials, Target
+from hostpanel.functions.gate import Answer, Presented, Target
 from hostpanel.functions.listing import ListOptions
 
 
@@ -23,12 +23,26 @@ class Dialect(Protocol):
     # Argument names that are the dialect's own meta-arguments (UAPI: `api.`), not the function's.
     meta_prefixes: tuple[str, ...]
 
+    def bind(self, request: Request, pairs: list[tuple[str, str]]) -> Dialect:
+        """This dialect for one request whose arguments are `pairs` (WHM answers API 0 or API 1 by them, and names
+        the function in every answer); a dialect that needs nothing of the request returns itself."""
+        ...
+
+    def bind_local(self, function: str, pairs: list[tuple[str, str]]) -> Dialect:
+        """`bind` for a call made on the server itself, without a request."""
+        ...
+
+    def local_target(self, module: str, function: str) -> Target:
+        """The function a call made on the server itself names."""
+        ...
+
     def target(self, request: Request, pairs: list[tuple[str, str]]) -> Target:
         """The function the request names (from its path or its arguments); an unknown one is refused later."""
         ...
 
-    def credentials(self, request: Request) -> Credentials | None:
-        """The username and token the request presents, or None when it presents none this dialect reads."""
+    def credentials(self, request: Request) -> Presented | None:
+        """The username and token (or, where the dialect reads it, password) the request presents, or None when it
+        presents none this dialect reads."""
         ...
 
     def list_options(self, meta: dict[str, str]) -> ListOptions:

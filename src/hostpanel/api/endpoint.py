@@ -26,12 +26,13 @@ from hostpanel.domain.audit.service import scrub
 from hostpanel.domain.errors import HostpanelError, InvalidInput, Unavailable
 from hostpanel.domain.files.service import Download, Upload
 from hostpanel.domain.files.staging import Staging
+from hostpanel.domain.principal import Principal
 from hostpanel.functions.args import Args
 from hostpanel.functions.gate import (
     Admitted,
     Blocked,
-    Credentials,
     Gate,
+    Presented,
     RateLimited,
     Refusal,
     Refused,
@@ -71,13 +72,17 @@ class Endpoint:
         pairs = await self._arguments(request)
         if isinstance(pairs, Response):
             return pairs
-        target = self._dialect.target(request, pairs)
+        dialect = self._dialect.bind(request, pairs)
+        target = dialect.target(request, pairs)
         admitted = self._gate.admit_from_memory(target, credentials, ip)
         if admitted is None:
-            return await run_in_threadpool(self._guarded, target, self._admit_and_call, target, credentials, pairs, ip)
+            step = self._admit_and_call
+            return await run_in_threadpool(
+                self._guarded, dialect, target, step, dialect, target, credentials, pairs, ip
+            )
         if not admitted.function.uses_database:
-            return self._guarded(target, self._call, admitted, pairs, None)
-        return await run_in_threadpool(self._guarded, target, self._call, admitted, pairs, None)
+            return self._guarded(dialect, target, self._call, dialect, admitted, pairs, None)
+        return await run_in_threadpool(self._guarded, dialect, target, self._call, dialect, admitted, pairs, None)
 
     async def _arguments(self, request: Request) -> list[tuple[str, str]] | Response:
         """The query's and the form body's arguments, or the answer refusing them."""
@@ -86,26 +91,40 @@ class Endpoint:
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it; not an error of ours to log
         except body.RequestTooLarge:
-            return self._too_large(self._limits.max_request_bytes)
+            return self._too_large(self._dialect, self._limits.max_request_bytes)
         except body.BadArguments as error:
             return _no_store(self._dialect.failure(str(error), status=400))
 
     def dispatch(
-        self, target: Target, credentials: Credentials | None, pairs: list[tuple[str, str]], ip: str | None
+        self, target: Target, credentials: Presented | None, pairs: list[tuple[str, str]], ip: str | None
     ) -> Response:
         """The full path, synchronously (benchmarks and tests call it directly)."""
-        return self._guarded(target, self._admit_and_call, target, credentials, pairs, ip)
+        dialect = self._dialect
+        return self._guarded(dialect, target, self._admit_and_call, dialect, target, credentials, pairs, ip)
 
-    async def _multipart(self, request: Request, credentials: Credentials | None, ip: str | None) -> Response:
+    def call_as(self, principal: Principal, function: str, pairs: list[tuple[str, str]], module: str = "") -> Response:
+        """A call made on the server itself (the CLI) as `principal`, who presents no credentials: the same lookup,
+        authorisation, transaction and answer as over HTTP."""
+        dialect = self._dialect.bind_local(function, pairs)
+        target = dialect.local_target(module, function)
+        decided = self._gate.admit_local(target, principal)
+        if not isinstance(decided, Admitted):
+            return self._refusal(dialect, decided)
+        return self._guarded(dialect, target, self._call, dialect, decided, pairs, None)
+
+    async def _multipart(self, request: Request, credentials: Presented | None, ip: str | None) -> Response:
         """Admit first, then stream the body: fields to memory, files to the account's staging area."""
         query = body.query_pairs(request)
-        target = self._dialect.target(request, query)
-        admitted = await run_in_threadpool(self._guarded, target, self._admit, target, credentials, ip)
+        dialect = self._dialect.bind(request, query)
+        target = dialect.target(request, query)
+        admitted = await run_in_threadpool(
+            self._guarded, dialect, target, self._admit, dialect, target, credentials, ip
+        )
         if isinstance(admitted, Response):
             return admitted
         limits = self._limits
         if body.declared_too_large(request, limits.max_upload_bytes):
-            return self._too_large(limits.max_upload_bytes)
+            return self._too_large(dialect, limits.max_upload_bytes)
         try:
             receiver = MultipartReceiver(
                 self._staging,
@@ -116,58 +135,70 @@ class Endpoint:
                 accept_files=admitted.function.accepts_uploads,
             )
         except HostpanelError as error:
-            return _no_store(self._dialect.error(error))
+            return _no_store(dialect.error(error))
         try:
-            refused = await self._receive(receiver, request)
+            refused = await self._receive(dialect, receiver, request)
             if refused is not None:
                 return refused
             pairs, uploads = query + receiver.fields, receiver.uploads
-            return await run_in_threadpool(self._guarded, target, self._call, admitted, pairs, uploads)
+            return await run_in_threadpool(
+                self._guarded, dialect, target, self._call, dialect, admitted, pairs, uploads
+            )
         finally:
             await run_in_threadpool(receiver.discard)
 
-    async def _receive(self, receiver: MultipartReceiver, request: Request) -> Response | None:
+    async def _receive(self, dialect: Dialect, receiver: MultipartReceiver, request: Request) -> Response | None:
         """Stream the body into `receiver`; the answer refusing it, or None once it is all received."""
         try:
             await receive(receiver, request)
         except UploadTooLarge:
-            return self._too_large(self._limits.max_upload_bytes)
+            return self._too_large(dialect, self._limits.max_upload_bytes)
         except ClientDisconnect:
             return Response(status_code=400)  # nobody is left to read it; not an error of ours to log
         except HostpanelError as error:
-            return _no_store(self._dialect.error(error))
+            return _no_store(dialect.error(error))
         return None
 
-    def _guarded(self, target: Target, step: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | Response:
+    @staticmethod
+    def _guarded(
+        dialect: Dialect, target: Target, step: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T | Response:
         """Run a step of a request: an unreachable database or Redis is a 503 to retry, anything else unexpected
         is logged and answered as cPanel's internal error."""
         try:
             return step(*args, **kwargs)
         except (OperationalError, Unavailable):
             log.warning("API %s: the database or Redis is unreachable", scrub(target.label))
-            response = self._dialect.failure(DATABASE_DOWN, status=503)
+            response = dialect.failure(DATABASE_DOWN, status=503)
             response.headers.update({**NO_STORE, "Retry-After": "5"})
             return response
         except Exception:
             log.exception("API %s failed", scrub(target.label))
-            return _no_store(self._dialect.failure(INTERNAL_ERROR, status=500))
+            return _no_store(dialect.failure(INTERNAL_ERROR, status=500))
 
     def _admit_and_call(
-        self, target: Target, credentials: Credentials | None, pairs: list[tuple[str, str]], ip: str | None
+        self,
+        dialect: Dialect,
+        target: Target,
+        credentials: Presented | None,
+        pairs: list[tuple[str, str]],
+        ip: str | None,
     ) -> Response:
-        admitted = self._admit(target, credentials, ip)
+        admitted = self._admit(dialect, target, credentials, ip)
         if isinstance(admitted, Response):
             return admitted
-        return self._call(admitted, pairs, None)
+        return self._call(dialect, admitted, pairs, None)
 
-    def _admit(self, target: Target, credentials: Credentials | None, ip: str | None) -> Admitted | Response:
+    def _admit(
+        self, dialect: Dialect, target: Target, credentials: Presented | None, ip: str | None
+    ) -> Admitted | Response:
         decided = self._gate.admit(target, credentials, ip)
         if isinstance(decided, Admitted):
             return decided
-        return self._refusal(decided)
+        return self._refusal(dialect, decided)
 
-    def _refusal(self, refusal: Refusal) -> Response:
-        dialect = self._dialect
+    @staticmethod
+    def _refusal(dialect: Dialect, refusal: Refusal) -> Response:
         if isinstance(refusal, Unauthenticated):
             response = dialect.unauthenticated()
             if refusal.record is not None:
@@ -181,8 +212,9 @@ class Endpoint:
         answer = dialect.error(refusal.error) if refusal.error is not None else dialect.failure(refusal.message)
         return _with_limit(_no_store(answer), refusal)
 
-    def _call(self, admitted: Admitted, pairs: list[tuple[str, str]], uploads: list[Upload] | None) -> Response:
-        dialect = self._dialect
+    def _call(
+        self, dialect: Dialect, admitted: Admitted, pairs: list[tuple[str, str]], uploads: list[Upload] | None
+    ) -> Response:
         try:
             args = Args(pairs, dialect.meta_prefixes)
         except InvalidInput as error:
@@ -195,8 +227,9 @@ class Endpoint:
             return _with_limit(file_response(answer.data), admitted)
         return _with_limit(_no_store(dialect.success(answer, options)), admitted)
 
-    def _too_large(self, limit: int) -> Response:
-        response = self._dialect.failure(f"The request is larger than the limit of {limit} bytes.", status=413)
+    @staticmethod
+    def _too_large(dialect: Dialect, limit: int) -> Response:
+        response = dialect.failure(f"The request is larger than the limit of {limit} bytes.", status=413)
         # Close the connection: else the server goes on reading (and discarding) whatever the client still sends.
         response.headers.update({**NO_STORE, "Connection": "close"})
         return response

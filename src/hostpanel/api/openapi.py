@@ -7,7 +7,8 @@ from typing import Any
 from hostpanel import __version__
 from hostpanel.api import leaks
 from hostpanel.domain.permissions import SCOPE_DESCRIPTIONS, ScopeModule
-from hostpanel.functions.registry import Function, Param, Registry
+from hostpanel.domain.whm.acls import ACL_DESCRIPTIONS
+from hostpanel.functions.registry import WHM1, Function, Param, Registry
 
 _TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
@@ -156,5 +157,89 @@ def build_openapi(registry: Registry) -> dict[str, Any]:
                 }
             },
             "schemas": {"Result": RESULT_SCHEMA},
+        },
+    }
+
+
+WHM_ENVELOPE: dict[str, Any] = {
+    "type": "object",
+    "description": "WHM API 1's envelope. HTTP 200 even when metadata.result is 0. Without `api.version=1` the "
+    "functions WHMCS and Blesta call that way answer in cPanel's API 0 shape for that function instead.",
+    "required": ["metadata"],
+    "properties": {
+        "data": {"description": "The function's output; absent when there is none."},
+        "metadata": {
+            "type": "object",
+            "required": ["command", "version", "result", "reason"],
+            "properties": {
+                "command": {"type": "string"},
+                "version": {"type": "integer", "enum": [1]},
+                "result": {"type": "integer", "enum": [0, 1]},
+                "reason": {"type": "string"},
+            },
+            "additionalProperties": True,
+        },
+    },
+}
+WHM_PARAMS = [Param("api.version", "1 for WHM API 1's envelope (else the frozen API 0 replies).", type="integer")]
+
+
+def _whm_operation(function: Function, method: str) -> dict[str, Any]:
+    acls = function.acls or ()
+    needs = " or ".join(f"`{acl}`" for acl in acls) if acls else "no ACL (any WHM caller)"
+    ours = " Beyond cPanel: this server's own function." if function.name.startswith("hp_") else ""
+    params = [*WHM_PARAMS, *function.params]
+    operation: dict[str, Any] = {
+        "operationId": f"whm_{function.name}_{method}",
+        "tags": ["WHM (ours)" if function.name.startswith("hp_") else "WHM"],
+        "summary": function.summary,
+        "description": f"Needs {needs}.{ours}",
+        "responses": {
+            "200": {
+                "description": "The WHM API 1 envelope.",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Envelope"}}},
+            },
+            "403": {"description": "Authentication failed (any reason; cPanel's `Access denied` body)."},
+        },
+    }
+    if method == "get":
+        operation["parameters"] = [_parameter(param) for param in params]
+    else:
+        properties = {param.name: {**_TYPES[param.type], "description": param.description} for param in params}
+        schema = {"type": "object", "properties": properties}
+        operation["requestBody"] = {"content": {"application/x-www-form-urlencoded": {"schema": schema}}}
+    return operation
+
+
+def build_whm_openapi(registry: Registry) -> dict[str, Any]:
+    """WHM API 1 as this server offers it on the WHM port, our `hp_` functions included."""
+    paths = {
+        f"/json-api/{function.name}": {method: _whm_operation(function, method) for method in ("get", "post")}
+        for function in sorted(registry.functions(WHM1), key=lambda f: f.name)
+    }
+    acls = "\n".join(f"- `{name}`: {text}" for name, text in sorted(ACL_DESCRIPTIONS.items()))
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "hostpanel WHM API 1",
+            "version": __version__,
+            "description": "cPanel-WHM-API-1-compatible API for root and resellers. Authenticate with "
+            "`Authorization: whm USER:TOKEN` (scheme in any case) or HTTP Basic with the password (and "
+            "`X-CPANEL-OTP` with two-factor on). A `/cpsessNNNNNNNNNN` prefix is accepted. ACLs:\n" + acls,
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"whmToken": []}, {"basic": []}],
+        "paths": paths,
+        "components": {
+            "securitySchemes": {
+                "whmToken": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "`whm USER:TOKEN`.",
+                },
+                "basic": {"type": "http", "scheme": "basic"},
+            },
+            "schemas": {"Envelope": WHM_ENVELOPE},
         },
     }

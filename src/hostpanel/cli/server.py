@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import logging
+import os
 import secrets
 import shlex
 import socket
@@ -11,8 +13,9 @@ from typing import Any
 
 import typer
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
-from hostpanel.cli.common import CliError, console
+from hostpanel.cli.common import CliError, console, read_password
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.errors import NotFound
@@ -44,11 +47,44 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-def init() -> None:
-    """Create the data directory, the server key, a self-signed TLS certificate, and apply migrations."""
+def init(
+    root_password_stdin: bool = typer.Option(
+        False, "--root-password-stdin", help="Set root's (WHM's administrator's) password from standard input."
+    ),
+) -> None:
+    """Create the data directory, the server key, a self-signed TLS certificate, apply migrations, and make root (the
+    WHM administrator) with a password printed once, unless one is given."""
     settings = Settings()
     _initialise(settings)
+    given = read_password(True, "root password") if root_password_stdin else None
+    made = _ensure_root(settings, given)
+    if made is not None:
+        # Plain print, as the demo's login: people copy it.
+        print(f"Created root, WHM's administrator, with the password: {made}  (shown this once)", flush=True)
+    elif given is not None:
+        console.print("Set root's password.")
     console.print(f"Ready: data in {settings.home_dir}, database {_describe(settings)}.")
+
+
+def _ensure_root(settings: Settings, password: str | None) -> str | None:
+    """Make root if it does not exist (with `password`, or a new one, which is returned to be shown); with a
+    `password` and an existing root, set it."""
+    built = Container(settings)
+    try:
+        with built.uow() as uow:
+            accounts = built.accounts(uow)
+            new = password or _new_password()
+            made = accounts.ensure_root(new)
+            if not made and password is not None:
+                accounts.set_root_password(password)
+            uow.commit()
+    finally:
+        built.close()
+    return new if made and password is None else None
+
+
+def _new_password() -> str:
+    return "-".join(secrets.token_urlsafe(6) for _ in range(3))
 
 
 def _initialise(settings: Settings) -> None:
@@ -72,18 +108,22 @@ def _describe(settings: Settings) -> str:
 
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(2083, "--port", min=1, max=65535, help="Port (cPanel's HTTPS port by default)."),
-    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes."),
-    http: bool = typer.Option(False, "--http", help="Speak plain HTTP instead of HTTPS."),
+    port: int = typer.Option(2083, "--port", min=1, max=65535, help="The account port (cPanel's, by default)."),
+    whm_port: int = typer.Option(2087, "--whm-port", min=1, max=65535, help="The WHM port (WHM's, by default)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (each serves both ports)."),
+    http: bool = typer.Option(False, "--http", help="Speak plain HTTP instead of HTTPS (on both ports)."),
 ) -> None:
-    """Run the panel: the API, its OpenAPI document and the web pages."""
+    """Run the panel: the account's API and pages on one port, WHM's API and pages on the other."""
     settings = Settings()
     probe = Container(settings)
     try:
         probe.check_ready()
     finally:
         probe.close()
+    if whm_port == port:
+        raise CliError(f"--port and --whm-port are both {port}: give WHM a port of its own.")
     _check_port_free(host, port)
+    _check_port_free(host, whm_port)
     tls: dict[str, str] = {}
     if not http:
         cert, key = settings.tls_cert_path, settings.tls_key_path
@@ -91,17 +131,26 @@ def serve(
             raise CliError(f"No TLS certificate at {cert}: run `hostpanel init`, or pass --http.")
         tls = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
     scheme = "http" if http else "https"
+    # Every worker builds its own container from the environment: it learns the ports (for single sign-on links and
+    # to tell WHM's requests from the account's) from there.
+    os.environ.update(
+        {"HOSTPANEL_PORT": str(port), "HOSTPANEL_WHM_PORT": str(whm_port), "HOSTPANEL_PLAIN_HTTP": "1" if http else "0"}
+    )
     nameserver = _start_nameserver(settings)
-    console.print(f"hostpanel listening on {scheme}://{host}:{port}/ ({workers} worker(s), {_describe(settings)})")
+    console.print(
+        f"hostpanel listening on {scheme}://{host}:{port}/ and WHM on {scheme}://{host}:{whm_port}/ "
+        f"({workers} worker(s), {_describe(settings)})"
+    )
     try:
-        _serve_http(settings, host, port, workers, tls)
+        _serve_http(settings, host, (port, whm_port), workers, tls)
     finally:
         if nameserver is not None:
             nameserver.stop()
 
 
-def _serve_http(settings: Settings, host: str, port: int, workers: int, tls: dict[str, str]) -> None:
-    uvicorn.run(
+def _serve_http(settings: Settings, host: str, ports: tuple[int, int], workers: int, tls: dict[str, str]) -> None:
+    port, whm_port = ports
+    config = uvicorn.Config(
         "hostpanel.app:create_app_from_environment",
         factory=True,
         host=host,
@@ -115,6 +164,12 @@ def _serve_http(settings: Settings, host: str, port: int, workers: int, tls: dic
         timeout_graceful_shutdown=10,
         **tls,  # type: ignore[arg-type]
     )
+    # One listening socket per port, both served by every worker; the app tells them apart by the local port.
+    sockets = [config.bind_socket(), _with_port(config, whm_port).bind_socket()]
+    if workers > 1:
+        Multiprocess(config, sockets=sockets).run()
+    else:
+        uvicorn.Server(config).run(sockets=sockets)
 
 
 def _start_nameserver(settings: Settings) -> PowerDns | None:
@@ -138,6 +193,13 @@ def _start_nameserver(settings: Settings) -> PowerDns | None:
     return nameserver
 
 
+def _with_port(config: uvicorn.Config, port: int) -> uvicorn.Config:
+    """The same configuration on another port (only to bind its socket)."""
+    other = copy.copy(config)
+    other.port = port
+    return other
+
+
 def _check_port_free(host: str, port: int) -> None:
     """Say so in one line when the address is taken, before anything is printed or changed."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -151,14 +213,19 @@ def _check_port_free(host: str, port: int) -> None:
 
 def demo(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(2083, "--port", min=1, max=65535, help="Port."),
+    port: int = typer.Option(2083, "--port", min=1, max=65535, help="The account port."),
+    whm_port: int = typer.Option(2087, "--whm-port", min=1, max=65535, help="The WHM port."),
     http: bool = typer.Option(False, "--http", help="Speak plain HTTP instead of HTTPS."),
 ) -> None:
-    """Set up the embedded default, (re)create the demo account with a fresh password, print how to use it, serve."""
+    """Set up the embedded default, (re)create the demo account and root with fresh passwords, print how to use
+    them, serve."""
     settings = Settings()
     _check_port_free(host, port)
+    _check_port_free(host, whm_port)
     _initialise(settings)
-    password = "-".join(secrets.token_urlsafe(6) for _ in range(3))
+    password = _new_password()
+    root_password = _new_password()
+    _ensure_root(settings, root_password)  # made with it, or (existing) given it
     built = Container(settings)
     try:
         with built.uow() as uow:
@@ -172,6 +239,7 @@ def demo(
     finally:
         built.close()
     url = f"{'http' if http else 'https'}://{host}:{port}"
+    whm_url = f"{'http' if http else 'https'}://{host}:{whm_port}"
     insecure = "" if http else " -k"
     command = f"HOSTPANEL_HOME={shlex.quote(str(settings.home_dir))} {shlex.quote(sys.argv[0])}"
     # Plain print: a banner people copy from must not be wrapped or styled.
@@ -182,10 +250,15 @@ hostpanel is starting at {url}/{"" if http else "  (self-signed certificate: cur
   Make a token:  {command} token create {DEMO_USER} first-token
   Call the API:  curl{insecure} -H "Authorization: cpanel {DEMO_USER}:<token>" {url}/execute/Tokens/list
   Ask its DNS:   {_dig(settings, DEMO_DOMAIN)}
+
+WHM (the server's administration) is at {whm_url}/
+  Administrator: root / {root_password}   (also new on every start)
+  WHM token:     {command} whmapi1 api_token_create token_name=billing
+  Call WHM:      curl{insecure} -H "Authorization: whm root:<token>" "{whm_url}/json-api/listaccts?api.version=1"
 """,
         flush=True,
     )
-    serve(host=host, port=port, workers=1, http=http)
+    serve(host=host, port=port, whm_port=whm_port, workers=1, http=http)
 
 
 def _dig(settings: Settings, zone: str) -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Protocol
 
-from hostpanel.domain.accounts.model import Account, AccountStatus
+from hostpanel.domain.accounts.model import Account, AccountKind, AccountStatus, Service
 from hostpanel.domain.audit.chain import StoredEvent
 from hostpanel.domain.audit.model import AuditEvent, AuditQuery
 from hostpanel.domain.backups.model import BackupJob, BackupStatus, Progress
@@ -15,30 +15,74 @@ from hostpanel.domain.dns.records import Record
 from hostpanel.domain.dns.zone import Change, Zone
 from hostpanel.domain.mail.model import Forwarder, Mailbox, PublishedMailbox
 from hostpanel.domain.permissions import Permissions
-from hostpanel.domain.sessions.model import SessionStage, WebSession
+from hostpanel.domain.sessions.model import LoginTicket, SessionStage, WebSession
 from hostpanel.domain.tokens.model import ApiToken, TokenQuery
 from hostpanel.domain.tokens.restrictions import Restrictions
 from hostpanel.domain.twofactor.model import TwoFactorRecord
+from hostpanel.domain.whm.packages import Package
 
 
 class AccountRepository(Protocol):
     """Stored accounts and their domains."""
 
-    def add(self, username: str, password_hash: str, email: str | None, created_at: int) -> Account:
+    def add(
+        self,
+        username: str,
+        password_hash: str,
+        email: str | None,
+        created_at: int,
+        *,
+        kind: AccountKind = ...,
+        owner: str = ...,
+        acls: frozenset[str] | None = None,
+    ) -> Account:
         """Insert a new account; raises Conflict if the username is taken."""
         ...
 
     def get(self, account_id: int) -> Account | None: ...
 
-    def get_by_username(self, username: str) -> Account | None: ...
+    def get_by_username(self, username: str) -> Account | None:
+        """Any account by name, root included."""
+        ...
 
-    def all(self) -> list[Account]: ...
+    def all(self) -> list[Account]:
+        """Every hosting account (never root), by name."""
+        ...
+
+    def owned_by(self, owner: str) -> list[Account]: ...
+
+    def resellers(self) -> list[Account]: ...
+
+    def by_domain(self, domain: str) -> Account | None: ...
+
+    def main_domains(self) -> dict[int, str]:
+        """Each account's first domain, by account id."""
+        ...
+
+    def set_plan(self, account_id: int, plan: str | None, limits: dict[str, str]) -> None: ...
+
+    def set_acls(self, account_id: int, acls: frozenset[str] | None) -> None: ...
+
+    def set_owner(self, account_id: int, owner: str) -> None: ...
+
+    def set_email(self, account_id: int, email: str | None) -> None: ...
+
+    def reseller_limits(self, account_id: int) -> dict[str, str]: ...
+
+    def set_reseller_limits(self, account_id: int, limits: dict[str, str]) -> None: ...
 
     def domains(self, account_id: int) -> list[str]: ...
 
     def set_password_hash(self, account_id: int, password_hash: str) -> None: ...
 
-    def set_status(self, account_id: int, status: AccountStatus) -> None: ...
+    def set_status(
+        self,
+        account_id: int,
+        status: AccountStatus,
+        reason: str | None = None,
+        at: int | None = None,
+        locked: bool = False,
+    ) -> None: ...
 
     def set_disabled_features(self, account_id: int, features: frozenset[str]) -> None: ...
 
@@ -73,11 +117,17 @@ class TokenRepository(Protocol):
         expires_at: int | None,
         rate_limit: int | None = None,
         restrictions: Restrictions = ...,
+        service: Service = ...,
+        acls: frozenset[str] | None = None,
     ) -> ApiToken:
-        """Insert a token; raises Conflict if the account already has one with this name."""
+        """Insert a token; raises Conflict if the account already has one of this service with this name."""
         ...
 
-    def get_by_name(self, account_id: int, name: str) -> ApiToken | None: ...
+    def get_by_name(self, account_id: int, name: str, service: Service = ...) -> ApiToken | None: ...
+
+    def update(
+        self, token_id: int, *, expires_at: int | None, restrictions: Restrictions, acls: frozenset[str] | None
+    ) -> None: ...
 
     def find_by_key(self, key: str) -> tuple[ApiToken, Account] | None:
         """The token with this public key and its account, in one indexed lookup."""
@@ -93,7 +143,7 @@ class TokenRepository(Protocol):
         """One page of the account's tokens in the query's order, and the total count."""
         ...
 
-    def page_after(self, account_id: int, after: str | None, limit: int) -> list[ApiToken]:
+    def page_after(self, account_id: int, after: str | None, limit: int, service: Service = ...) -> list[ApiToken]:
         """Up to `limit` of the account's tokens whose names sort after `after` (all when None), in name order: one
         range scan of the (account, name) index, as fast for the last page as for the first."""
         ...
@@ -106,11 +156,11 @@ class TokenRepository(Protocol):
         """Note that the token was used from `ip`; True if it had never been used from there before."""
         ...
 
-    def delete_all(self, account_id: int) -> list[str]:
-        """Delete every token of the account; returns their names."""
+    def delete_all(self, account_id: int, service: Service | None = ...) -> list[str]:
+        """Delete every token of the account (of one service, or of both); returns their names."""
         ...
 
-    def delete_expired(self, account_id: int, now: int) -> list[str]:
+    def delete_expired(self, account_id: int, now: int, service: Service = ...) -> list[str]:
         """Delete the account's tokens that expired at or before `now`; returns their names."""
         ...
 
@@ -220,6 +270,7 @@ class SessionRepository(Protocol):
         elevated_at: int | None,
         ip: str | None,
         user_agent: str | None,
+        service: Service = ...,
     ) -> WebSession: ...
 
     def find(self, digest: bytes) -> tuple[WebSession, Account] | None:
@@ -241,6 +292,34 @@ class SessionRepository(Protocol):
         ...
 
     def count_live(self, account_id: int, created_since: int, seen_since: int) -> int: ...
+
+    def add_ticket(self, ticket: LoginTicket, digest: bytes) -> None: ...
+
+    def take_ticket(self, digest: bytes) -> LoginTicket | None:
+        """Remove and return the ticket with this digest, in one statement (so it works once)."""
+        ...
+
+    def delete_tickets(self, account_id: int) -> int: ...
+
+
+class PackageRepository(Protocol):
+    """Stored hosting packages."""
+
+    def add(self, package: Package) -> None:
+        """Insert; raises Conflict (with cPanel's message) if the name is taken."""
+        ...
+
+    def get(self, name: str) -> Package | None: ...
+
+    def all(self) -> list[Package]: ...
+
+    def update(self, name: str, settings: dict[str, str]) -> None: ...
+
+    def delete(self, name: str) -> bool: ...
+
+    def users(self, name: str) -> int:
+        """How many accounts are on the package."""
+        ...
 
 
 class TwoFactorRepository(Protocol):
@@ -311,6 +390,7 @@ class UnitOfWork(Protocol):
     mail: MailRepository
     backups: BackupJobRepository
     zones: ZoneRepository
+    packages: PackageRepository
 
     def commit(self) -> None: ...
 
@@ -339,3 +419,7 @@ class HomeDirectories(Protocol):
         ...
 
     def remove(self, username: str) -> None: ...
+
+    def disk_used(self, username: str) -> int:
+        """Bytes the home occupies on disk."""
+        ...

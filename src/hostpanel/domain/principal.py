@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.accounts.model import ROOT, Account, Service
 from hostpanel.domain.audit.model import token_actor
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.tokens.model import ApiToken
 from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
+from hostpanel.domain.whm.acls import ALL, Privileges
 
 
 class AuthMethod(StrEnum):
@@ -22,12 +23,23 @@ class AuthMethod(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is acting: the account, how it authenticated, the token it used if any, and from which address."""
+    """Who is acting: the account, how it authenticated, the token it used if any, from which address, and through
+    which interface (the account's own panel, or WHM as root or a reseller)."""
 
     account: Account
     method: AuthMethod
     token: ApiToken | None = None
     ip: str | None = None
+    service: Service = Service.CPANEL
+    on_behalf_of: str | None = None  # the WHM user acting in this account's name (uapi_cpanel, the CLI's uapi)
+
+    @property
+    def privileges(self) -> Privileges | None:
+        """WHM privileges: the owner's ACLs as its token narrows them; None outside WHM."""
+        if self.service != Service.WHM or self.account.acls is None:
+            return None
+        held = Privileges(self.account.acls)
+        return held.narrowed(self.token.acls) if self.token is not None else held
 
     @property
     def permissions(self) -> Permissions | None:
@@ -42,6 +54,8 @@ class Principal:
     @property
     def actor(self) -> str:
         """How the audit trail names the actor; a copy, so it survives renames and deletions."""
+        if self.on_behalf_of is not None:
+            return f"whm:{self.on_behalf_of}"
         if self.token is not None:
             return token_actor(self.token.name)
         return self.method.value
@@ -49,3 +63,9 @@ class Principal:
     @classmethod
     def admin(cls, account: Account) -> Principal:
         return cls(account=account, method=AuthMethod.ADMIN)
+
+    @classmethod
+    def root(cls, account: Account) -> Principal:
+        """Root on the server itself (the CLI): WHM with every privilege."""
+        assert account.username == ROOT and account.acls is not None and ALL in account.acls
+        return cls(account=account, method=AuthMethod.ADMIN, service=Service.WHM)

@@ -45,6 +45,10 @@ class Args:
     def names(self) -> set[str]:
         return set(self._values)
 
+    def pairs(self) -> list[tuple[str, str]]:
+        """Every argument (repeats numbered), meta-arguments aside."""
+        return list(self._values.items())
+
     def get(self, name: str, default: str | None = None) -> str | None:
         return self._values.get(name, default)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.errors import HostpanelError
 from hostpanel.domain.files.service import Upload
 from hostpanel.domain.principal import Principal
@@ -23,6 +25,11 @@ class Call:
     list_options: ListOptions
     services: Services
     uploads: list[Upload] = field(default_factory=list)  # file parts of a multipart request, in staging
+    # Calls a UAPI function (module, function, arguments) as an account the caller reaches, through the gate
+    # (WHM's uapi_cpanel); answers what the gate's `call` answers.
+    delegate: Callable[[Account, str, str, Args], Any] | None = None
+    # Calls another function of the same namespace as the same caller (WHM's batch), through the gate.
+    subcall: Callable[[str, Args], Any] | None = None
     messages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)

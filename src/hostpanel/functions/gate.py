@@ -6,8 +6,13 @@ arguments, asks the gate, and writes the gate's answer in its own envelope. Noth
 
 Order matters: a locked-out address is refused before anything is checked; then authentication (an unknown module
 gets the authentication failure when there are no credentials, as cPanel answers), the token's rate limit, the
-function lookup, and the one authorisation rule (`check_access`: scope ∩ account features ∩ token restrictions).
-Every refusal of presented credentials and every denial is written to the audit trail.
+function lookup, and the one authorisation rule (`authorise`: for a UAPI function scope ∩ account features ∩ token
+restrictions, for a WHM function the caller's ACLs as its token narrows them). Every refusal of presented
+credentials and every denial is written to the audit trail.
+
+Each interface has a gate of its own, made of the same parts but its own authenticator: the account API's knows only
+cPanel tokens of hosting accounts, WHM's only WHM tokens of root and resellers (and, where the dialect reads HTTP
+Basic, their passwords, under the same lockout as every sign-in).
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
 
+from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.audit.model import DetailValue, token_actor
 from hostpanel.domain.audit.service import AuditWriter
 from hostpanel.domain.audit.tags import AuditAction, Outcome
 from hostpanel.domain.errors import (
     AuthenticationFailed,
     HostpanelError,
+    InvalidInput,
     PermissionDenied,
     RestrictionDenied,
     WouldBlock,
@@ -31,22 +38,35 @@ from hostpanel.domain.errors import (
 from hostpanel.domain.files.service import Upload
 from hostpanel.domain.permissions import check_access
 from hostpanel.domain.ports import UnitOfWork
-from hostpanel.domain.principal import Principal
+from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.security.lockout import LoginGuard, LoginKind
 from hostpanel.domain.security.ratelimit import RateDecision, RateLimiter
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
 from hostpanel.domain.tokens.cache import Found, TokenCache
 from hostpanel.domain.tokens.usage import UsageRecorder
+from hostpanel.domain.whm.acls import require
 from hostpanel.functions.args import Args
 from hostpanel.functions.call import Call, NoDatabase
 from hostpanel.functions.listing import ListOptions
-from hostpanel.functions.registry import UAPI, Function, Registry, UnknownFunction
+from hostpanel.functions.registry import UAPI, WHM1, Function, Registry, UnknownFunction
 from hostpanel.services import ServiceFactory, Services
 
 log = logging.getLogger(__name__)
 
 Credentials = tuple[str, str]  # (username, token) as the caller presented them
 RATE_LIMITED = "This API token has exceeded its request rate limit."
+
+
+@dataclass(frozen=True)
+class Password:
+    """A user name and password presented with the request (HTTP Basic), and the two-factor code if any."""
+
+    username: str
+    password: str = field(repr=False)
+    code: str = field(default="", repr=False)
+
+
+Presented = Credentials | Password
 
 
 @dataclass(frozen=True)
@@ -62,6 +82,8 @@ class GateParts:
     audit: AuditWriter
     begin: Callable[[bool], UnitOfWork]  # a unit of work, for writing or not
     services: ServiceFactory
+    service: Service = Service.CPANEL  # the interface this gate admits to
+    passwords: bool = False  # whether a password (HTTP Basic) may stand for a token here
 
 
 @dataclass(frozen=True)
@@ -154,9 +176,10 @@ class Gate:
         self._parts = parts
         self._from_memory = _FromMemory(parts.tokens)
 
-    def admit(self, target: Target, credentials: Credentials | None, ip: str | None) -> Admitted | Refusal:
+    def admit(self, target: Target, credentials: Presented | None, ip: str | None) -> Admitted | Refusal:
         """Who calls what, or why not. May read the database and Redis: call it from a worker thread."""
-        refusal = self._parts.login_guard.check(ip, credentials[0] if credentials else None, LoginKind.TOKEN)
+        kind = LoginKind.PASSWORD if isinstance(credentials, Password) else LoginKind.TOKEN
+        refusal = self._parts.login_guard.check(ip, _username(credentials), kind)
         if refusal is not None:
             return Blocked(refusal.message, refusal.retry_after)
         principal = self._authenticate(target, credentials, ip)
@@ -169,9 +192,11 @@ class Gate:
         return self._authorised(target, principal, limit)
 
     def _authenticate(
-        self, target: Target, credentials: Credentials | None, ip: str | None
+        self, target: Target, credentials: Presented | None, ip: str | None
     ) -> Principal | Unauthenticated:
         parts = self._parts
+        if isinstance(credentials, Password):
+            return self._password(credentials, ip)
         try:
             if credentials is None:
                 raise AuthenticationFailed("missing or malformed Authorization header")
@@ -184,13 +209,31 @@ class Gate:
             parts.login_guard.record_failure(ip, failure.username, LoginKind.TOKEN)
             return Unauthenticated(partial(self._record_failure, failure, ip, target.label))
 
+    def _password(self, credentials: Password, ip: str | None) -> Principal | Unauthenticated:
+        """HTTP Basic: the password (and code, with two-factor on) of someone who may use this interface; a refusal
+        is recorded by the sign-in check itself and counted like any failed sign-in."""
+        parts = self._parts
+        if not parts.passwords:
+            return Unauthenticated(None)
+        with parts.begin(True) as uow:
+            try:
+                principal = parts.services.login(uow).verify_password(
+                    credentials.username, credentials.password, credentials.code, ip, parts.service
+                )
+            except AuthenticationFailed:
+                uow.commit()  # keeps the refusal's audit record
+                parts.login_guard.record_failure(ip, credentials.username, LoginKind.PASSWORD)
+                return Unauthenticated(None)
+            uow.commit()
+        return principal
+
     def _authorised(self, target: Target, principal: Principal, limit: RateDecision | None) -> Admitted | Refused:
         if not _names_the_caller(target, principal):
             return Refused(f"This token belongs to “{principal.account.username}”, not “{target.user}”.", limit)
         try:
             function = self.registry.find(target.module, target.function, target.api)
         except UnknownFunction as error:
-            return Refused(str(error), limit)
+            return Refused(error.message, limit, error)
         try:
             authorise(principal, function)
         except PermissionDenied as denied:
@@ -198,13 +241,18 @@ class Gate:
             return Refused(denied.message, limit, denied)
         return Admitted(principal, function, limit)
 
-    def admit_from_memory(self, target: Target, credentials: Credentials | None, ip: str | None) -> Admitted | None:
+    def admit_local(self, target: Target, principal: Principal) -> Admitted | Refused:
+        """A call made on the server itself (the CLI) as `principal`, who needs no credentials: the function's
+        lookup and the authorisation rule alone, as for any caller."""
+        return self._authorised(target, principal, None)
+
+    def admit_from_memory(self, target: Target, credentials: Presented | None, ip: str | None) -> Admitted | None:
         """The common case without a thread hop or any I/O: a token verified recently (still current in the cache),
         no block known for the address, a per-process rate count, a function it may call. Anything else (a cache
         miss, a refusal to answer, a denial to record, counters in Redis) returns None: `admit` then decides, and
         records what must be recorded. Runs on the event loop, so it must never wait."""
-        if credentials is None:
-            return None
+        if credentials is None or isinstance(credentials, Password):
+            return None  # a password is checked with argon2 and may write (two-factor steps): never on the loop
         parts = self._parts
         user, token = credentials
         try:
@@ -229,14 +277,16 @@ class Gate:
         factory = self._parts.services
         call: Call | None = None
         try:
+            delegate, subcall = partial(self._delegate, principal), partial(self._subcall, admitted)
             if function.uses_database:
                 with self._parts.begin(function.writes) as uow:
-                    call = Call(principal, args, options, Services(factory, uow, lambda: principal), uploads or [])
+                    services = Services(factory, uow, lambda: principal)
+                    call = Call(principal, args, options, services, uploads or [], delegate=delegate, subcall=subcall)
                     data = function.handler(call)
                     uow.commit()
             else:
                 services = Services(factory, cast(UnitOfWork, NoDatabase()), lambda: principal)
-                call = Call(principal, args, options, services, uploads or [])
+                call = Call(principal, args, options, services, uploads or [], delegate=delegate, subcall=subcall)
                 data = function.handler(call)
         except PermissionDenied as denied:
             self._record_denial(principal, function, denied)
@@ -244,6 +294,29 @@ class Gate:
         except HostpanelError as error:
             return Answer(error=error, function=function)
         return Answer(data, None, call.messages, call.warnings, call.metadata, function)
+
+    def _delegate(self, caller: Principal, account: Account, module: str, name: str, args: Args) -> Answer:
+        """A UAPI function called by a WHM caller as one of the accounts it reaches (uapi_cpanel): found and
+        authorised as for the account itself (its features apply), run through `call` in a transaction of its own,
+        recorded on the account's trail in the caller's name."""
+        principal = Principal(
+            account, AuthMethod.ADMIN, ip=caller.ip, service=Service.CPANEL, on_behalf_of=caller.account.username
+        )
+        decided = self._authorised(Target(module, name, UAPI), principal, None)
+        if isinstance(decided, Refused):
+            return Answer(error=decided.error or UnknownFunction(decided.message))
+        return self.call(decided, args, ListOptions())
+
+    def _subcall(self, admitted: Admitted, name: str, args: Args) -> Answer:
+        """Another function of the caller's namespace, for the same caller (WHM's batch): looked up and authorised
+        like any call (a denial is recorded), run in a transaction of its own. A batch never nests."""
+        target = Target(admitted.function.module, name, UAPI if admitted.function.acls is None else WHM1)
+        decided = self._authorised(target, admitted.principal, admitted.limit)
+        if isinstance(decided, Refused):
+            return Answer(error=decided.error or UnknownFunction(decided.message))
+        if decided.function.name == admitted.function.name:
+            return Answer(error=InvalidInput("command", f"“{name}” cannot be called from within itself."))
+        return self.call(decided, args, ListOptions())
 
     def _rate_limit(self, principal: Principal, in_memory_only: bool = False) -> RateDecision | None:
         token = principal.token
@@ -258,7 +331,7 @@ class Gate:
         if isinstance(denied, RestrictionDenied):
             action = AuditAction.ACCOUNT_RESTRICTION_DENIED
             details = {"restriction": denied.restriction, "detail": denied.detail}
-        target = f"{function.module}::{function.name}"
+        target = function.label
         with self._parts.audit.log() as trail:
             trail.record_by(principal, action, target=target, outcome=Outcome.DENIED, details=details)
 
@@ -297,7 +370,13 @@ class Gate:
 
 
 def authorise(principal: Principal, function: Function) -> None:
-    """The one rule, on both admission paths: raises PermissionDenied unless the caller may call the function."""
+    """The one rule, on both admission paths: raises PermissionDenied unless the caller may call the function. A WHM
+    function needs one of its ACLs held by a WHM caller; a UAPI function its scope and feature, within the token's
+    restrictions."""
+    if function.acls is not None:
+        require(principal.privileges, function.acls)
+        return
+    assert function.scope is not None, "a UAPI function declares its scope"
     check_access(
         principal.permissions,
         principal.account.disabled_features,
@@ -309,6 +388,12 @@ def authorise(principal: Principal, function: Function) -> None:
 
 def _names_the_caller(target: Target, principal: Principal) -> bool:
     return target.user is None or target.user == principal.account.username
+
+
+def _username(credentials: Presented | None) -> str | None:
+    if credentials is None:
+        return None
+    return credentials.username if isinstance(credentials, Password) else credentials[0]
 
 
 def _failure_details(failure: AuthenticationFailed) -> dict[str, DetailValue]:

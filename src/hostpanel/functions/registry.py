@@ -1,9 +1,10 @@
 """Declaring API functions: each names the scope and feature it needs, and documents its parameters.
 
 Functions are grouped in modules (UAPI's `Tokens`, `Fileman`, ...) and each module belongs to one API's namespace
-(`UAPI` here; cPanel API 2 and WHM API 1 name their functions differently). Every dialect finds functions here and
-admits calls through the one gate (`functions.gate`), which enforces the declared scope and feature; functions never
-check permissions themselves.
+(`UAPI`, or `WHM1` for WHM API 1, whose functions are one flat list). A UAPI function declares the scope and account
+feature it needs, a WHM function the ACLs (any one of them) it needs. Every dialect finds functions here and admits
+calls through the one gate (`functions.gate`), which enforces what is declared; functions never check permissions
+themselves (beyond which accounts a WHM caller reaches, which depends on the arguments).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hostpanel.domain.errors import HostpanelError
 from hostpanel.domain.permissions import SCOPE_FEATURES, Access, Feature, Scope, ScopeModule
 
 if TYPE_CHECKING:
@@ -22,6 +24,7 @@ Handler = Callable[["Call"], Any]
 FUNCTION_NAME = re.compile(r"[A-Za-z0-9_]+")
 UAPI = "uapi"  # the namespace of cPanel's UAPI functions (`/execute/Module/function`)
 API2 = "api2"  # cPanel API 2 (`/json-api/cpanel?cpanel_jsonapi_module=Module&cpanel_jsonapi_func=function`)
+WHM1 = "whm1"  # the namespace of WHM API 1 functions (`/json-api/function`), all in one module
 
 
 @dataclass(frozen=True)
@@ -42,7 +45,7 @@ class Function:
 
     module: str
     name: str
-    scope: Scope
+    scope: Scope | None  # a UAPI function's scope; None for a WHM function
     feature: Feature | None
     summary: str
     params: tuple[Param, ...]
@@ -56,10 +59,17 @@ class Function:
     # Answers from the principal alone (its account and token): no transaction is opened and, once the caller was
     # admitted from memory, the function runs on the event loop without a thread hop.
     uses_database: bool = True
+    # A WHM function: the ACLs of which the caller needs one (empty: any WHM caller); None for a UAPI function.
+    acls: tuple[str, ...] | None = None
+    access: Access = Access.READ
 
     @property
     def writes(self) -> bool:
-        return self.scope.access == Access.WRITE and not self.own_transactions
+        return self.access == Access.WRITE and not self.own_transactions
+
+    @property
+    def label(self) -> str:
+        return self.name if self.acls is not None else f"{self.module}::{self.name}"
 
 
 _UNSET: Any = object()
@@ -71,14 +81,14 @@ class Module:
     and that module's feature."""
 
     name: str
-    scope_module: ScopeModule
+    scope_module: ScopeModule | None
     description: str
     api: str = UAPI
     functions: dict[str, Function] = field(default_factory=dict)
 
     @property
     def feature(self) -> Feature | None:
-        return SCOPE_FEATURES[self.scope_module]
+        return SCOPE_FEATURES[self.scope_module] if self.scope_module is not None else None
 
     def function(
         self,
@@ -94,11 +104,14 @@ class Module:
         own_transactions: bool = False,
         uses_database: bool = True,
     ) -> Callable[[Handler], Handler]:
+        assert self.scope_module is not None, "a UAPI module's functions need its scope module"
+        scope_module = self.scope_module
+
         def register(handler: Handler) -> Handler:
             self.functions[name] = Function(
                 module=self.name,
                 name=name,
-                scope=Scope(self.scope_module, access),
+                scope=Scope(scope_module, access),
                 feature=self.feature if feature is _UNSET else feature,
                 summary=summary,
                 params=tuple(params),
@@ -108,13 +121,45 @@ class Module:
                 returns_file=returns_file,
                 own_transactions=own_transactions,
                 uses_database=uses_database,
+                access=access,
+            )
+            return handler
+
+        return register
+
+    def whm(
+        self,
+        name: str,
+        acls: tuple[str, ...],
+        summary: str,
+        *,
+        writes: bool = False,
+        params: Iterable[Param] = (),
+        returns_list: bool = False,
+        own_transactions: bool = False,
+    ) -> Callable[[Handler], Handler]:
+        """A WHM API 1 function: callable by a WHM caller holding one of `acls` (empty: any WHM caller)."""
+
+        def register(handler: Handler) -> Handler:
+            self.functions[name] = Function(
+                module=self.name,
+                name=name,
+                scope=None,
+                feature=None,
+                summary=summary,
+                params=tuple(params),
+                handler=handler,
+                returns_list=returns_list,
+                own_transactions=own_transactions,
+                acls=acls,
+                access=Access.WRITE if writes else Access.READ,
             )
             return handler
 
         return register
 
 
-class UnknownFunction(Exception):
+class UnknownFunction(HostpanelError):
     """cPanel's framework error for a module, function or name that does not resolve."""
 
 

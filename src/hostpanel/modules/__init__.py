@@ -1,4 +1,5 @@
-"""The API's modules, one package each; each declares its functions on a `functions.registry.Module`.
+"""The API's modules, one package each; each declares its functions on a `functions.registry.Module` (WHM API 1's
+functions are one module of their own namespace).
 
 A module package imports the domain and `hostpanel.functions`, never another module package nor an interface
 (`api`, `web`, `cli`). This list is the one place that knows them all; the composition root (`app.py`) serves it.
@@ -17,11 +18,12 @@ from hostpanel.modules.features.uapi import module as features
 from hostpanel.modules.fileman.uapi import module as fileman
 from hostpanel.modules.tokens.uapi import module as tokens
 from hostpanel.modules.twofactorauth.uapi import module as twofactorauth
+from hostpanel.modules.whm.api import module as whm
 from hostpanel.modules.zoneedit.api2 import module as zoneedit
 
 
 def default_registry() -> Registry:
-    """Every module this server offers (UAPI's, then cPanel API 2's)."""
+    """Every module this server offers (UAPI's, then cPanel API 2's, then WHM API 1's)."""
     return Registry(
-        [activitylog, backup, dns, domaininfo, email, features, fileman, tokens, twofactorauth, custinfo, zoneedit]
+        [activitylog, backup, dns, domaininfo, email, features, fileman, tokens, twofactorauth, custinfo, zoneedit, whm]
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -50,6 +51,15 @@ class FilesystemHomes:
             (path / name).mkdir()
             (path / name).chmod(mode)
         return path
+
+    def disk_used(self, username: str) -> int:
+        """Bytes the home occupies on disk (as `du` counts them), links never followed; 0 if it is gone."""
+        total = 0
+        for top, folders, files in os.walk(self.path_for(username), followlinks=False):
+            for name in (*folders, *files):
+                with contextlib.suppress(OSError):  # removed while walking
+                    total += (Path(top) / name).lstat().st_blocks * 512
+        return total
 
     def _set_aside(self, path: Path) -> Path:
         orphans = self._root / ORPHANED_DIR

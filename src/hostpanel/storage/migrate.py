@@ -36,13 +36,29 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+class MigrationBrokeReferences(Exception):
+    """A migration left rows pointing at rows that do not exist; it was rolled back."""
+
+
 def upgrade(engine: Engine) -> None:
+    """Apply every migration in one transaction. On SQLite, foreign keys are off meanwhile: a migration that must
+    rebuild a table (SQLite alters tables by copying them) would otherwise delete, by cascade, every row that refers
+    to the old table (an account's domains, tokens, mailboxes...). Their integrity is checked before committing."""
     config = _config()
     with engine.connect() as connection:
-        connection.execution_options(**{WRITE_OPTION: True})
-        with connection.begin():
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:  # before the transaction begins: SQLite ignores this pragma inside one
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            connection.execution_options(**{WRITE_OPTION: True})
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                    raise MigrationBrokeReferences(f"the migration left {len(broken)} broken reference(s)")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def check_schema(engine: Engine) -> None:

@@ -47,6 +47,17 @@ accounts = Table(
     Column("disabled_features", Text, nullable=False),
     Column("created_at", BigInteger, nullable=False),
     Column("notify_new_ip", Boolean, nullable=False, server_default=false()),
+    # WHM: root or a hosting account, its owner (root or a reseller), a reseller's ACLs (JSON list; NULL: not a
+    # reseller), its package and limits (JSON, cPanel's keys), and why and since when it is suspended.
+    Column("kind", String(16), nullable=False, server_default="account"),
+    Column("owner", String(16), nullable=False, server_default="root", index=True),
+    Column("acls", Text),
+    Column("plan", String(64)),
+    Column("limits", Text, nullable=False, server_default="{}"),
+    Column("suspend_reason", Text),
+    Column("suspended_at", BigInteger),
+    Column("suspend_locked", Boolean, nullable=False, server_default=false()),
+    Column("reseller_limits", Text, nullable=False, server_default="{}"),
     sqlite_autoincrement=True,
 )
 
@@ -79,7 +90,9 @@ api_tokens = Table(
     Column("rate_limit", Integer),  # requests per rate window; NULL: the server default, 0: unlimited
     Column("expiry_notified_at", BigInteger),
     Column("restrictions", Text, nullable=False, server_default="{}"),  # JSON: domain/tokens/restrictions.py
-    UniqueConstraint("account_id", "name"),
+    Column("service", String(16), nullable=False, server_default="cpanel"),  # cpanel | whm: where it authenticates
+    Column("acls", Text),  # a WHM token's ACLs (JSON list); NULL: all of its owner's
+    UniqueConstraint("account_id", "service", "name"),
     Index(None, "account_id", "created_at", "name"),
     sqlite_autoincrement=True,
 )
@@ -105,6 +118,34 @@ web_sessions = Table(
     Column("elevated_at", BigInteger),
     Column("ip", String(45)),
     Column("user_agent", String(200)),
+    Column("service", String(16), nullable=False, server_default="cpanel"),  # the interface it signs in to
+    sqlite_autoincrement=True,
+)
+
+# Single sign-on (WHM's create_user_session): a one-time secret, kept only as HMAC(server key, secret), that signs a
+# browser in to the account's interface once, before `expires_at`.
+login_tickets = Table(
+    "login_tickets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("digest", LargeBinary(32), nullable=False, unique=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("service", String(16), nullable=False),
+    Column("created_by", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Hosting packages: a feature list and limits (cPanel's keys, JSON). A reseller's are named `<reseller>_<name>`.
+packages = Table(
+    "packages",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("owner", String(16), nullable=False),
+    Column("settings", Text, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
     sqlite_autoincrement=True,
 )
 

@@ -14,6 +14,7 @@ from hostpanel.domain.ports import (
     AuditRepository,
     BackupJobRepository,
     MailRepository,
+    PackageRepository,
     SessionRepository,
     TokenRepository,
     TwoFactorRepository,
@@ -25,6 +26,7 @@ from hostpanel.storage.repositories.accounts import SqlAccountRepository
 from hostpanel.storage.repositories.audit import SqlAuditRepository
 from hostpanel.storage.repositories.backups import SqlBackupJobRepository
 from hostpanel.storage.repositories.mail import SqlMailRepository
+from hostpanel.storage.repositories.packages import SqlPackageRepository
 from hostpanel.storage.repositories.sessions import SqlSessionRepository
 from hostpanel.storage.repositories.tokens import SqlTokenRepository
 from hostpanel.storage.repositories.twofactor import SqlTwoFactorRepository
@@ -44,6 +46,7 @@ class SqlUnitOfWork:
     mail: MailRepository
     backups: BackupJobRepository
     zones: ZoneRepository
+    packages: PackageRepository
 
     def __init__(self, engine: Engine, write: bool = True) -> None:
         self._engine = engine
@@ -68,6 +71,7 @@ class SqlUnitOfWork:
         self.mail = SqlMailRepository(connection)
         self.backups = SqlBackupJobRepository(connection)
         self.zones = SqlZoneRepository(connection)
+        self.packages = SqlPackageRepository(connection)
         return self
 
     @property

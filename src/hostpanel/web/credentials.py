@@ -35,11 +35,13 @@ class CookieNames:
     pre_session: str
 
     @classmethod
-    def for_request(cls, request: Request) -> CookieNames:
+    def for_request(cls, request: Request, interface: str = "") -> CookieNames:
+        """Cookies are shared by every port of a host, so WHM's (`interface="whm"`) have names of their own."""
         # `__Host-` cookies must be Secure, host-only and for the whole site: browsers enforce all three.
+        suffix = f"-{interface}" if interface else ""
         if is_https(request):
-            return cls("__Host-hostpanel", "__Host-hostpanel-pre")
-        return cls("hostpanel", "hostpanel-pre")
+            return cls(f"__Host-hostpanel{suffix}", f"__Host-hostpanel{suffix}-pre")
+        return cls(f"hostpanel{suffix}", f"hostpanel{suffix}-pre")
 
 
 def is_https(request: Request) -> bool:

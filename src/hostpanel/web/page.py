@@ -15,7 +15,7 @@ from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.errors import AuthenticationFailed, HostpanelError
 from hostpanel.domain.files.service import Upload
 from hostpanel.domain.files.staging import Staging
@@ -62,6 +62,40 @@ NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, Feature | None], ...]], ...] 
 )
 
 
+# WHM's sections: (path, label, the ACL the page needs; None: any WHM user).
+WHM_NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, str | None], ...]], ...] = (
+    (
+        "Accounts",
+        (
+            ("/accounts", "List Accounts", "list-accts"),
+            ("/accounts/new", "Create a New Account", "create-acct"),
+            ("/packages", "Packages", "list-pkgs"),
+        ),
+    ),
+    ("Resellers", (("/resellers", "Resellers", "all"),)),
+    (
+        "Security",
+        (
+            ("/api-tokens", "API Tokens", None),
+            ("/token-oversight", "Token Oversight", "list-accts"),
+            ("/security/two-factor", "Two-Factor Authentication", None),
+            ("/security/password", "Password", None),
+        ),
+    ),
+)
+
+
+def whm_navigation(principal: Principal) -> list[tuple[str, list[tuple[str, str]]]]:
+    """WHM's sections and links as the signed-in root or reseller may use them."""
+    held = principal.privileges
+    shown = []
+    for title, links in WHM_NAVIGATION:
+        kept = [(href, label) for href, label, acl in links if acl is None or (held is not None and held.has(acl))]
+        if kept:
+            shown.append((title, kept))
+    return shown
+
+
 def navigation(disabled_features: frozenset[str]) -> list[tuple[str, list[tuple[str, str]]]]:
     """The sections and links an account sees: a page whose feature is switched off is not offered."""
     shown = []
@@ -91,6 +125,12 @@ class Site:
     login_throttle: LoginThrottle
     session_policy: SessionPolicy
     staging: Staging
+    service: Service = Service.CPANEL  # the account's interface, or WHM's
+
+    @property
+    def home(self) -> str:
+        """Where a signed-in user lands."""
+        return "/accounts" if self.service == Service.WHM else "/security/tokens"
 
 
 @dataclass
@@ -152,12 +192,20 @@ class PageContext:
 
     @property
     def names(self) -> CookieNames:
-        return CookieNames.for_request(self.request)
+        return CookieNames.for_request(self.request, "whm" if self.service == Service.WHM else "")
+
+    @property
+    def service(self) -> Service:
+        return self._site.service
+
+    @property
+    def home(self) -> str:
+        return self._site.home
 
     @property
     def principal(self) -> Principal:
         assert self.account is not None
-        return Principal(account=self.account, method=AuthMethod.PASSWORD, ip=self.ip)
+        return Principal(account=self.account, method=AuthMethod.PASSWORD, ip=self.ip, service=self.service)
 
     def signed_in(self) -> tuple[WebSession, Account]:
         assert self.session is not None and self.account is not None, "page declared without Access.SIGNED_IN"
@@ -207,10 +255,18 @@ class PageContext:
         assert "status" not in values, "the HTTP status is the second positional argument"
         notice = NOTICES.get(self.query.get("notice", ""))
         signed_in = self.account if self.session and self.session.stage == SessionStage.SIGNED_IN else None
+        if signed_in is None:
+            menu = []
+        elif self.service == Service.WHM:
+            menu = whm_navigation(self.principal)
+        else:
+            menu = navigation(signed_in.disabled_features)
         common: dict[str, Any] = {
             "account": signed_in,
             "csrf_token": self.csrf_token(),
-            "navigation": navigation(signed_in.disabled_features) if signed_in else [],
+            "navigation": menu,
+            "whm": self.service == Service.WHM,
+            "home": self.home,
             "path": self.request.url.path,
             "notice": notice,
             "errors": {},

@@ -27,6 +27,7 @@ from hostpanel.domain.permissions import SCOPE_FEATURES, Feature, Scope, ScopeMo
 from hostpanel.domain.permissions import Access as ScopeAccess
 from hostpanel.domain.security.lockout import LoginKind
 from hostpanel.domain.sessions.model import SessionStage
+from hostpanel.domain.whm.acls import require
 from hostpanel.http.body import FORM_TYPE, MULTIPART_TYPE, RequestTooLarge, declared_too_large, has_type, read_limited
 from hostpanel.http.uploads import MultipartReceiver, UploadTooLarge, receive
 from hostpanel.web.credentials import same_origin
@@ -52,6 +53,7 @@ class Page:
     feature: Feature | None = None
     uploads: bool = False  # takes multipart forms with files
     write: bool = True  # False for long work that must not hold the write lock (it records in its own transactions)
+    acls: tuple[str, ...] | None = None  # a WHM page: the ACLs of which the signed-in user needs one
 
     async def endpoint(self, request: Request) -> Response:
         if self.uploads and has_type(request, MULTIPART_TYPE):
@@ -164,6 +166,7 @@ class Page:
             self._stage_refused(context)
             or self._forgery_refused(context, token_checked)
             or self._feature_denied(context)
+            or self._privilege_denied(context)
             or self._sudo_needed(context)
         )
 
@@ -177,7 +180,7 @@ class Page:
             notice = "session-ended" if request.cookies.get(context.names.session) else None
             return context.redirect("/login", notice, next=_here(request))
         if self.access == Access.SECOND_FACTOR and stage != SessionStage.SECOND_FACTOR:
-            return context.redirect("/security/tokens" if stage == SessionStage.SIGNED_IN else "/login")
+            return context.redirect(context.home if stage == SessionStage.SIGNED_IN else "/login")
         return None
 
     @staticmethod
@@ -207,6 +210,16 @@ class Page:
             return context.render("error.html", 403, code=403, reason=denied.message)
         return None
 
+    def _privilege_denied(self, context: PageContext) -> Response | None:
+        """A WHM page the signed-in user lacks the ACL for, through the rule WHM API 1 uses."""
+        if self.acls is None or context.account is None:
+            return None
+        try:
+            require(context.principal.privileges, self.acls)
+        except PermissionDenied as denied:
+            return context.render("error.html", 403, code=403, reason=denied.message)
+        return None
+
 
 def _resume(context: PageContext, site: Site, write: bool) -> None:
     """The session from its cookie. A page that does not write in its own transaction (its work runs in
@@ -217,7 +230,7 @@ def _resume(context: PageContext, site: Site, write: bool) -> None:
     context.pre_session = cookies.get(names.pre_session) or None
     secret = context.keys.session_secret(cookies.get(names.session))
     sessions = context.services.sessions
-    found = sessions.resume(secret, touch=write) if secret else None
+    found = sessions.resume(secret, context.service, touch=write) if secret else None
     if found is None:
         if cookies.get(names.session):
             context._cookies.append((names.session, None))
@@ -266,7 +279,8 @@ def route(
     feature: Feature | None = None,
     uploads: bool = False,
     write: bool = True,
+    acls: tuple[str, ...] | None = None,
 ) -> Route:
     """A page's route: its path and methods, and the checks every request to it passes first."""
-    page = Page(site, handler, access, sudo, module, feature, uploads, write)
+    page = Page(site, handler, access, sudo, module, feature, uploads, write, acls)
     return Route(path, page.endpoint, methods=list(methods), name=f"{handler.__module__}.{handler.__name__}")

@@ -3,45 +3,44 @@ feature must be on) and sudo are declared here, once, and checked before its han
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hostpanel.domain.permissions import Feature, ScopeModule
 from hostpanel.web.page import Access, Site
 from hostpanel.web.pages import activity, backups, files, login, mail, password, tokens, twofactor, zones
+from hostpanel.web.pages import whm as whm_pages
 from hostpanel.web.route import route
 
 STATIC = Path(__file__).parent / "static"
 
 
-def web_routes(site: Site) -> list[BaseRoute]:
-    page = partial(route, site)
+def _signing_in(page: Callable[..., Route]) -> list[BaseRoute]:
+    """Signing in and out (password, code, single sign-on link) and sudo: the same on both interfaces."""
     post = ("POST",)
     anyone, halfway = Access.ANYONE, Access.SECOND_FACTOR
-    fileman, backup, email, dns = ScopeModule.FILEMAN, ScopeModule.BACKUP, ScopeModule.EMAIL, ScopeModule.DNS
-    api_tokens, two_factor = ScopeModule.TOKENS, ScopeModule.TWOFACTORAUTH
-    forwarders = Feature.FORWARDERS
     return [
         page("/", login.home, access=anyone),
+        page("/cpsess{session:digits}/login/", login.single_sign_on, access=anyone),
         page("/login", login.login_form, access=anyone),
         page("/login", login.login, methods=post, access=anyone),
         page("/login/code", login.code_form, access=halfway),
         page("/login/code", login.code, methods=post, access=halfway),
         page("/logout", login.logout, methods=post, access=anyone),
-        page("/security", lambda ctx: ctx.redirect("/security/tokens")),
         page("/security/confirm", login.confirm_form),
         page("/security/confirm", login.confirm, methods=post),
-        page("/security/tokens", tokens.tokens_page, module=api_tokens),
-        page("/security/tokens/new", tokens.new_form, sudo=True, module=api_tokens),
-        page("/security/tokens/new", tokens.create, methods=post, sudo=True, module=api_tokens),
-        page("/security/tokens/rename", tokens.rename, methods=post, module=api_tokens),
-        page("/security/tokens/revoke", tokens.revoke_form, module=api_tokens),
-        page("/security/tokens/revoke", tokens.revoke, methods=post, module=api_tokens),
-        page("/security/tokens/expired", tokens.expired_form, module=api_tokens),
-        page("/security/tokens/expired", tokens.delete_expired, methods=post, module=api_tokens),
+    ]
+
+
+def _own_security(page: Callable[..., Route]) -> list[BaseRoute]:
+    """The signed-in user's own two-factor authentication and password: the same on both interfaces."""
+    post = ("POST",)
+    two_factor = ScopeModule.TWOFACTORAUTH
+    return [
         page("/security/two-factor", twofactor.status_page, module=two_factor),
         page("/security/two-factor/setup", twofactor.setup_form, sudo=True, module=two_factor),
         page("/security/two-factor/setup", twofactor.setup, methods=post, sudo=True, module=two_factor),
@@ -58,6 +57,27 @@ def web_routes(site: Site) -> list[BaseRoute]:
         page("/security/password", password.password_form, sudo=True),
         page("/security/password", password.change, methods=post, sudo=True),
         page("/security/sessions/end-others", password.end_others, methods=post),
+    ]
+
+
+def web_routes(site: Site) -> list[BaseRoute]:
+    page = partial(route, site)
+    post = ("POST",)
+    fileman, backup, email, dns = ScopeModule.FILEMAN, ScopeModule.BACKUP, ScopeModule.EMAIL, ScopeModule.DNS
+    api_tokens = ScopeModule.TOKENS
+    forwarders = Feature.FORWARDERS
+    return [
+        *_signing_in(page),
+        page("/security", lambda ctx: ctx.redirect("/security/tokens")),
+        page("/security/tokens", tokens.tokens_page, module=api_tokens),
+        page("/security/tokens/new", tokens.new_form, sudo=True, module=api_tokens),
+        page("/security/tokens/new", tokens.create, methods=post, sudo=True, module=api_tokens),
+        page("/security/tokens/rename", tokens.rename, methods=post, module=api_tokens),
+        page("/security/tokens/revoke", tokens.revoke_form, module=api_tokens),
+        page("/security/tokens/revoke", tokens.revoke, methods=post, module=api_tokens),
+        page("/security/tokens/expired", tokens.expired_form, module=api_tokens),
+        page("/security/tokens/expired", tokens.delete_expired, methods=post, module=api_tokens),
+        *_own_security(page),
         page("/security/activity", activity.activity_page),
         page("/security/activity.csv", activity.export_csv),
         page("/security/activity.json", activity.export_json),
@@ -99,5 +119,17 @@ def web_routes(site: Site) -> list[BaseRoute]:
         page("/domains/zone-editor/edit", zones.edit_form, module=dns, write=False),
         page("/domains/zone-editor/edit", zones.edit, methods=post, module=dns, write=False),
         page("/domains/zone-editor/delete", zones.delete, methods=post, module=dns, write=False),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+def whm_routes(site: Site) -> list[BaseRoute]:
+    """WHM's pages: signing in, the administration pages (each declaring the ACL it needs), and the signed-in user's
+    own two-factor and password pages."""
+    page = partial(route, site)
+    return [
+        *_signing_in(page),
+        *_own_security(page),
+        *whm_pages.routes(page),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]

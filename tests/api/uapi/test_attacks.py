@@ -301,6 +301,7 @@ def test_a_limited_token_reaches_exactly_what_its_scope_grants(
     )
     for function in default_registry().functions():
         body = uapi(client.post(f"/execute/{function.module}/{function.name}", headers=headers))
+        assert function.scope is not None  # every UAPI function declares one
         denied = body["errors"] == [f"This API token does not have the “{function.scope}” scope."]
         assert denied != held.grants(function.scope), (held, function.module, function.name, body)
 

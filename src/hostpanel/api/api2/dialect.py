@@ -41,6 +41,15 @@ class Api2Dialect:
 
     meta_prefixes: tuple[str, ...] = (PREFIX,)
 
+    def bind(self, request: Request, pairs: list[tuple[str, str]]) -> Api2Dialect:  # noqa: ARG002 - one shape
+        return self
+
+    def bind_local(self, function: str, pairs: list[tuple[str, str]]) -> Api2Dialect:  # noqa: ARG002 - one shape
+        return self
+
+    def local_target(self, module: str, function: str) -> Target:
+        return Target(module, function, API2)
+
     def target(self, request: Request, pairs: list[tuple[str, str]]) -> Target:  # noqa: ARG002 - in the arguments
         given = dict(reversed(pairs))  # the first of a repeated meta-argument counts
         return Target(

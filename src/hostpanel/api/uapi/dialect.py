@@ -10,8 +10,9 @@ from hostpanel.api.auth import parse_authorization
 from hostpanel.api.uapi import envelope, meta
 from hostpanel.domain.errors import HostpanelError
 from hostpanel.functions.gate import Answer, Credentials, Target
-from hostpanel.functions.listing import ListError, ListOptions, Presorted, apply
+from hostpanel.functions.listing import ListOptions
 from hostpanel.functions.registry import UAPI
+from hostpanel.functions.result import from_answer
 
 ROUTES = ("/execute/{module}/{function}", "/cpsess{session:digits}/execute/{module}/{function}")
 UNAUTHORIZED_HEADERS = {"WWW-Authenticate": 'cpanel realm="hostpanel"'}
@@ -21,6 +22,15 @@ class UapiDialect:
     """The UAPI dialect (see `api.dialect.Dialect`)."""
 
     meta_prefixes: tuple[str, ...] = (meta.PREFIX,)
+
+    def bind(self, request: Request, pairs: list[tuple[str, str]]) -> UapiDialect:  # noqa: ARG002 - one shape
+        return self
+
+    def bind_local(self, function: str, pairs: list[tuple[str, str]]) -> UapiDialect:  # noqa: ARG002 - one shape
+        return self
+
+    def local_target(self, module: str, function: str) -> Target:
+        return Target(module, function, UAPI)
 
     def target(self, request: Request, pairs: list[tuple[str, str]]) -> Target:  # noqa: ARG002 - in the path
         return Target(request.path_params["module"], request.path_params["function"], UAPI)
@@ -32,18 +42,14 @@ class UapiDialect:
         return meta.list_options(meta_arguments)
 
     def success(self, answer: Answer, options: ListOptions) -> Response:
-        data, metadata, messages = answer.data, dict(answer.metadata), list(answer.messages)
-        if isinstance(data, list) and not all(isinstance(item, dict) for item in data):
-            metadata["transformed"] = 1  # cPanel filters, sorts and pages only lists of objects
-        elif isinstance(data, list | Presorted):
-            try:
-                outcome = apply(data, options)
-            except ListError as error:
-                return JSONResponse(envelope.failure(str(error), metadata=metadata))
-            data = outcome.records
-            metadata.update(outcome.metadata)
-            messages.extend(outcome.messages)
-        body = envelope.result(1, data, messages=messages, warnings=answer.warnings, metadata=metadata)
+        body = from_answer(
+            answer.data,
+            None,
+            messages=answer.messages,
+            warnings=answer.warnings,
+            metadata=answer.metadata,
+            options=options,
+        )
         return JSONResponse(body)
 
     def error(self, error: HostpanelError) -> Response:

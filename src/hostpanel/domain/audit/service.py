@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditEvent, DetailValue
 from hostpanel.domain.audit.tags import AuditAction, Outcome
 from hostpanel.domain.clock import Clock
@@ -92,6 +93,32 @@ class AuditLog:
             outcome=outcome,
             details=details,
         )
+
+    def record_on(
+        self,
+        account: Account,
+        action: AuditAction,
+        by: Principal | None,
+        *,
+        target: str | None = None,
+        details: dict[str, DetailValue] | None = None,
+        outcome: Outcome = Outcome.SUCCESS,
+    ) -> None:
+        """On `account`'s trail, naming who acted on it (`whm:USER` for root or a reseller, `admin` on the command
+        line); and on the actor's own trail too when that is someone else."""
+        self.record(
+            action,
+            actor=f"whm:{by.account.username}" if by is not None else "admin",
+            account_id=account.id,
+            username=account.username,
+            ip=by.ip if by is not None else None,
+            target=target,
+            outcome=outcome,
+            details=details,
+        )
+        if by is not None and by.account.id != account.id:
+            theirs = target if target in (None, account.username) else f"{account.username}:{target}"
+            self.record_by(by, action, target=theirs, outcome=outcome, details=details)
 
 
 class AuditWriter:

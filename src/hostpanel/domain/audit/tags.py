@@ -1,7 +1,8 @@
 """The audit vocabulary.
 
 Naming rule: `source:subject:action`, where source is who initiates it (`account` for the account owner or its
-tokens, `admin` for the server's administrator), subject is what it concerns, action is a verb or outcome.
+tokens, `admin` for the server's administrator on the command line, `whm` for root or a reseller acting through
+WHM), subject is what it concerns, action is a verb or outcome.
 Keep alphabetised within each source.
 """
 
@@ -44,6 +45,7 @@ class AuditAction(StrEnum):
     ACCOUNT_TOKEN_RENAME = "account:token:rename"
     ACCOUNT_TOKEN_REVOKE = "account:token:revoke"
     ACCOUNT_TOKEN_REVOKE_LEAK = "account:token:revoke_leak"
+    ACCOUNT_TOKEN_UPDATE = "account:token:update"
     ACCOUNT_TWOFACTOR_DISABLE = "account:twofactor:disable"
     ACCOUNT_TWOFACTOR_ENABLE = "account:twofactor:enable"
     ACCOUNT_TWOFACTOR_RECOVERY_RENEW = "account:twofactor:recovery_renew"
@@ -63,6 +65,19 @@ class AuditAction(StrEnum):
     ADMIN_SECURITY_DISTRUST = "admin:security:distrust"
     ADMIN_SECURITY_TRUST = "admin:security:trust"
     ADMIN_SECURITY_UNBLOCK = "admin:security:unblock"
+
+    WHM_ACCOUNT_MODIFY = "whm:account:modify"
+    WHM_ACCOUNT_PACKAGE = "whm:account:package"
+    WHM_PACKAGE_CREATE = "whm:package:create"
+    WHM_PACKAGE_DELETE = "whm:package:delete"
+    WHM_PACKAGE_EDIT = "whm:package:edit"
+    WHM_RESELLER_ACLS = "whm:reseller:acls"
+    WHM_RESELLER_CREATE = "whm:reseller:create"
+    WHM_RESELLER_LIMITS = "whm:reseller:limits"
+    WHM_RESELLER_REMOVE = "whm:reseller:remove"
+    WHM_SESSION_CREATE = "whm:session:create"
+    WHM_SESSION_USE = "whm:session:use"
+    WHM_TOKEN_REVOKE = "whm:token:revoke"
 
 
 ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
@@ -99,6 +114,7 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ACCOUNT_TOKEN_RENAME: "an API token was renamed",
     AuditAction.ACCOUNT_TOKEN_REVOKE: "an API token was revoked",
     AuditAction.ACCOUNT_TOKEN_REVOKE_LEAK: "an API token found leaked (by a scan or a public report) was revoked",
+    AuditAction.ACCOUNT_TOKEN_UPDATE: "a WHM API token's expiry, address allowlist or ACLs were changed",
     AuditAction.ACCOUNT_TWOFACTOR_DISABLE: "two-factor authentication was removed",
     AuditAction.ACCOUNT_TWOFACTOR_ENABLE: "two-factor authentication was set up (or replaced)",
     AuditAction.ACCOUNT_TWOFACTOR_RECOVERY_RENEW: "a new set of two-factor recovery codes replaced the old one",
@@ -117,6 +133,18 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ADMIN_SECURITY_DISTRUST: "the administrator removed a network from the trusted networks",
     AuditAction.ADMIN_SECURITY_TRUST: "the administrator trusted a network: its logins are never counted or blocked",
     AuditAction.ADMIN_SECURITY_UNBLOCK: "the administrator lifted a block on an address or an account",
+    AuditAction.WHM_ACCOUNT_MODIFY: "root or the account's reseller changed the account's settings or limits",
+    AuditAction.WHM_ACCOUNT_PACKAGE: "root or the account's reseller moved the account to another package",
+    AuditAction.WHM_PACKAGE_CREATE: "a package was created",
+    AuditAction.WHM_PACKAGE_DELETE: "a package was deleted",
+    AuditAction.WHM_PACKAGE_EDIT: "a package was changed",
+    AuditAction.WHM_RESELLER_ACLS: "root changed a reseller's privileges (ACLs)",
+    AuditAction.WHM_RESELLER_CREATE: "root made an account a reseller",
+    AuditAction.WHM_RESELLER_LIMITS: "root changed a reseller's limits",
+    AuditAction.WHM_RESELLER_REMOVE: "root took an account's reseller privileges away",
+    AuditAction.WHM_SESSION_CREATE: "root or a reseller made a single sign-on link into an account's interface",
+    AuditAction.WHM_SESSION_USE: "a single sign-on link signed a browser in (once; later uses are refused)",
+    AuditAction.WHM_TOKEN_REVOKE: "root or a reseller revoked an account's API token (token oversight)",
 }
 
 

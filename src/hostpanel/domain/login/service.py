@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NoReturn
 
-from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.accounts.passwords import PasswordHasher, check_strength
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction, Outcome
@@ -59,9 +59,37 @@ class LoginService:
         self._twofactor = twofactor
         self._tokens = tokens
 
-    def sign_in(self, username: str, password: str, ip: str | None, user_agent: str | None) -> SignIn:
-        """Check the password (the same work for unknown users) and start a session: fully signed in, or waiting
-        for the second factor. Raises AuthenticationFailed, whose reason is for the audit trail only."""
+    def sign_in(
+        self,
+        username: str,
+        password: str,
+        ip: str | None,
+        user_agent: str | None,
+        service: Service = Service.CPANEL,
+    ) -> SignIn:
+        """Check the password (the same work for unknown users) and start a session of `service` (the account's
+        panel, or WHM for root and resellers): fully signed in, or waiting for the second factor. Raises
+        AuthenticationFailed, whose reason is for the audit trail only."""
+        account = self._checked(username, password, ip, service)
+        if self._twofactor.is_enabled(account):
+            issued = self._sessions.start(account, SessionStage.SECOND_FACTOR, ip, user_agent, service)
+            return SignIn(issued, needs_second_factor=True)
+        issued = self._sessions.start(account, SessionStage.SIGNED_IN, ip, user_agent, service)
+        principal = self._principal(account, ip, service)
+        self._audit.record_by(principal, AuditAction.ACCOUNT_LOGIN_SUCCESS, details={"factors": 1})
+        return SignIn(issued, needs_second_factor=False)
+
+    def verify_password(self, username: str, password: str, code: str, ip: str | None, service: Service) -> Principal:
+        """An API request signed with the password (HTTP Basic): the password, and the current two-factor code
+        when it is on (cPanel's `X-CPANEL-OTP`). No session is made; refusals are recorded as for a sign-in."""
+        account = self._checked(username, password, ip, service)
+        principal = self._principal(account, ip, service)
+        if self._twofactor.is_enabled(account) and self._twofactor.check_code(principal, code) is None:
+            self._refuse(AuditAction.ACCOUNT_LOGIN_FAILURE, account, username, ip, "wrong or missing second factor")
+        return principal
+
+    def _checked(self, username: str, password: str, ip: str | None, service: Service) -> Account:
+        """The account whose password this is, if it may use `service`; the same work for unknown users."""
         account = self._uow.accounts.get_by_username(username) if 0 < len(username) <= 64 else None
         password_ok = self._hasher.verify(account.password_hash if account else None, password)
         if account is None:
@@ -70,17 +98,14 @@ class LoginService:
             self._refuse(AuditAction.ACCOUNT_LOGIN_FAILURE, account, username, ip, "wrong password")
         if not account.is_active:
             self._refuse(AuditAction.ACCOUNT_LOGIN_FAILURE, account, username, ip, "account suspended")
+        if not account.may_use(service):
+            self._refuse(AuditAction.ACCOUNT_LOGIN_FAILURE, account, username, ip, f"may not sign in to {service}")
         if self._hasher.needs_rehash(account.password_hash):
             self._uow.accounts.set_password_hash(account.id, self._hasher.hash(password))
-        if self._twofactor.is_enabled(account):
-            issued = self._sessions.start(account, SessionStage.SECOND_FACTOR, ip, user_agent)
-            return SignIn(issued, needs_second_factor=True)
-        issued = self._sessions.start(account, SessionStage.SIGNED_IN, ip, user_agent)
-        self._audit.record_by(self._principal(account, ip), AuditAction.ACCOUNT_LOGIN_SUCCESS, details={"factors": 1})
-        return SignIn(issued, needs_second_factor=False)
+        return account
 
     def second_factor(self, session: WebSession, account: Account, code: str, ip: str | None) -> IssuedSession:
-        principal = self._principal(account, ip)
+        principal = self._principal(account, ip, session.service)
         if session.stage != SessionStage.SECOND_FACTOR:
             raise InvalidInput("code", "This session is not waiting for a two-factor code.")
         kind = self._twofactor.check_code(principal, code)
@@ -92,7 +117,7 @@ class LoginService:
 
     def confirm(self, session: WebSession, account: Account, password: str, code: str, ip: str | None) -> None:
         """Sudo mode: the password, and the code when two-factor is on, entered again for sensitive changes."""
-        principal = self._principal(account, ip)
+        principal = self._principal(account, ip, session.service)
         if not self._hasher.verify(account.password_hash, password):
             self._refuse(AuditAction.ACCOUNT_SUDO_FAILURE, account, account.username, ip, "wrong password")
         if self._twofactor.is_enabled(account) and self._twofactor.check_code(principal, code) is None:
@@ -112,7 +137,7 @@ class LoginService:
     ) -> PasswordChanged:
         """Replace the password; every other session ends, this one gets a new secret, and optionally every API
         token is revoked in the same transaction."""
-        principal = self._principal(account, ip)
+        principal = self._principal(account, ip, session.service)
         if not self._hasher.verify(account.password_hash, current):
             self._audit.record_by(
                 principal,
@@ -140,18 +165,20 @@ class LoginService:
 
     def sign_out(self, session: WebSession, account: Account, ip: str | None) -> None:
         self._sessions.end(session)
-        self._audit.record_by(self._principal(account, ip), AuditAction.ACCOUNT_SESSION_END)
+        self._audit.record_by(self._principal(account, ip, session.service), AuditAction.ACCOUNT_SESSION_END)
 
     def sign_out_others(self, session: WebSession, account: Account, ip: str | None) -> int:
         ended = self._sessions.end_others(session)
         self._audit.record_by(
-            self._principal(account, ip), AuditAction.ACCOUNT_SESSION_END_OTHERS, details={"sessions_ended": ended}
+            self._principal(account, ip, session.service),
+            AuditAction.ACCOUNT_SESSION_END_OTHERS,
+            details={"sessions_ended": ended},
         )
         return ended
 
     @staticmethod
-    def _principal(account: Account, ip: str | None) -> Principal:
-        return Principal(account=account, method=AuthMethod.PASSWORD, ip=ip)
+    def _principal(account: Account, ip: str | None, service: Service = Service.CPANEL) -> Principal:
+        return Principal(account=account, method=AuthMethod.PASSWORD, ip=ip, service=service)
 
     def _refuse(
         self, action: AuditAction, account: Account | None, username: str, ip: str | None, reason: str

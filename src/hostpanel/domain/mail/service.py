@@ -24,6 +24,7 @@ from hostpanel.domain.mail.server import maildir_parts
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.restrictions import EmailDomains
+from hostpanel.domain.whm.packages import limit_of
 
 MAILDIR_MODE = 0o700
 MAX_REGEX_LENGTH = 100
@@ -136,6 +137,7 @@ class MailService:
         """Validate, store, make the Maildir; the mail server's files follow once the change has committed."""
         local, domain_name = self.address(email, domain)
         check_strength(password, _name_hint(local))
+        self._check_package(quota_mb)
         mailbox = self._uow.mail.add_mailbox(
             account_id=self._account.id,
             domain=domain_name,
@@ -148,6 +150,18 @@ class MailService:
         self._uow.on_commit(self._publish)
         self._record(AuditAction.ACCOUNT_MAILBOX_CREATE, mailbox.address, quota_mb=quota_mb)
         return mailbox
+
+    def _check_package(self, quota_mb: int) -> None:
+        """The account's package limits (MAXPOP, MAX_EMAILACCT_QUOTA), read fresh: a package change applies at once."""
+        account = self._uow.accounts.get(self._account.id) or self._account
+        allowed = limit_of(account.limits, "MAXPOP")
+        if allowed is not None and len(self._uow.mail.mailboxes(account.id)) >= allowed:
+            raise InvalidInput(
+                "email", f"You cannot create more email accounts: your hosting package allows at most {allowed}."
+            )
+        largest = limit_of(account.limits, "MAX_EMAILACCT_QUOTA")
+        if largest is not None and (quota_mb == 0 or quota_mb > largest):
+            raise InvalidInput("quota", f"Your hosting package allows email account quotas of at most {largest} MB.")
 
     def set_password(self, email: str, domain: str | None, password: str) -> None:
         mailbox = self.mailbox(email, domain)

@@ -45,6 +45,17 @@ def leaked_token_revoked(account: Account, token_name: str, source: str) -> Noti
     )
 
 
+def tokens_revoked_by_administrator(account: Account, token_names: list[str], by: str) -> Notice:
+    names = ", ".join(f"“{name}”" for name in token_names)
+    noun = "token was" if len(token_names) == 1 else "tokens were"
+    return Notice(
+        f"{len(token_names)} API {noun} revoked by your hosting administrator",
+        f"Hello {account.username},\n\nYour hosting administrator ({by}) revoked these API tokens: {names}. "
+        "Requests made with them are now refused.\n\nIf a script of yours used one, create a new token for it once "
+        "you know why it was revoked, and review your account's activity log for requests you do not recognise.\n",
+    )
+
+
 def tokens_expiring(account: Account, tokens: list[tuple[str, int]]) -> Notice:
     lines = "\n".join(f"  - {name}: expires {_when(expires_at)}" for name, expires_at in tokens)
     noun = "token expires" if len(tokens) == 1 else "tokens expire"

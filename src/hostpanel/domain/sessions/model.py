@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from hostpanel.domain.accounts.model import Service
+
 SUDO_SECONDS = 600  # sensitive changes need the password (and code) entered in the last ten minutes
 
 
@@ -38,6 +40,7 @@ class WebSession:
     elevated_at: int | None
     ip: str | None = None
     user_agent: str | None = None
+    service: Service = Service.CPANEL  # the interface it signs in to: the account's panel or WHM
 
     def expired(self, policy: SessionPolicy, now: float) -> bool:
         if self.stage == SessionStage.SECOND_FACTOR:
@@ -50,6 +53,18 @@ class WebSession:
             and self.elevated_at is not None
             and now - self.elevated_at <= policy.sudo_seconds
         )
+
+
+@dataclass(frozen=True)
+class LoginTicket:
+    """A single sign-on link's ticket as stored (never its secret): whose interface it opens, who made it, and
+    until when it may be used, once."""
+
+    account_id: int
+    service: Service
+    created_by: str
+    created_at: int
+    expires_at: int
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import secrets
 
-from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.clock import Clock
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.sessions.model import IssuedSession, SessionPolicy, SessionStage, WebSession
@@ -31,29 +31,45 @@ class SessionService:
     def _digest(self, secret: str) -> bytes:
         return hmac.new(self._key, secret.encode("utf-8", "replace"), hashlib.sha256).digest()
 
-    def start(self, account: Account, stage: SessionStage, ip: str | None, user_agent: str | None) -> IssuedSession:
+    def start(
+        self,
+        account: Account,
+        stage: SessionStage,
+        ip: str | None,
+        user_agent: str | None,
+        service: Service = Service.CPANEL,
+        *,
+        elevated: bool = True,
+    ) -> IssuedSession:
+        """A new session of `service`; signing in with the password counts as confirming it (sudo), unless
+        `elevated` is False (a single sign-on link: whoever follows it has not shown the password)."""
         now = int(self._clock.now())
         secret = secrets.token_urlsafe(SECRET_BYTES)
-        elevated = now if stage == SessionStage.SIGNED_IN else None
+        elevated_at = now if stage == SessionStage.SIGNED_IN and elevated else None
         session = self._uow.sessions.add(
             account_id=account.id,
             digest=self._digest(secret),
             stage=stage,
             created_at=now,
-            elevated_at=elevated,
+            elevated_at=elevated_at,
             ip=ip,
             user_agent=(user_agent or "")[:MAX_USER_AGENT] or None,
+            service=service,
         )
         return IssuedSession(session, secret)
 
-    def resume(self, secret: str, touch: bool = True) -> tuple[WebSession, Account] | None:
-        """The live session for a cookie's secret and its active account; None for anything else. An expired
-        session is deleted on the way. `touch` False: "last seen" is left for the caller to write elsewhere
+    def resume(
+        self, secret: str, service: Service = Service.CPANEL, touch: bool = True
+    ) -> tuple[WebSession, Account] | None:
+        """The live session of `service` for a cookie's secret and its active account; None for anything else. An
+        expired session is deleted on the way. `touch` False: "last seen" is left for the caller to write elsewhere
         (`touch_due`, `touch`), as a page whose work runs in transactions of its own must."""
         found = self._uow.sessions.find(self._digest(secret))
         if found is None:
             return None
         session, account = found
+        if session.service != service or not account.may_use(service):
+            return None
         now = self._clock.now()
         if session.expired(self.policy, now):
             self._uow.sessions.delete(session.id)

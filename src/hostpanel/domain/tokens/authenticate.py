@@ -10,7 +10,7 @@ from __future__ import annotations
 import hmac
 from typing import Protocol
 
-from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.clock import Clock
 from hostpanel.domain.errors import AuthenticationFailed, MisusedToken
 from hostpanel.domain.principal import AuthMethod, Principal
@@ -27,11 +27,13 @@ class TokenFinder(Protocol):
 
 
 class TokenAuthenticator:
-    """Turns a presented `USER:TOKEN` pair into a principal, or refuses it the same way whatever was wrong."""
+    """Turns a presented `USER:TOKEN` pair into a principal, or refuses it the same way whatever was wrong. Each
+    interface has its own: a cPanel token is unknown to WHM's, a WHM token to the account API's."""
 
-    def __init__(self, keyring: Keyring, clock: Clock) -> None:
+    def __init__(self, keyring: Keyring, clock: Clock, service: Service = Service.CPANEL) -> None:
         self._keyring = keyring
         self._clock = clock
+        self._service = service
         self._dummy_token = secret.generate()
         self._dummy_digest = secret.digest(keyring.current, self._dummy_token)
 
@@ -53,6 +55,8 @@ class TokenAuthenticator:
             raise AuthenticationFailed("unknown token", username, misused=misused)
         if not secret_ok:
             raise AuthenticationFailed("wrong secret", username)
+        if token.service != self._service or not account.may_use(self._service):
+            raise AuthenticationFailed(f"a {token.service} token presented to {self._service}", username)
         if not account.is_active:
             raise AuthenticationFailed("account suspended", username)
         if token.is_expired(self._clock.now()):
@@ -64,4 +68,4 @@ class TokenAuthenticator:
                 username,
                 restriction=IpAllowlist.key,
             )
-        return Principal(account, AuthMethod.TOKEN, token, ip)
+        return Principal(account, AuthMethod.TOKEN, token, ip, self._service)

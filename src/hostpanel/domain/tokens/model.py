@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hostpanel.domain.accounts.model import Service
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
@@ -39,6 +40,8 @@ class ApiToken:
     last_used_ip: str | None = None
     rate_limit: int | None = None  # requests per rate window; None: the server's default, 0: unlimited
     restrictions: Restrictions = NO_RESTRICTIONS
+    service: Service = Service.CPANEL  # a cPanel token works on the account's API, a WHM token on WHM's only
+    acls: frozenset[str] | None = None  # a WHM token's ACLs; None: all of its owner's
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
@@ -94,10 +97,12 @@ class TokenOrder(StrEnum):
 @dataclass(frozen=True)
 class TokenQuery:
     """A page of an account's tokens: `offset` counts from 0; `limit=None` means all the rest. `name_contains`
-    keeps only names containing that text (case-insensitive)."""
+    keeps only names containing that text (case-insensitive). A user's cPanel and WHM tokens are apart: `service`
+    says which ones."""
 
     offset: int = 0
     limit: int | None = None
     order: TokenOrder = TokenOrder.NAME
     descending: bool = False
     name_contains: str | None = None
+    service: Service = Service.CPANEL

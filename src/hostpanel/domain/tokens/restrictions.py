@@ -393,6 +393,10 @@ class Restrictions:
                 return item
         return None
 
+    def replaced(self, kind: type[R], item: R | None) -> Restrictions:
+        """These restrictions with the one of `kind` replaced by `item` (None: dropped)."""
+        return Restrictions.of(*(other for other in self.items if not isinstance(other, kind)), item)
+
     @property
     def read_only(self) -> bool:
         return self.get(ReadOnly) is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from hostpanel.domain.accounts.model import Service
 from hostpanel.domain.audit.model import DetailValue
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction
@@ -22,9 +23,11 @@ from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.keyring import Keyring
 from hostpanel.domain.tokens.model import MAX_EPOCH, ApiToken, IssuedToken, TokenQuery, validate_name
-from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, EmailDomains, Restrictions
+from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, EmailDomains, IpAllowlist, Restrictions
+from hostpanel.domain.whm.acls import ALL, Privileges, parse_acls
 
 MAX_RATE_LIMIT = 1_000_000
+KEEP: object = object()  # `update`: leave this attribute as it is
 
 
 class TokenService:
@@ -49,15 +52,22 @@ class TokenService:
         restrictions: Restrictions = NO_RESTRICTIONS,
         *,
         rate_limit: int | None = None,
+        acls: frozenset[str] | None = None,
     ) -> IssuedToken:
         """Create a token; the returned secret exists nowhere else and can never be produced again.
 
-        `rate_limit`: requests per rate window (None: the server's default; 0: unlimited)."""
+        The token is of the principal's interface: a cPanel token for an account, a WHM token for root or a
+        reseller (with `acls`, None: all of the owner's). `rate_limit`: requests per rate window (None: the server's
+        default; 0: unlimited)."""
         account = principal.account
+        service = principal.service
         if not account.is_active:
             raise AccountSuspended(f"The account “{account.username}” is suspended, so it cannot create API tokens.")
         validate_name(name)
-        _check_no_escalation(principal, permissions)
+        if service == Service.WHM:
+            acls = _check_acls(principal, acls)
+        else:
+            _check_no_escalation(principal, permissions)
         _check_no_longer_life(principal, expires_at)
         _check_no_faster_rate(principal, rate_limit, self._default_rate_limit)
         _check_restrictions(principal, restrictions, lambda: self._uow.accounts.domains(account.id))
@@ -68,7 +78,7 @@ class TokenService:
             raise InvalidInput("expires_at", f"“{expires_at}” is not a valid UNIX epoch timestamp.")
         if rate_limit is not None and not 0 <= rate_limit <= MAX_RATE_LIMIT:
             raise InvalidInput("rate_limit", f"The rate limit must be a whole number from 0 to {MAX_RATE_LIMIT}.")
-        if self._uow.tokens.get_by_name(account.id, name) is not None:
+        if self._uow.tokens.get_by_name(account.id, name, service) is not None:
             raise Conflict(f"A conflicting API token with the name “{name}” already exists.")
         text = secret.generate()
         parsed = secret.parse(text)
@@ -84,12 +94,18 @@ class TokenService:
             expires_at=expires_at,
             rate_limit=rate_limit,
             restrictions=restrictions,
+            service=service,
+            acls=acls,
         )
+        whm: dict[str, DetailValue] = {"service": service.value}
+        if acls is not None:
+            whm["acls"] = sorted(acls)
         self._audit.record_by(
             principal,
             AuditAction.ACCOUNT_TOKEN_CREATE,
             target=name,
             details={
+                **(whm if service == Service.WHM else {}),
                 "full_access": permissions.full_access,
                 "scopes": permissions.scope_names(),
                 "expires_at": expires_at,
@@ -99,8 +115,8 @@ class TokenService:
         )
         return IssuedToken(token=token, secret=text)
 
-    def get(self, account_id: int, name: str) -> ApiToken:
-        token = self._uow.tokens.get_by_name(account_id, name)
+    def get(self, account_id: int, name: str, service: Service = Service.CPANEL) -> ApiToken:
+        token = self._uow.tokens.get_by_name(account_id, name, service)
         if token is None:
             raise NotFound(f"The API token “{name}” does not exist.")
         return token
@@ -108,25 +124,77 @@ class TokenService:
     def page(self, account_id: int, query: TokenQuery) -> tuple[list[ApiToken], int]:
         return self._uow.tokens.page(account_id, query)
 
-    def page_after(self, account_id: int, after: str | None, limit: int) -> list[ApiToken]:
+    def page_after(
+        self, account_id: int, after: str | None, limit: int, service: Service = Service.CPANEL
+    ) -> list[ApiToken]:
         """Keyset pages in name order: pass the last name of a page to get the next one."""
-        return self._uow.tokens.page_after(account_id, after, limit)
+        return self._uow.tokens.page_after(account_id, after, limit, service)
 
     def rename(self, principal: Principal, name: str, new_name: str) -> None:
         """cPanel's order of checks: same name, unknown token, both names valid, new name free."""
         if name == new_name:
             raise InvalidInput("new_name", "“new_name” must be a different value from “name”.")
-        token = self.get(principal.account.id, name)
+        token = self.get(principal.account.id, name, principal.service)
         validate_name(name)
         validate_name(new_name, field="new_name")
-        if self._uow.tokens.get_by_name(principal.account.id, new_name) is not None:
+        if self._uow.tokens.get_by_name(principal.account.id, new_name, principal.service) is not None:
             raise Conflict(f"An API token with the name “{new_name}” already exists.")
         self._uow.tokens.rename(token.id, new_name)
         self._audit.record_by(principal, AuditAction.ACCOUNT_TOKEN_RENAME, target=new_name, details={"old_name": name})
 
+    def update(
+        self,
+        principal: Principal,
+        name: str,
+        *,
+        expires_at: int | object | None = None,
+        whitelist: list[str] | None = None,
+        acls: frozenset[str] | object | None = None,
+    ) -> ApiToken:
+        """WHM's api_token_update: a new expiry (None: never), IP allowlist (empty: any address) or ACL list, each
+        only when given (`KEEP` leaves it), never beyond what the caller holds. Renaming is `rename`."""
+        token = self.get(principal.account.id, name, principal.service)
+        new_expiry = token.expires_at if expires_at is KEEP else expires_at
+        assert new_expiry is None or isinstance(new_expiry, int)
+        _check_no_longer_life(principal, new_expiry)
+        if new_expiry is not None and new_expiry <= self._clock.now():
+            raise InvalidInput("expires_at", f"The “{new_expiry}” value must be a future date.")
+        restrictions = token.restrictions
+        if whitelist is not None:
+            allowlist = IpAllowlist.parse(whitelist) if whitelist else None
+            restrictions = restrictions.replaced(IpAllowlist, allowlist)
+            _check_restrictions(principal, restrictions, lambda: [])
+        new_acls = token.acls if acls is KEEP else acls
+        assert new_acls is None or isinstance(new_acls, frozenset)
+        if principal.service == Service.WHM and acls is not KEEP:
+            new_acls = _check_acls(principal, new_acls)
+        self._uow.tokens.update(token.id, expires_at=new_expiry, restrictions=restrictions, acls=new_acls)
+        details: dict[str, DetailValue] = {"expires_at": new_expiry, "restrictions": restrictions.describe()}
+        if new_acls is not None:
+            details["acls"] = sorted(new_acls)
+        self._audit.record_by(principal, AuditAction.ACCOUNT_TOKEN_UPDATE, target=name, details=details)
+        return self.get(principal.account.id, name, principal.service)
+
+    def details(self, principal: Principal, presented: str) -> ApiToken | None:
+        """The caller's own live token whose secret this is (WHM's api_token_get_details), else None; the
+        allowlist is not applied, as in cPanel."""
+        parsed = secret.parse(presented.strip())
+        found = self._uow.tokens.find_by_key(parsed.key) if parsed is not None else None
+        if parsed is None or found is None:
+            return None
+        token, account = found
+        if (
+            account.id != principal.account.id
+            or token.service != principal.service
+            or token.is_expired(self._clock.now())
+            or not self._keyring.verifies(parsed.text, token.pepper_id, token.digest)
+        ):
+            return None
+        return token
+
     def revoke(self, principal: Principal, name: str) -> bool:
         """Delete the token; False (and nothing recorded) when there was no such token, as cPanel answers 0."""
-        token = self._uow.tokens.get_by_name(principal.account.id, name)
+        token = self._uow.tokens.get_by_name(principal.account.id, name, principal.service)
         if token is None or not self._uow.tokens.delete(token.id):
             return False
         self._audit.record_by(principal, AuditAction.ACCOUNT_TOKEN_REVOKE, target=name)
@@ -134,11 +202,11 @@ class TokenService:
 
     def revoke_all(self, principal: Principal) -> int:
         """Revoke every token of the account (e.g. with a password change); one audit event per token."""
-        return self._revoke_each(principal, self._uow.tokens.delete_all(principal.account.id))
+        return self._revoke_each(principal, self._uow.tokens.delete_all(principal.account.id, principal.service))
 
     def revoke_expired(self, principal: Principal) -> int:
         """Delete the account's expired tokens, which cPanel keeps listed until someone removes them."""
-        names = self._uow.tokens.delete_expired(principal.account.id, int(self._clock.now()))
+        names = self._uow.tokens.delete_expired(principal.account.id, int(self._clock.now()), principal.service)
         return self._revoke_each(principal, names, {"expired": True})
 
     def _revoke_each(
@@ -162,6 +230,25 @@ def _check_no_escalation(principal: Principal, wanted: Permissions) -> None:
         f"An API token can only create tokens with permissions it holds itself; it lacks “{missing}”.",
         missing=missing,
     )
+
+
+def _check_acls(principal: Principal, wanted: frozenset[str] | None) -> frozenset[str] | None:
+    """A WHM token's ACLs: cPanel's names, each held by the caller, and never more than the caller holds (no list
+    means all of the owner's, which a limited caller cannot give). Returns the list to store."""
+    held = principal.privileges
+    assert held is not None, "a WHM token is made by a WHM principal"
+    if wanted is not None:
+        wanted = parse_acls(wanted)
+        for acl in sorted(wanted):
+            if not held.has(acl) or (acl == ALL and not held.is_root):
+                raise PermissionDenied(f"Invalid or unauthorized ACL specified: {acl}", missing=acl)
+    owner = Privileges(principal.account.acls or frozenset())
+    if not held.covers(owner.narrowed(wanted)):
+        raise PermissionDenied(
+            "A limited API token can only create tokens with ACLs it holds itself: list them in “acl”.",
+            missing="acl",
+        )
+    return wanted
 
 
 def _check_no_longer_life(principal: Principal, expires_at: int | None) -> None:

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from hostpanel.domain.accounts.model import Account
-from hostpanel.domain.sessions.model import SessionStage, WebSession
+from hostpanel.domain.accounts.model import Account, Service
+from hostpanel.domain.sessions.model import LoginTicket, SessionStage, WebSession
 from hostpanel.storage.repositories.accounts import ACCOUNT_COLUMNS, account_from_row
-from hostpanel.storage.tables import accounts, web_sessions
+from hostpanel.storage.tables import accounts, login_tickets, web_sessions
 
 SESSION_COLUMNS = tuple(web_sessions.c)
 _ACCOUNT = "account__"
@@ -26,6 +26,7 @@ def _session_from_row(row: Any) -> WebSession:
         elevated_at=row.elevated_at,
         ip=row.ip,
         user_agent=row.user_agent,
+        service=Service(row.service),
     )
 
 
@@ -45,6 +46,7 @@ class SqlSessionRepository:
         elevated_at: int | None,
         ip: str | None,
         user_agent: str | None,
+        service: Service = Service.CPANEL,
     ) -> WebSession:
         statement = (
             insert(web_sessions)
@@ -57,6 +59,7 @@ class SqlSessionRepository:
                 elevated_at=elevated_at,
                 ip=ip,
                 user_agent=user_agent,
+                service=service.value,
             )
             .returning(*SESSION_COLUMNS)
         )
@@ -100,6 +103,29 @@ class SqlSessionRepository:
         if keep is not None:
             condition = and_(condition, web_sessions.c.id != keep)
         return int(self._c.execute(delete(web_sessions).where(condition)).rowcount)
+
+    def add_ticket(self, ticket: LoginTicket, digest: bytes) -> None:
+        values = {
+            "digest": digest,
+            "account_id": ticket.account_id,
+            "service": ticket.service.value,
+            "created_by": ticket.created_by,
+            "created_at": ticket.created_at,
+            "expires_at": ticket.expires_at,
+        }
+        self._c.execute(insert(login_tickets).values(values))
+
+    def take_ticket(self, digest: bytes) -> LoginTicket | None:
+        """Remove the ticket with this digest and return it: whoever removed it used it, so it works once."""
+        statement = delete(login_tickets).where(login_tickets.c.digest == digest).returning(*login_tickets.c)
+        row = self._c.execute(statement).first()
+        if row is None:
+            return None
+        return LoginTicket(row.account_id, Service(row.service), row.created_by, row.created_at, row.expires_at)
+
+    def delete_tickets(self, account_id: int) -> int:
+        statement = delete(login_tickets).where(login_tickets.c.account_id == account_id)
+        return int(self._c.execute(statement).rowcount)
 
     def count_live(self, account_id: int, created_since: int, seen_since: int) -> int:
         query = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, delete, func, insert, select, true, update
@@ -9,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.errors import Conflict
 from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery
@@ -41,6 +42,8 @@ def _token_from_row(row: Any) -> ApiToken:
         last_used_ip=row.last_used_ip,
         rate_limit=row.rate_limit,
         restrictions=Restrictions.from_json(row.restrictions),
+        service=Service(row.service),
+        acls=frozenset(json.loads(row.acls)) if row.acls is not None else None,
     )
 
 
@@ -63,6 +66,8 @@ class SqlTokenRepository:
         expires_at: int | None,
         rate_limit: int | None = None,
         restrictions: Restrictions = NO_RESTRICTIONS,
+        service: Service = Service.CPANEL,
+        acls: frozenset[str] | None = None,
     ) -> ApiToken:
         statement = (
             insert(api_tokens)
@@ -78,6 +83,8 @@ class SqlTokenRepository:
                 expires_at=expires_at,
                 rate_limit=rate_limit,
                 restrictions=restrictions.to_json(),
+                service=service.value,
+                acls=json.dumps(sorted(acls)) if acls is not None else None,
             )
             .returning(*TOKEN_COLUMNS)
         )
@@ -88,8 +95,10 @@ class SqlTokenRepository:
                 raise Conflict(f"A conflicting API token with the name “{name}” already exists.") from None
             raise
 
-    def get_by_name(self, account_id: int, name: str) -> ApiToken | None:
-        query = select(*TOKEN_COLUMNS).where(api_tokens.c.account_id == account_id, api_tokens.c.name == name)
+    def get_by_name(self, account_id: int, name: str, service: Service = Service.CPANEL) -> ApiToken | None:
+        query = select(*TOKEN_COLUMNS).where(
+            api_tokens.c.account_id == account_id, api_tokens.c.service == service.value, api_tokens.c.name == name
+        )
         row = self._c.execute(query).first()
         return _token_from_row(row) if row else None
 
@@ -123,6 +132,19 @@ class SqlTokenRepository:
             for row in self._c.execute(query)
         ]
 
+    def update(
+        self, token_id: int, *, expires_at: int | None, restrictions: Restrictions, acls: frozenset[str] | None
+    ) -> None:
+        """Replace a token's expiry, restrictions and ACLs (WHM's api_token_update)."""
+        values = {
+            "expires_at": expires_at,
+            "restrictions": restrictions.to_json(),
+            "acls": json.dumps(sorted(acls)) if acls is not None else None,
+            "expiry_notified_at": None,
+        }
+        self._c.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(**values))
+        mark_changed(self._c, Topic.TOKENS)
+
     def rename(self, token_id: int, new_name: str) -> None:
         try:
             self._c.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(name=new_name))
@@ -139,7 +161,7 @@ class SqlTokenRepository:
         return deleted
 
     def page(self, account_id: int, query: TokenQuery) -> tuple[list[ApiToken], int]:
-        where = api_tokens.c.account_id == account_id
+        where = (api_tokens.c.account_id == account_id) & (api_tokens.c.service == query.service.value)
         if query.name_contains:
             pattern = "%" + _escape_like(query.name_contains.lower()) + "%"
             where = where & func.lower(api_tokens.c.name).like(pattern, escape="\\")
@@ -155,8 +177,10 @@ class SqlTokenRepository:
             statement = statement.limit(query.limit)
         return [_token_from_row(row) for row in self._c.execute(statement)], total
 
-    def page_after(self, account_id: int, after: str | None, limit: int) -> list[ApiToken]:
-        where = api_tokens.c.account_id == account_id
+    def page_after(
+        self, account_id: int, after: str | None, limit: int, service: Service = Service.CPANEL
+    ) -> list[ApiToken]:
+        where = (api_tokens.c.account_id == account_id) & (api_tokens.c.service == service.value)
         if after is not None:
             where = where & (api_tokens.c.name > after)
         statement = select(*TOKEN_COLUMNS).where(where).order_by(api_tokens.c.name).limit(limit)
@@ -186,12 +210,14 @@ class SqlTokenRepository:
         # RETURNING, not rowcount: drivers disagree on rowcount for INSERT ... ON CONFLICT.
         return self._c.execute(statement).first() is not None
 
-    def delete_all(self, account_id: int) -> list[str]:
-        return self._delete_where(api_tokens.c.account_id == account_id)
+    def delete_all(self, account_id: int, service: Service | None = Service.CPANEL) -> list[str]:
+        where = api_tokens.c.account_id == account_id
+        return self._delete_where(where if service is None else where & (api_tokens.c.service == service.value))
 
-    def delete_expired(self, account_id: int, now: int) -> list[str]:
+    def delete_expired(self, account_id: int, now: int, service: Service = Service.CPANEL) -> list[str]:
         return self._delete_where(
             (api_tokens.c.account_id == account_id)
+            & (api_tokens.c.service == service.value)
             & api_tokens.c.expires_at.is_not(None)
             & (api_tokens.c.expires_at <= now)
         )

@@ -1,0 +1,1 @@
+"""The server's administration (WHM): privileges (ACLs), packages, resellers, provisioning and single sign-on."""

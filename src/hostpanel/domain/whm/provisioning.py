@@ -83,6 +83,9 @@ class Provisioning:
     def reach(self, username: str) -> Account:
         return access.reach(self._uow, self._principal, username)
 
+    def reach_zone(self, zone: str) -> tuple[Account, str]:
+        return access.reach_zone(self._uow, self._principal, zone)
+
     def search(
         self, search: str | None, searchtype: str | None, exact: bool = False, suspended_only: bool = False
     ) -> list[Account]:

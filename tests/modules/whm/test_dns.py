@@ -15,7 +15,17 @@ from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
-from tests.factories import ask, make_account, make_reseller, make_whm_token, served, served_serial, whm, whm_auth
+from tests.factories import (
+    PASSWORD,
+    ask,
+    make_account,
+    make_reseller,
+    make_whm_token,
+    served,
+    served_serial,
+    whm,
+    whm_auth,
+)
 from tests.modules.whm.conftest import Whm
 
 pytestmark = pytest.mark.usefixtures("nameserver")
@@ -127,3 +137,15 @@ def test_a_reseller_edits_the_zones_of_its_own_accounts(
         "/json-api/parse_dns_zone?api.version=1&zone=custdns.test", headers=whm_auth("resdns", "hpat_nonsense")
     )
     assert response.status_code == 403
+
+
+def test_a_resellers_nameservers_are_served_for_its_accounts_zones(
+    as_root: Whm, container: Container, settings: Settings
+) -> None:
+    make_account(container, "resns")
+    as_root("setupreseller", user="resns")
+    as_root("setresellernameservers", user="resns", nameservers="ns1.host.example,ns2.host.example")
+    as_root("createacct", username="custns", domain="custns.test", password=PASSWORD, owner="resns")
+    assert served(settings, "custns.test", "NS") == ["ns1.host.example.", "ns2.host.example."]
+    as_root("createacct", username="rootns", domain="rootns.test", password=PASSWORD)  # root's: the server's
+    assert served(settings, "rootns.test", "NS") == ["ns1.rootns.test.", "ns2.rootns.test."]

@@ -1,14 +1,19 @@
 """WHM against `hostpanel serve` on its two ports: a provisioning lifecycle through a WHM client from PyPI
-(whambampy), the exact requests of the WHMCS cPanel module's lifecycle, and the administration pages and a single
+(whambampy), the exact requests of the WHMCS cPanel module's lifecycle and of lego's WHM mode (a DNS-01 challenge
+record put in and taken out, the nameserver asked after each call), and the administration pages and a single
 sign-on link in a real browser (with screenshots)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
+import dns.flags
+import dns.message
+import dns.query
 import httpx
 import pytest
 from playwright.sync_api import Browser
@@ -119,6 +124,65 @@ def test_the_whmcs_cpanel_modules_lifecycle(server: tuple[str, str, dict[str, st
     for user in ("clientab", "clientabc"):
         removed = whmcs(whm_base, token, "removeacct", None, user=user, keepdns="0")["result"][0]
         assert removed["status"] == 1 and removed["statusmsg"] == f"{user} account removed"
+
+
+def lego(whm_base: str, token: str, function: str, **query: str) -> dict[str, Any]:
+    """A request as lego's cPanel provider sends it in WHM mode: GET, the query encoded as Go's url.Values does it
+    (keys sorted), `whm user:token`, `Accept: application/json`; anything but HTTP 200 is an error to it."""
+    url = f"{whm_base}/json-api/{function}?" + urlencode(sorted({"api.version": "1", **query}.items()))
+    headers = {"Authorization": f"whm root:{token}", "Accept": "application/json"}
+    response = httpx.get(url, headers=headers, verify=False, timeout=10)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert body["metadata"]["result"] != 0, body  # what lego checks
+    return body
+
+
+def challenge_served(env: dict[str, str], name: str) -> list[str]:
+    """The TXT strings the server's nameserver answers for `name` with authority, as the CA's validator asks."""
+    host, _, port = env["HOSTPANEL_DNS_LISTEN"].rpartition(":")
+    query = dns.message.make_query(name, "TXT")
+    query.flags &= ~dns.flags.RD
+    answer = dns.query.udp(query, host, port=int(port), timeout=3)
+    assert answer.flags & dns.flags.AA, answer
+    return [b"".join(rdata.strings).decode() for rrset in answer.answer for rdata in rrset]
+
+
+def lego_serial(payload: list[dict[str, Any]], apex: str) -> str:
+    """lego's reading of the serial: the SOA item whose dname is the apex with its dot, data_b64[2] as a uint32."""
+    dname = base64.b64encode(f"{apex}.".encode()).decode()
+    soa = next(i for i in payload if i["type"] == "record" and i["record_type"] == "SOA" and i["dname_b64"] == dname)
+    serial = base64.b64decode(soa["data_b64"][2]).decode()
+    assert 0 <= int(serial) < 2**32
+    return serial
+
+
+def test_legos_whm_mode_puts_in_and_takes_out_a_challenge(server: tuple[str, str, dict[str, str]]) -> None:
+    _, whm_base, env = server
+    token = root_token(env, "lego")
+    form = {"username": "legouser", "domain": "lego.test", "password": PASSWORD, "api.version": "1"}
+    made = httpx.post(f"{whm_base}/json-api/createacct", data=form, headers={"Authorization": f"whm root:{token}"},
+                      verify=False, timeout=30)  # fmt: skip
+    assert made.json()["metadata"]["result"] == 1, made.text
+    value = "kH0tWb4cXq8oJm1E2u3Y4t5R6e7W8q9A0s1D2f3G4h5"
+    fqdn = "_acme-challenge.lego.test"
+    # Present: read the zone, no record holds the value, so add one.
+    payload = lego(whm_base, token, "parse_dns_zone", zone="lego.test")["data"]["payload"]
+    assert not any(base64.b64encode(value.encode()).decode() in i.get("data_b64", []) for i in payload)
+    record = {"dname": f"{fqdn}.", "ttl": 300, "record_type": "TXT", "data": [value]}
+    add = json.dumps(record, separators=(",", ":"))  # Go's encoding/json: compact, fields in struct order
+    serial = lego_serial(payload, "lego.test")
+    added = lego(whm_base, token, "mass_edit_dns_zone", zone="lego.test", serial=serial, add=add)
+    assert isinstance(added["data"]["new_serial"], str) and int(added["data"]["new_serial"]) > int(serial)
+    assert challenge_served(env, fqdn) == [value]  # at once, when the call returns
+    # CleanUp: read the zone again, find the record by its value, remove its line.
+    payload = lego(whm_base, token, "parse_dns_zone", zone="lego.test")["data"]["payload"]
+    encoded = base64.b64encode(value.encode()).decode()
+    line = next(i["line_index"] for i in payload if i["type"] == "record" and i["data_b64"] == [encoded])
+    serial = lego_serial(payload, "lego.test")
+    removed = lego(whm_base, token, "mass_edit_dns_zone", zone="lego.test", serial=serial, remove=str(line))
+    assert int(removed["data"]["new_serial"]) > int(serial)
+    assert challenge_served(env, fqdn) == []
 
 
 def test_single_sign_on_in_a_browser_once(server: tuple[str, str, dict[str, str]], browser: Browser) -> None:

@@ -48,7 +48,7 @@ from hostpanel.domain.whm.acls import require
 from hostpanel.functions.args import Args
 from hostpanel.functions.call import Call, NoDatabase
 from hostpanel.functions.listing import ListOptions
-from hostpanel.functions.registry import UAPI, WHM1, Function, Registry, UnknownFunction
+from hostpanel.functions.registry import API2, UAPI, WHM1, Function, Registry, UnknownFunction
 from hostpanel.services import ServiceFactory, Services
 
 log = logging.getLogger(__name__)
@@ -295,14 +295,19 @@ class Gate:
             return Answer(error=error, function=function)
         return Answer(data, None, call.messages, call.warnings, call.metadata, function)
 
-    def _delegate(self, caller: Principal, account: Account, module: str, name: str, args: Args) -> Answer:
-        """A UAPI function called by a WHM caller as one of the accounts it reaches (uapi_cpanel): found and
-        authorised as for the account itself (its features apply), run through `call` in a transaction of its own,
-        recorded on the account's trail in the caller's name."""
+    def _delegate(
+        self, caller: Principal, account: Account, module: str, name: str, args: Args, *, api: str = UAPI
+    ) -> Answer:
+        """A UAPI (or API 2) function called by a WHM caller as one of the accounts it reaches (uapi_cpanel, the
+        `cpanel` proxy, WHM's DNS functions): found in that namespace only and authorised as for the account itself
+        (its features apply), run through `call` in a transaction of its own, recorded on the account's trail in the
+        caller's name."""
+        if api not in (UAPI, API2):
+            return Answer(error=UnknownFunction(f"This server offers no functions in the “{api}” API."))
         principal = Principal(
             account, AuthMethod.ADMIN, ip=caller.ip, service=Service.CPANEL, on_behalf_of=caller.account.username
         )
-        decided = self._authorised(Target(module, name, UAPI), principal, None)
+        decided = self._authorised(Target(module, name, api), principal, None)
         if isinstance(decided, Refused):
             return Answer(error=decided.error or UnknownFunction(decided.message))
         return self.call(decided, args, ListOptions())

@@ -110,5 +110,8 @@ def whm_success(command: str, data: Any, metadata: dict[str, Any]) -> dict[str, 
     return body
 
 
-def whm_failure(command: str, reason: str) -> dict[str, Any]:
-    return {"metadata": {"command": command, "version": 1, "result": 0, "reason": secret.redact(reason)}}
+def whm_failure(command: str, reason: str, data: Any = None) -> dict[str, Any]:
+    """`data` only for a failure that carries some (mass_edit_dns_zone's stale serial)."""
+    body: dict[str, Any] = {} if data is None else {"data": data}
+    body["metadata"] = {"command": command, "version": 1, "result": 0, "reason": secret.redact(reason)}
+    return body

@@ -149,3 +149,13 @@ def test_a_resellers_nameservers_are_its_new_accounts(as_root: Whm, container: C
     as_root("setresellernameservers", user="resel", nameservers="ns1.resel.test,ns2.resel.test")
     made = as_root("createacct", username="cust", domain="cust.test", password=PASSWORD, owner="resel")["data"]
     assert (made["nameserver"], made["nameserver2"], made["nameserver3"]) == ("ns1.resel.test", "ns2.resel.test", None)
+    with container.uow(write=False) as uow:
+        zone = uow.zones.get("cust.test")
+    assert zone is not None
+    assert sorted(
+        line.record.fields[0] for line in zone.lines() if line.kind == "record" and line.record.type == "NS"
+    ) == [
+        "ns1.resel.test.",
+        "ns2.resel.test.",
+    ]
+    assert zone.soa.record.fields[0] == "ns1.resel.test."  # the SOA's primary nameserver too

@@ -66,23 +66,38 @@ class Api2Dialect:
         return ListOptions()
 
     def success(self, answer: Answer, options: ListOptions) -> Response:  # noqa: ARG002
-        data = answer.data.records if isinstance(answer.data, Presorted) else answer.data
-        result: dict[str, Any] = {"apiversion": 2}
-        if answer.function is not None:
-            result.update({"func": answer.function.name, "module": answer.function.module})
-        result.update({"data": data if isinstance(data, list) else [] if data is None else [data]})
-        result["event"] = {"result": 1}
-        return JSONResponse({"cpanelresult": result})
+        function = answer.function
+        names = (function.module, function.name) if function is not None else None
+        return JSONResponse(success(answer.data, names))
 
     def error(self, error: HostpanelError) -> Response:
-        data = error.data if isinstance(error, FailureWithData) else None
-        return JSONResponse(_failure(error.message, data))
+        return JSONResponse(from_error(error))
 
     def failure(self, message: str, status: int = 200) -> Response:
         return JSONResponse(_failure(message), status_code=status)
 
     def unauthenticated(self) -> Response:
         return JSONResponse(ACCESS_DENIED, status_code=401, headers=UNAUTHORIZED_HEADERS)
+
+
+def success(data: Any, names: tuple[str, str] | None) -> dict[str, Any]:
+    """A function's data as API 2's answer, naming the module and function (`names`) when known; shared with WHM's
+    `cpanel` proxy."""
+    data = data.records if isinstance(data, Presorted) else data
+    result: dict[str, Any] = {"apiversion": 2}
+    if names is not None:
+        result.update({"func": names[1], "module": names[0]})
+    result.update({"data": data if isinstance(data, list) else [] if data is None else [data]})
+    result["event"] = {"result": 1}
+    return {"cpanelresult": result}
+
+
+def from_error(error: HostpanelError, names: tuple[str, str] | None = None) -> dict[str, Any]:
+    """A failure (with its data, for `FailureWithData`) as API 2's answer; shared with WHM's `cpanel` proxy."""
+    body = _failure(error.message, error.data if isinstance(error, FailureWithData) else None)
+    if names is not None:
+        body["cpanelresult"].update({"func": names[1], "module": names[0]})
+    return body
 
 
 def _failure(message: str, data: Any = None) -> dict[str, Any]:

@@ -12,9 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from hostpanel.api.auth import parse_authorization, parse_basic
-from hostpanel.api.whm import envelope, legacy, meta
+from hostpanel.api.whm import envelope, legacy, meta, proxy
 from hostpanel.domain.errors import HostpanelError, PermissionDenied
 from hostpanel.domain.whm.access import AccessDenied
+from hostpanel.functions.call import FailureWithData, Proxied, proxied_version
 from hostpanel.functions.gate import Answer, Password, Presented, Target
 from hostpanel.functions.listing import ListError, ListOptions, Presorted, apply
 from hostpanel.functions.registry import FUNCTION_NAME, WHM1, UnknownFunction
@@ -30,15 +31,16 @@ class WhmDialect:
 
     meta_prefixes: tuple[str, ...] = (meta.PREFIX,)
 
-    def __init__(self, version: int = 1, command: str = "") -> None:
+    def __init__(self, version: int = 1, command: str = "", proxied: str = "2") -> None:
         self.version = version
         self.command = command
+        self.proxied = proxied  # the API a `cpanel` proxy call asks for, whose shape its failures take
 
     def bind(self, request: Request, pairs: list[tuple[str, str]]) -> WhmDialect:
-        return WhmDialect(meta.version(pairs), request.path_params.get("function", ""))
+        return WhmDialect(meta.version(pairs), request.path_params.get("function", ""), _proxied(pairs))
 
-    def bind_local(self, function: str, pairs: list[tuple[str, str]]) -> WhmDialect:  # noqa: ARG002 - always API 1
-        return WhmDialect(1, function)
+    def bind_local(self, function: str, pairs: list[tuple[str, str]]) -> WhmDialect:  # always API 1
+        return WhmDialect(1, function, _proxied(pairs))
 
     def local_target(self, module: str, function: str) -> Target:  # noqa: ARG002 - one module
         return Target(MODULE, function, WHM1)
@@ -61,6 +63,8 @@ class WhmDialect:
 
     def success(self, answer: Answer, options: ListOptions) -> Response:
         data, metadata = answer.data, dict(answer.metadata)
+        if isinstance(data, Proxied):
+            return JSONResponse(proxy.success(data))
         try:
             data = _post_processed(data, options, metadata)
         except ListError as error:
@@ -72,10 +76,13 @@ class WhmDialect:
     def error(self, error: HostpanelError) -> Response:
         name = self.command if FUNCTION_NAME.fullmatch(self.command) else "?"
         reason = envelope.whm_reason(name, error, self.version)
+        if self.command == proxy.COMMAND:
+            return JSONResponse(proxy.failure(self.proxied, reason))
         if self.version == 0 and legacy.has_shape(self.command) and not isinstance(error, UnknownFunction):
             denied = isinstance(error, PermissionDenied) and not isinstance(error, AccessDenied)
             return JSONResponse(legacy.failure(self.command, reason, denied))
-        return JSONResponse(envelope.whm_failure(self.command, reason))
+        data = error.data if isinstance(error, FailureWithData) else None
+        return JSONResponse(envelope.whm_failure(self.command, reason, data))
 
     def failure(self, message: str, status: int = 200) -> Response:
         if self.version == 0 and legacy.has_shape(self.command):
@@ -84,6 +91,11 @@ class WhmDialect:
 
     def unauthenticated(self) -> Response:
         return JSONResponse(envelope.ACCESS_DENIED, status_code=403)
+
+
+def _proxied(pairs: list[tuple[str, str]]) -> str:
+    given = dict(reversed(pairs))  # the first of a repeated argument counts
+    return proxied_version(given.get)
 
 
 def _post_processed(data: Any, options: ListOptions, metadata: dict[str, Any]) -> Any:

@@ -12,7 +12,7 @@ from hostpanel.domain.audit.model import DetailValue
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction
 from hostpanel.domain.clock import Clock
-from hostpanel.domain.dns.provision import create_zone
+from hostpanel.domain.dns.provision import create_zone, owner_nameservers
 from hostpanel.domain.dns.zone import ZoneTemplate
 from hostpanel.domain.errors import Conflict, InvalidInput, NotFound
 from hostpanel.domain.permissions import Feature
@@ -121,7 +121,7 @@ class AccountService:
             self._uow.accounts.set_plan(account.id, plan.name, plan.limits)
             self._uow.accounts.set_disabled_features(account.id, plan.disabled_features)
         for domain in domains:
-            self._add_domain(account.id, domain, now)
+            self._add_domain(account.id, owner, domain, now)
         home = self._homes.create(username)
         self._uow.on_rollback(lambda: self._homes.remove(username))
         details: dict[str, DetailValue] = {"domains": list(domains), "home": str(home)}
@@ -240,14 +240,16 @@ class AccountService:
         account = self.get(username)
         name = validate_domain(domain)
         self._check_not_nested(name, account.id)
-        self._add_domain(account.id, name, int(self._clock.now()))
+        self._add_domain(account.id, account.owner, name, int(self._clock.now()))
         self._audit.record_by(Principal.admin(account), AuditAction.ADMIN_ACCOUNT_DOMAIN_ADD, target=name)
         return self.get(username)
 
-    def _add_domain(self, account_id: int, domain: str, now: int) -> None:
-        """The domain and its DNS zone, together."""
+    def _add_domain(self, account_id: int, owner: str, domain: str, now: int) -> None:
+        """The domain and its DNS zone, together; the zone names the nameservers of the account's reseller, if it
+        set any, else the server's."""
         self._uow.accounts.add_domain(account_id, domain, now)
-        create_zone(self._uow, domain, self._zone_template, now)
+        template = self._zone_template.with_nameservers(owner_nameservers(self._uow, owner))
+        create_zone(self._uow, domain, template, now)
 
     def _check_not_nested(self, domain: str, account_id: int | None) -> None:
         """A domain inside another account's domain (or holding one) would take over part of its DNS: the more

@@ -15,7 +15,7 @@ import datetime
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import dns.exception
 import dns.name
@@ -224,6 +224,10 @@ class ZoneTemplate:
 
     def nameservers_of(self, zone: str) -> tuple[str, ...]:
         return self.nameservers or (f"ns1.{zone}", f"ns2.{zone}")
+
+    def with_nameservers(self, names: tuple[str, ...]) -> ZoneTemplate:
+        """This template naming `names` (a reseller's own nameservers) instead of the server's; itself if none."""
+        return replace(self, nameservers=names) if names else self
 
 
 def default_zone(zone: str, template: ZoneTemplate, serial: int) -> tuple[Record, list[Record]]:

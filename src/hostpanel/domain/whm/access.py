@@ -44,6 +44,23 @@ def reach(uow: UnitOfWork, principal: Principal, username: str) -> Account:
     return account
 
 
+def reach_zone(uow: UnitOfWork, principal: Principal, zone: str) -> tuple[Account, str]:
+    """The hosting account whose domain `zone` is, and the zone's name, if the caller may act on that account (WHM's
+    DNS functions). Root is told when no account has the zone; anyone else gets the same refusal for a zone that is
+    not there as for one that is another's (recorded as a denial), so a reseller cannot learn whose zones exist."""
+    name = zone.strip().lower().removesuffix(".")
+    owner_id = uow.zones.owner(name) if name else None
+    account = uow.accounts.get(owner_id) if owner_id is not None else None
+    refusal = f"You do not control a DNS zone named “{zone.strip()[:253]}”."
+    if account is None or account.kind != AccountKind.ACCOUNT:
+        if privileges(principal).is_root:
+            raise NotFound(refusal)
+        raise AccessDenied(refusal, name[:253] or "?")
+    if not mine(principal, account):
+        raise AccessDenied(refusal, account.username)
+    return account, name
+
+
 def mine(principal: Principal, account: Account) -> bool:
     """The account is the caller itself or one it owns (with `all`: any)."""
     if privileges(principal).is_root:

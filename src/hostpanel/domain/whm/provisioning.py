@@ -15,6 +15,7 @@ import re2
 from hostpanel.domain.accounts.model import ROOT, Account
 from hostpanel.domain.accounts.service import AccountService, Plan
 from hostpanel.domain.clock import Clock
+from hostpanel.domain.dns.provision import owner_nameservers
 from hostpanel.domain.errors import InvalidInput, NotFound, PermissionDenied
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
@@ -82,6 +83,9 @@ class Provisioning:
 
     def reach(self, username: str) -> Account:
         return access.reach(self._uow, self._principal, username)
+
+    def reach_zone(self, zone: str) -> tuple[Account, str]:
+        return access.reach_zone(self._uow, self._principal, zone)
 
     def search(
         self, search: str | None, searchtype: str | None, exact: bool = False, suspended_only: bool = False
@@ -166,10 +170,8 @@ class Provisioning:
         return record
 
     def nameservers(self, account: Account) -> tuple[str, ...]:
-        """Those the account's reseller set (setresellernameservers), else the server's."""
-        owner = self._uow.accounts.get_by_username(account.owner)
-        own = self._uow.accounts.reseller_limits(owner.id).get("nameservers") if owner and owner.is_reseller else None
-        return tuple(own.split(",")) if own else self.server.nameservers
+        """Those the account's reseller set (setresellernameservers), else the server's: what its new zones name."""
+        return owner_nameservers(self._uow, account.owner) or self.server.nameservers
 
     def disk_used(self, account: Account) -> int:
         return self._accounts.disk_used(account.username)

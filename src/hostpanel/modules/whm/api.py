@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
-from hostpanel.modules.whm import accounts, batch, oversight, packages, resellers, server, sessions, tokens
+from hostpanel.modules.whm import accounts, batch, dns, oversight, packages, proxy, resellers, server, sessions, tokens
 from hostpanel.modules.whm.module import module
 
 __all__ = ["module"]
-FUNCTIONS = (accounts, batch, oversight, packages, resellers, server, sessions, tokens)  # importing them registers them
+FUNCTIONS = (
+    accounts,
+    batch,
+    dns,
+    oversight,
+    packages,
+    proxy,
+    resellers,
+    server,
+    sessions,
+    tokens,
+)  # importing them registers them

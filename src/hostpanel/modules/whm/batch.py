@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl
 
 from hostpanel.domain.errors import InvalidInput
 from hostpanel.functions.args import Args
-from hostpanel.functions.call import Call
+from hostpanel.functions.call import Call, FailureWithData
 from hostpanel.functions.registry import Param
 from hostpanel.functions.result import whm_failure, whm_reason, whm_success
 from hostpanel.modules.whm.module import module, reason
@@ -39,7 +39,8 @@ def batch(call: Call) -> dict[str, Any]:
             continue
         answer = call.subcall(name, args)
         if answer.error is not None:
-            results.append(whm_failure(name, whm_reason(name, answer.error)))
+            data = answer.error.data if isinstance(answer.error, FailureWithData) else None
+            results.append(whm_failure(name, whm_reason(name, answer.error), data))
         else:
             results.append(whm_success(name, answer.data, answer.metadata))
     failed = [r for r in results if r["metadata"]["result"] != 1]

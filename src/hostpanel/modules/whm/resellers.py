@@ -33,7 +33,8 @@ def setupreseller(call: Call) -> None:
 @module.whm(
     "setresellernameservers",
     ROOT_ONLY,
-    "The nameservers a reseller's new accounts are told of (`nameservers`, comma-separated; empty: the server's).",
+    "The nameservers in the NS records of the zones a reseller's accounts are given from now on, and that createacct "
+    "reports (`nameservers`, comma-separated; empty: the server's).",
     writes=True,
     params=(USER, Param("nameservers", "Host names, comma-separated.")),
 )

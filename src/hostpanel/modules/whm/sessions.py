@@ -13,7 +13,7 @@ from hostpanel.domain.sessions.tickets import link
 from hostpanel.domain.whm.access import AccessDenied, mine, privileges
 from hostpanel.functions.args import Args
 from hostpanel.functions.call import Call
-from hostpanel.functions.registry import Param
+from hostpanel.functions.registry import UAPI, Param
 from hostpanel.functions.result import from_answer
 from hostpanel.modules.whm.module import module, reason
 
@@ -130,7 +130,7 @@ def uapi_cpanel(call: Call) -> dict[str, Any]:
     account = call.services.provisioning.reach(names["user"] or "")
     assert call.delegate is not None, "the gate hands every call its delegate"
     passed = Args([(key, value) for key, value in args.pairs() if not key.startswith("cpanel.")])
-    answer = call.delegate(account, names["module"] or "", names["function"] or "", passed)
+    answer = call.delegate(account, names["module"] or "", names["function"] or "", passed, api=UAPI)
     return {
         "uapi": from_answer(
             answer.data, answer.error, messages=answer.messages, warnings=answer.warnings, metadata=answer.metadata

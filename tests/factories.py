@@ -64,7 +64,18 @@ TOKEN_RECORD_FIELDS = {
     "last_used_ip",
     "rate_limit",
     "flags",
+    "hp_rotated_at",
+    "hp_rotating",
+    "hp_old_secret_valid_until",
+    "hp_old_secret_last_used",
+    "hp_max_uses",
+    "hp_uses",
+    "hp_imported",
+    "hp_cpanel_format",
+    "hp_state",
 }
+# What `Tokens::list` adds to each record: the token's usage history.
+TOKEN_USAGE_FIELDS = {"hp_calls", "hp_calls_by_module", "hp_calls_by_day", "hp_recent_addresses"}
 # The address the in-process token checks come from.
 IP = "192.0.2.1"
 

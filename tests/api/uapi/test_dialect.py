@@ -10,7 +10,16 @@ from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken
-from tests.factories import TOKEN_RECORD_FIELDS, TOKEN_USAGE_FIELDS, FakeClock, auth, flush_usage, make_account, make_token, uapi
+from tests.factories import (
+    TOKEN_RECORD_FIELDS,
+    TOKEN_USAGE_FIELDS,
+    FakeClock,
+    auth,
+    flush_usage,
+    make_account,
+    make_token,
+    uapi,
+)
 
 
 def test_list_answers_with_the_bare_result_object(client: TestClient, alice_token: IssuedToken) -> None:

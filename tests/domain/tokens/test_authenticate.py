@@ -14,7 +14,7 @@ from hostpanel.domain.errors import AuthenticationFailed
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken
-from tests.factories import FakeClock, make_account, make_token, statements
+from tests.factories import FakeClock, cpanel_token, make_account, make_token, rotate_token, statements
 
 
 def authenticate(container: Container, username: str, token: str) -> Any:
@@ -131,6 +131,8 @@ def test_every_kind_of_failure_does_one_lookup_and_one_keyed_digest(
     with container.uow() as uow:
         container.tokens(uow).revoke(Principal.admin(alice), "gone")
         uow.commit()
+    rotated_out = make_token(container, alice, "rotated").secret
+    rotate_token(container, alice, "rotated", 5)
     clock.advance(5)
     parsed = secret.parse(alice_token.secret)
     assert parsed is not None
@@ -142,6 +144,8 @@ def test_every_kind_of_failure_does_one_lookup_and_one_keyed_digest(
         "another account's token": ("alice", bob_token),
         "expired": ("alice", expired),
         "revoked": ("alice", revoked),
+        "rotated out (grace over)": ("alice", rotated_out),
+        "cPanel format, never imported": ("alice", cpanel_token()),
         "suspended": ("alice", alice_token.secret),
     }
     _ = container.authenticator  # its dummy digest is made once, up front

@@ -53,7 +53,8 @@ def describe_lifecycle(token: ApiToken, now: float) -> list[str]:
     phrases = []
     previous = token.previous_valid(now)
     if previous is not None:
-        phrases.append(f"rotating, old secret valid until {_utc(previous.valid_until)}")
+        used = f"last used {_utc(previous.last_used_at)}" if previous.last_used_at else "not used since"
+        phrases.append(f"rotating, old secret valid until {_utc(previous.valid_until)} ({used})")
     if token.max_uses is not None:
         phrases.append(f"used {token.uses} of {token.max_uses}")
     if token.imported:

@@ -133,7 +133,13 @@ MAX_PAGE = 1000
     "list",
     Access.READ,
     "List the account's tokens, expired ones included. For large accounts, page by name with `after` and `limit`: "
-    "each page costs the same however many tokens there are.",
+    "each page costs the same however many tokens there are. Besides cPanel's fields, ours: `hp_rotated_at`, "
+    "`hp_rotating` (0/1), `hp_old_secret_valid_until` and `hp_old_secret_last_used` (while a rotated-out secret is "
+    "still accepted), `hp_max_uses` and `hp_uses` (null without a use limit), `hp_imported` and `hp_cpanel_format` "
+    '(imported from cPanel; still its 32-character format), `hp_state` (phrases: "rotating, old secret valid until '
+    '…", "used k of N", "imported"), and the usage history of the last 90 days: `hp_calls`, '
+    "`hp_calls_by_module` ({module: calls}), `hp_calls_by_day` ([{day, module, calls}]) and `hp_recent_addresses` "
+    "(the last 10: [{ip, first_seen, last_seen}]).",
     returns_list=True,
     params=(
         Param(

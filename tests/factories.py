@@ -7,8 +7,11 @@ Fixtures live in the conftest files and use these; test modules import from here
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
+import secrets
+import string
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,17 +32,19 @@ import pytest
 from dns.rdtypes.ANY.SOA import SOA
 from httpx import Response
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from starlette.testclient import TestClient
 
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.permissions import Permissions
+from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
 from hostpanel.storage.engine import normalise_url
+from hostpanel.storage.unit_of_work import SqlUnitOfWork
 
 POSTGRES_ENV = "HOSTPANEL_TEST_POSTGRES_URL"
 REDIS_ENV = "HOSTPANEL_TEST_REDIS_URL"
@@ -64,7 +69,18 @@ TOKEN_RECORD_FIELDS = {
     "last_used_ip",
     "rate_limit",
     "flags",
+    "hp_rotated_at",
+    "hp_rotating",
+    "hp_old_secret_valid_until",
+    "hp_old_secret_last_used",
+    "hp_max_uses",
+    "hp_uses",
+    "hp_imported",
+    "hp_cpanel_format",
+    "hp_state",
 }
+# What `Tokens::list` adds to each record: the token's usage history.
+TOKEN_USAGE_FIELDS = {"hp_calls", "hp_calls_by_module", "hp_calls_by_day", "hp_recent_addresses"}
 # The address the in-process token checks come from.
 IP = "192.0.2.1"
 
@@ -186,6 +202,7 @@ def make_token(
     expires_at: int | None = None,
     restrictions: Restrictions = NO_RESTRICTIONS,
     rate_limit: int | None = None,
+    max_uses: int | None = None,
 ) -> IssuedToken:
     with container.uow() as uow:
         issued = container.tokens(uow).create(
@@ -195,9 +212,40 @@ def make_token(
             permissions or Permissions.full(),
             restrictions,
             rate_limit=rate_limit,
+            max_uses=max_uses,
         )
         uow.commit()
     return issued
+
+
+def rotate_token(container: Container, account: Account, name: str, grace_period: int) -> IssuedToken:
+    with container.uow() as uow:
+        issued = container.tokens(uow).rotate(Principal.admin(account), name, grace_period)
+        uow.commit()
+    return issued
+
+
+def cpanel_token() -> str:
+    """A token as cPanel makes one: 32 random characters from A-Z and 0-9."""
+    return "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(32))
+
+
+def write_cpanel_store(path: Path, entries: dict[str, dict[str, Any]]) -> None:
+    """A token store as cPanel writes it: `{"tokens": {sha512 hex: entry}}`, keyed by the given digests."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"tokens": entries}))
+
+
+def cpanel_entry(name: str, created: int, **extra: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "name": name,
+        "create_time": created,
+        "expires_at": None,
+        "whitelist_ips": None,
+        "has_full_access": 1,
+        "features": [],
+    }
+    return {**entry, **extra}
 
 
 def enable_two_factor(container: Container, account: Account, clock: FakeClock) -> tuple[pyotp.TOTP, list[str]]:
@@ -417,3 +465,9 @@ class Api2:
         assert (body["module"], body["func"]) == (module, function)
         result: list[Any] = body["data"]
         return result
+
+
+def connection_of(uow: UnitOfWork) -> Connection:
+    """The database connection under a unit of work (to look at what is stored)."""
+    assert isinstance(uow, SqlUnitOfWork)
+    return uow.connection

@@ -340,7 +340,7 @@ class Container:
         return SingleSignOn(uow, self.keys.derive("login-ticket"), self.clock, self.audit(uow), self.sessions(uow))
 
     def leaks(self, uow: UnitOfWork) -> LeakResponse:
-        return LeakResponse(uow, self.keys.keyring, self.audit(uow), self.notifier)
+        return LeakResponse(uow, self.keys.keyring, self.audit(uow), self.notifier, self.clock)
 
     def expiry_notices(self, uow: UnitOfWork) -> ExpiryNotices:
         return ExpiryNotices(uow, self.clock, self.notifier)

@@ -38,3 +38,13 @@ def test_uploads_and_downloads_are_described(client: TestClient) -> None:
     assert upload["multipart/form-data"]["schema"]["properties"]["file-0"]["format"] == "binary"
     download = paths["/execute/Fileman/download"]["get"]["responses"]["200"]["content"]
     assert "application/octet-stream" in download
+
+
+def test_the_lifecycle_is_described() -> None:
+    document = build_openapi(default_registry())
+    listing = json.dumps(document["paths"]["/execute/Tokens/list"])
+    for field in ("hp_rotating", "hp_old_secret_valid_until", "hp_max_uses", "hp_uses", "hp_calls_by_day"):
+        assert field in listing, field
+    rotate = json.dumps(document["paths"]["/execute/Tokens/rotate"])
+    assert "grace_period" in rotate and "604800" in rotate
+    assert "max_uses" in json.dumps(document["paths"]["/execute/Tokens/create_full_access"])

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 from sqlalchemy import insert
 
 from hostpanel.container import Container
-from hostpanel.domain.accounts.model import Account
+from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.permissions import Access, Permissions, Scope, ScopeModule
 from hostpanel.domain.tokens import secret
+from hostpanel.domain.tokens.importer import StoreFile, TokenImport
 from hostpanel.storage.tables import api_tokens
-from tests.factories import Browser, FakeClock, auth, make_account, make_token
+from tests.factories import (
+    Browser,
+    FakeClock,
+    auth,
+    cpanel_entry,
+    cpanel_token,
+    flush_usage,
+    make_account,
+    make_token,
+)
 
-NAMES = re.compile(r'<th scope="row" class="name">([^<]+)</th>')
+NAMES = re.compile(r'<th scope="row" class="name"><a href="[^"]*">([^<]+)</a></th>')
 
 
 def test_create_a_scoped_expiring_token_and_see_its_secret_once(
@@ -170,3 +181,61 @@ def test_the_page_is_refused_when_the_feature_is_off(browser: Browser, container
     browser.sign_in()
     page = browser.get("/security/tokens")
     assert page.status_code == 403 and "You do not have the feature “apitokens”." in page.text
+
+
+def test_rotate_shows_the_new_secret_once_and_the_old_one_keeps_working(
+    browser: Browser, container: Container, alice: Account, clock: FakeClock
+) -> None:
+    old = make_token(container, alice, "deploy").secret
+    browser.sign_in()
+    dialog = browser.get("/security/tokens/rotate?name=deploy")
+    assert dialog.status_code == 200 and 'name="grace_period" value="86400" checked' in dialog.text
+    page = browser.post("/security/tokens/rotate", {"name": "deploy", "grace_period": "3600"})
+    shown = secret.PATTERN.search(page.text)
+    assert page.status_code == 200 and shown and "Token “deploy” rotated" in page.text
+    assert page.headers["cache-control"] == "no-store" and "works until" in page.text
+    for secret_text in (old, shown.group(0)):
+        assert browser.client.get("/execute/Tokens/list", headers=auth("alice", secret_text)).json()["status"] == 1
+    table = browser.get("/security/tokens")
+    assert "rotating, old secret valid until" in table.text and shown.group(0) not in table.text
+    refused = browser.post("/security/tokens/rotate", {"name": "deploy", "grace_period": "604801"})
+    assert refused.status_code == 400 and "grace period" in refused.text and 'aria-invalid="true"' in refused.text
+
+
+def test_the_token_page_shows_uses_history_and_addresses(
+    browser: Browser, container: Container, alice: Account, clock: FakeClock
+) -> None:
+    limited = make_token(container, alice, "limited", max_uses=5).secret
+    for _ in range(2):
+        browser.client.get("/execute/Tokens/list", headers=auth("alice", limited))
+    flush_usage(container)
+    browser.sign_in()
+    page = browser.get("/security/tokens/token?name=limited")
+    assert page.status_code == 200 and "used 2 of 5" in page.text
+    assert '<rect class="chart-bar"' in page.text and "2 calls" in page.text and "<script>" not in page.text
+    assert "testclient" in page.text and ">Tokens</th><td>2</td>" in page.text
+    assert browser.get("/security/tokens/token?name=nothing").status_code == 404
+
+
+def test_a_use_limit_from_the_form(browser: Browser, container: Container, alice: Account) -> None:
+    browser.sign_in()
+    made = browser.post("/security/tokens/new", {"name": "once", "expiry": "never", "access": "full", "max_uses": "1"})
+    assert made.status_code == 200 and "used 0 of 1" in made.text
+    refused = browser.post(
+        "/security/tokens/new", {"name": "zero", "expiry": "never", "access": "full", "max_uses": "0"}
+    )
+    assert refused.status_code == 400 and "use limit" in refused.text
+
+
+def test_an_imported_token_is_invited_to_rotate(browser: Browser, container: Container, alice: Account) -> None:
+    entries = {secret.legacy_digest(cpanel_token()): cpanel_entry("from-cpanel", 1_700_000_000)}
+    with container.uow() as uow:
+        importer = TokenImport(uow, container.keys.keyring, container.clock, container.audit(uow))
+        importer.apply(
+            importer.plan([StoreFile("alice.json", "alice", Service.CPANEL, json.dumps({"tokens": entries}))], {}),
+            "admin",
+        )
+        uow.commit()
+    browser.sign_in()
+    assert "imported (rotate to get hostpanel" in browser.get("/security/tokens").text
+    assert "still has cPanel's format" in browser.get("/security/tokens/token?name=from-cpanel").text

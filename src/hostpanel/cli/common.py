@@ -62,6 +62,16 @@ def parse_when(text: str, now: float, future: bool) -> int:
     return moment
 
 
+def parse_duration(text: str, option: str) -> int:
+    """Seconds: a plain number, or a duration (`90m`, `24h`, `7d`, `1w`)."""
+    value = text.strip()
+    if _EPOCH.fullmatch(value):
+        return int(value)
+    if match := _DURATION.fullmatch(value):
+        return int(match.group(1)) * _UNITS[match.group(2)]
+    raise CliError(f"{option}: “{text}” is not a number of seconds or a duration (90m, 24h, 7d).")
+
+
 def _moment(value: str, now: float, future: bool) -> int | None:
     if match := _DURATION.fullmatch(value):
         seconds = int(match.group(1)) * _UNITS[match.group(2)]

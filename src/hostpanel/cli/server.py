@@ -27,6 +27,7 @@ from hostpanel.storage.migrate import upgrade
 from hostpanel.tls import ensure_self_signed
 
 log = logging.getLogger("hostpanel.nameserver")
+DEFAULT_WHM_PORT = 2087
 DEMO_USER = "demo"
 DEMO_DOMAIN = "demo.test"
 LOG_CONFIG: dict[str, Any] = {
@@ -109,7 +110,14 @@ def _describe(settings: Settings) -> str:
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(2083, "--port", min=1, max=65535, help="The account port (cPanel's, by default)."),
-    whm_port: int = typer.Option(2087, "--whm-port", min=1, max=65535, help="The WHM port (WHM's, by default)."),
+    whm_port: int | None = typer.Option(
+        None,
+        "--whm-port",
+        min=1,
+        max=65535,
+        help=f"The WHM port (default {DEFAULT_WHM_PORT}, WHM's; when another server already holds that one, as a "
+        "second node over the same data directory does, this one serves the account port alone).",
+    ),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="Worker processes (each serves both ports)."),
     http: bool = typer.Option(False, "--http", help="Speak plain HTTP instead of HTTPS (on both ports)."),
 ) -> None:
@@ -123,7 +131,12 @@ def serve(
     if whm_port == port:
         raise CliError(f"--port and --whm-port are both {port}: give WHM a port of its own.")
     _check_port_free(host, port)
-    _check_port_free(host, whm_port)
+    serve_whm = True
+    if whm_port is not None:
+        _check_port_free(host, whm_port)
+    else:
+        whm_port = DEFAULT_WHM_PORT
+        serve_whm = whm_port != port and _port_free(host, whm_port)
     tls: dict[str, str] = {}
     if not http:
         cert, key = settings.tls_cert_path, settings.tls_key_path
@@ -137,18 +150,24 @@ def serve(
         {"HOSTPANEL_PORT": str(port), "HOSTPANEL_WHM_PORT": str(whm_port), "HOSTPANEL_PLAIN_HTTP": "1" if http else "0"}
     )
     nameserver = _start_nameserver(settings)
+    whm = (
+        f"WHM on {scheme}://{host}:{whm_port}/"
+        if serve_whm
+        else f"not WHM ({host}:{whm_port} is taken; pass --whm-port N to serve it)"
+    )
     console.print(
-        f"hostpanel listening on {scheme}://{host}:{port}/ and WHM on {scheme}://{host}:{whm_port}/ "
-        f"({workers} worker(s), {_describe(settings)})"
+        f"hostpanel listening on {scheme}://{host}:{port}/ and {whm} ({workers} worker(s), {_describe(settings)})"
     )
     try:
-        _serve_http(settings, host, (port, whm_port), workers, tls)
+        _serve_http(settings, host, (port, whm_port if serve_whm else None), workers, tls)
     finally:
         if nameserver is not None:
             nameserver.stop()
 
 
-def _serve_http(settings: Settings, host: str, ports: tuple[int, int], workers: int, tls: dict[str, str]) -> None:
+def _serve_http(
+    settings: Settings, host: str, ports: tuple[int, int | None], workers: int, tls: dict[str, str]
+) -> None:
     port, whm_port = ports
     config = uvicorn.Config(
         "hostpanel.app:create_app_from_environment",
@@ -165,7 +184,9 @@ def _serve_http(settings: Settings, host: str, ports: tuple[int, int], workers: 
         **tls,  # type: ignore[arg-type]
     )
     # One listening socket per port, both served by every worker; the app tells them apart by the local port.
-    sockets = [config.bind_socket(), _with_port(config, whm_port).bind_socket()]
+    sockets = [config.bind_socket()]
+    if whm_port is not None:
+        sockets.append(_with_port(config, whm_port).bind_socket())
     if workers > 1:
         Multiprocess(config, sockets=sockets).run()
     else:
@@ -202,13 +223,25 @@ def _with_port(config: uvicorn.Config, port: int) -> uvicorn.Config:
 
 def _check_port_free(host: str, port: int) -> None:
     """Say so in one line when the address is taken, before anything is printed or changed."""
+    try:
+        _bind_probe(host, port)
+    except OSError as error:
+        raise CliError(f"cannot listen on {host}:{port}: {error.strerror} (pass --port N)") from None
+
+
+def _port_free(host: str, port: int) -> bool:
+    try:
+        _bind_probe(host, port)
+    except OSError:
+        return False
+    return True
+
+
+def _bind_probe(host: str, port: int) -> None:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise CliError(f"cannot listen on {host}:{port}: {error.strerror} (pass --port N)") from None
+        probe.bind((host, port))
 
 
 def demo(

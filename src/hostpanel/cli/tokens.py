@@ -15,13 +15,21 @@ import typer
 from rich.panel import Panel
 from rich.table import Table
 
-from hostpanel.cli.common import CliError, console, find_account, format_time, parse_when, transaction
+from hostpanel.cli.common import (
+    CliError,
+    console,
+    find_account,
+    format_time,
+    parse_duration,
+    parse_when,
+    transaction,
+)
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.leaks import Sighting, by_account
-from hostpanel.domain.tokens.model import ApiToken, TokenQuery
-from hostpanel.domain.tokens.record import token_record
+from hostpanel.domain.tokens.model import ApiToken, IssuedToken, TokenQuery, parse_grace_period
+from hostpanel.domain.tokens.record import describe_lifecycle, token_record
 from hostpanel.domain.tokens.restrictions import CHALLENGE_NAME, Restrictions
 from hostpanel.domain.tokens.review import ReviewPolicy, flags, is_unused
 
@@ -60,6 +68,9 @@ def create(
     challenges: bool = typer.Option(
         False, "--acme-challenges", help="Only certificate challenges: --dns-name _acme-challenge --dns-type TXT."
     ),
+    max_uses: int | None = typer.Option(
+        None, "--max-uses", min=1, help="How many requests the token may make in all (1: one-shot); default: no limit."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable output (includes the secret)."),
 ) -> None:
     """Create a token; its secret is printed once and can never be shown again."""
@@ -79,10 +90,22 @@ def create(
         expires_at = parse_when(expires, now, future=True) if expires else None
         account = find_account(built, uow, username)
         issued = built.tokens(uow).create(
-            Principal.admin(account), name, expires_at, permissions, restrictions, rate_limit=rate_limit
+            Principal.admin(account),
+            name,
+            expires_at,
+            permissions,
+            restrictions,
+            rate_limit=rate_limit,
+            max_uses=max_uses,
         )
         uow.commit()
         review = built.review_policy
+    _show_secret(issued, username, now, review, as_json, f"API token “{name}” for {username}")
+
+
+def _show_secret(
+    issued: IssuedToken, username: str, now: float, review: ReviewPolicy, as_json: bool, title: str
+) -> None:
     record = {**token_record(issued.token, now, review), "token": issued.secret}
     if as_json:
         typer.echo(json.dumps(record, indent=2))
@@ -91,10 +114,35 @@ def create(
         Panel(
             f"[bold]{issued.secret}[/bold]\n\nCopy it now: it is shown only this once and cannot be recovered.\n"
             f"Use it as:  Authorization: cpanel {username}:<token>",
-            title=f"API token “{name}” for {username}",
+            title=title,
             expand=False,
         )
     )
+
+
+@app.command("rotate")
+def rotate(
+    username: str,
+    name: str,
+    grace: str = typer.Option(
+        "24h",
+        "--grace",
+        help="How long the old secret keeps working: seconds or a duration (0, 90m, 24h, 7d; at most 7 days).",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable output (includes the new secret)."),
+) -> None:
+    """Give a token a new secret (printed once); the old one works for the grace period, then stops."""
+    grace_period = parse_grace_period(parse_duration(grace, "--grace"))
+    with transaction() as (built, uow):
+        account = find_account(built, uow, username)
+        issued = built.tokens(uow).rotate(Principal.admin(account), name, grace_period)
+        uow.commit()
+        now, review = built.clock.now(), built.review_policy
+    _show_secret(issued, username, now, review, as_json, f"API token “{name}” of {username}, rotated")
+    if not as_json:
+        previous = issued.token.previous_valid(now)
+        until = f"until {format_time(previous.valid_until)}" if previous else "no longer (refused at once)"
+        console.print(f"The old secret works {until}.")
 
 
 @app.command("list")
@@ -112,7 +160,9 @@ def list_tokens(username: str, as_json: bool = typer.Option(False, "--json", hel
 
 
 def _table(tokens: list[ApiToken], now: float) -> Table:
-    table = Table("name", "status", "created", "expires", "last used", "from", "permissions", "restrictions")
+    table = Table(
+        "name", "status", "created", "expires", "last used", "from", "permissions", "restrictions", "lifecycle"
+    )
     for token in tokens:
         record: dict[str, Any] = token_record(token, now)
         table.add_row(
@@ -124,6 +174,7 @@ def _table(tokens: list[ApiToken], now: float) -> Table:
             token.last_used_ip or "-",
             "full access" if token.permissions.full_access else " ".join(token.permissions.scope_names()),
             " ".join(token.restrictions.describe()) or "-",
+            "; ".join(describe_lifecycle(token, now)) or "-",
         )
     return table
 

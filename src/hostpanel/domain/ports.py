@@ -16,7 +16,7 @@ from hostpanel.domain.dns.zone import Change, Zone
 from hostpanel.domain.mail.model import Forwarder, Mailbox, PublishedMailbox
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.sessions.model import LoginTicket, SessionStage, WebSession
-from hostpanel.domain.tokens.model import ApiToken, TokenQuery
+from hostpanel.domain.tokens.model import ApiToken, PreviousSecret, TokenQuery
 from hostpanel.domain.tokens.restrictions import Restrictions
 from hostpanel.domain.twofactor.model import TwoFactorRecord
 from hostpanel.domain.whm.packages import Package
@@ -119,8 +119,22 @@ class TokenRepository(Protocol):
         restrictions: Restrictions = ...,
         service: Service = ...,
         acls: frozenset[str] | None = None,
+        max_uses: int | None = None,
+        imported: bool = False,
     ) -> ApiToken:
         """Insert a token; raises Conflict if the account already has one of this service with this name."""
+        ...
+
+    def rotate(self, token_id: int, *, digest: bytes, pepper_id: int, previous: PreviousSecret | None, at: int) -> None:
+        """Give the token a new secret; `previous` is the old one's grace (None: refused at once)."""
+        ...
+
+    def end_grace(self, token_id: int) -> bool:
+        """Refuse the token's previous secret from now on; False when it had none."""
+        ...
+
+    def consume_use(self, token_id: int) -> int | None:
+        """Count one use of a use-limited token atomically: the uses now, or None when none was left."""
         ...
 
     def get_by_name(self, account_id: int, name: str, service: Service = ...) -> ApiToken | None: ...
@@ -154,6 +168,30 @@ class TokenRepository(Protocol):
 
     def remember_ip(self, token_id: int, ip: str, at: int) -> bool:
         """Note that the token was used from `ip`; True if it had never been used from there before."""
+        ...
+
+    def record_old_secret_use(self, token_id: int, at: int) -> None:
+        """Move the rotated-out secret's "last used" forward."""
+        ...
+
+    def add_calls(self, token_id: int, calls: dict[tuple[int, str], int]) -> None:
+        """Add calls per (day, module) to the token's history."""
+        ...
+
+    def address_seen(self, token_id: int, seen: dict[str, int]) -> None:
+        """Move each address's "last seen" forward (addresses already remembered)."""
+        ...
+
+    def trim_calls(self, before_day: int) -> int:
+        """Forget the history of days before `before_day`; returns the rows removed."""
+        ...
+
+    def calls(self, token_ids: list[int], since_day: int) -> dict[int, list[tuple[int, str, int]]]:
+        """Per token, (day, module, calls) since `since_day`, in day order."""
+        ...
+
+    def recent_addresses(self, token_ids: list[int], limit: int) -> dict[int, list[tuple[str, int, int]]]:
+        """Per token, its `limit` most recent addresses: (address, first seen, last seen), newest first."""
         ...
 
     def delete_all(self, account_id: int, service: Service | None = ...) -> list[str]:

@@ -32,6 +32,7 @@ class Principal:
     ip: str | None = None
     service: Service = Service.CPANEL
     on_behalf_of: str | None = None  # the WHM user acting in this account's name (uapi_cpanel, the CLI's uapi)
+    old_secret: bool = False  # authenticated by a rotated-out secret in its grace period
 
     @property
     def privileges(self) -> Privileges | None:

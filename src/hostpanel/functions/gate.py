@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any, cast
 
@@ -185,7 +185,7 @@ class Gate:
         principal = self._authenticate(target, credentials, ip)
         if isinstance(principal, Unauthenticated):
             return principal
-        self._parts.usage.note(principal)
+        self._parts.usage.note(principal, self._module_label(target))
         limit = self._rate_limit(principal)
         if limit is not None and not limit.allowed:
             return RateLimited(RATE_LIMITED, limit)
@@ -200,7 +200,8 @@ class Gate:
         try:
             if credentials is None:
                 raise AuthenticationFailed("missing or malformed Authorization header")
-            return parts.authenticator.authenticate(parts.tokens, credentials[0], credentials[1], ip)
+            principal = parts.authenticator.authenticate(parts.tokens, credentials[0], credentials[1], ip)
+            return self._count_use(principal)
         except AuthenticationFailed as failure:
             if credentials is None:
                 # A bare request (a browser, a probe) is never counted nor recorded: recording it would let anyone
@@ -208,6 +209,31 @@ class Gate:
                 return Unauthenticated(None)
             parts.login_guard.record_failure(ip, failure.username, LoginKind.TOKEN)
             return Unauthenticated(partial(self._record_failure, failure, ip, target.label))
+
+    def _module_label(self, target: Target) -> str:
+        """What usage history counts a call under: its module, or "" for a module that does not exist (so made-up
+        names cannot grow the history)."""
+        return target.module if self.registry.knows(target.module, target.api) else ""
+
+    def _count_use(self, principal: Principal) -> Principal:
+        """Spend one of a use-limited token's uses (exactly, across processes and nodes: one conditional UPDATE);
+        an exhausted token fails like any other. A token without a limit costs nothing here."""
+        token = principal.token
+        if token is None or token.max_uses is None:
+            return principal
+        with self._parts.begin(True) as uow:
+            uses = uow.tokens.consume_use(token.id)
+            uow.commit()
+        if uses is None:
+            reason = f"token “{token.name}” used up ({token.max_uses} uses)"
+            raise AuthenticationFailed(reason, principal.account.username)
+        counted = replace(principal, token=replace(token, uses=uses))
+        if uses == token.max_uses:
+            with self._parts.audit.log() as trail:
+                trail.record_by(
+                    counted, AuditAction.ACCOUNT_TOKEN_EXHAUSTED, target=token.name, details={"max_uses": uses}
+                )
+        return counted
 
     def _password(self, credentials: Password, ip: str | None) -> Principal | Unauthenticated:
         """HTTP Basic: the password (and code, with two-factor on) of someone who may use this interface; a refusal
@@ -258,6 +284,8 @@ class Gate:
         try:
             parts.login_guard.clear_in_memory(ip, user, LoginKind.TOKEN)
             principal = parts.authenticator.authenticate(self._from_memory, user, token, ip)
+            if principal.token is not None and principal.token.max_uses is not None:
+                return None  # each use is counted in the database, by `admit`
             if not _names_the_caller(target, principal):
                 return None
             function = self.registry.find(target.module, target.function, target.api)
@@ -267,7 +295,7 @@ class Gate:
             return None
         if limit is not None and not limit.allowed:
             return None  # counted again by `admit`, which refuses it; only ever past the limit
-        parts.usage.note(principal)
+        parts.usage.note(principal, self._module_label(target))
         return Admitted(principal, function, limit)
 
     def call(self, admitted: Admitted, args: Args, options: ListOptions, uploads: list[Upload] | None = None) -> Answer:

@@ -181,6 +181,9 @@ class Registry:
             raise UnknownFunction(f"The system could not find the function “{function}” in the module “{module}”.")
         return found.functions[function]
 
+    def knows(self, module: str, api: str = UAPI) -> bool:
+        return (api, module) in self._modules
+
     def modules(self, api: str = UAPI) -> list[Module]:
         return [module for module in self._modules.values() if module.api == api]
 

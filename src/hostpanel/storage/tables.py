@@ -92,6 +92,15 @@ api_tokens = Table(
     Column("restrictions", Text, nullable=False, server_default="{}"),  # JSON: domain/tokens/restrictions.py
     Column("service", String(16), nullable=False, server_default="cpanel"),  # cpanel | whm: where it authenticates
     Column("acls", Text),  # a WHM token's ACLs (JSON list); NULL: all of its owner's
+    # The secret before the last rotation (its keyed digest), accepted until prev_valid_until; NULL: none.
+    Column("prev_digest", LargeBinary(32)),
+    Column("prev_pepper_id", Integer),
+    Column("prev_valid_until", BigInteger),
+    Column("prev_last_used_at", BigInteger),
+    Column("rotated_at", BigInteger),
+    Column("max_uses", Integer),  # NULL: no limit; else `uses` is counted by a conditional UPDATE per request
+    Column("uses", Integer, nullable=False, server_default="0"),
+    Column("imported", Boolean, nullable=False, server_default=false()),  # from a cPanel token store
     UniqueConstraint("account_id", "service", "name"),
     Index(None, "account_id", "created_at", "name"),
     sqlite_autoincrement=True,
@@ -103,6 +112,18 @@ token_addresses = Table(
     Column("token_id", Integer, ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True),
     Column("ip", String(45), primary_key=True),
     Column("first_seen", BigInteger, nullable=False),
+    Column("last_seen", BigInteger),
+)
+
+# Calls per token, day (days since the epoch, UTC) and module: written in batches, trimmed after the kept days.
+token_usage_daily = Table(
+    "token_usage_daily",
+    metadata,
+    Column("token_id", Integer, ForeignKey("api_tokens.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Integer, primary_key=True),
+    Column("module", String(64), primary_key=True),
+    Column("calls", Integer, nullable=False),
+    Index(None, "day"),
 )
 
 # Web sessions: the cookie's secret is never stored, only HMAC(server key, secret).

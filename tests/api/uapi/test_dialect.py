@@ -10,7 +10,16 @@ from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken
-from tests.factories import TOKEN_RECORD_FIELDS, FakeClock, auth, flush_usage, make_account, make_token, uapi
+from tests.factories import (
+    TOKEN_RECORD_FIELDS,
+    TOKEN_USAGE_FIELDS,
+    FakeClock,
+    auth,
+    flush_usage,
+    make_account,
+    make_token,
+    uapi,
+)
 
 
 def test_list_answers_with_the_bare_result_object(client: TestClient, alice_token: IssuedToken) -> None:
@@ -162,7 +171,9 @@ def test_list_shows_review_fields_and_never_secrets(
     assert records["bar"]["last_used"] == int(clock.now()) - 11
     assert records["bar"]["last_used_ip"] == "testclient"
     assert records["bar"]["has_full_access"] == 1 and records["bar"]["features"] == []
-    assert set(records["bar"]) == TOKEN_RECORD_FIELDS
+    assert set(records["bar"]) == TOKEN_RECORD_FIELDS | TOKEN_USAGE_FIELDS
+    assert records["bar"]["hp_calls_by_module"] == {"Tokens": 1}
+    assert [a["ip"] for a in records["bar"]["hp_recent_addresses"]] == ["testclient"]
     assert alice_token.secret not in response.text
     assert alice_token.secret.split("_")[1] not in response.text  # not even the lookup key
 

@@ -14,7 +14,7 @@ from hostpanel.domain.errors import AuthenticationFailed
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken
-from tests.factories import FakeClock, make_account, make_token, statements
+from tests.factories import FakeClock, cpanel_token, make_account, make_token, rotate_token, statements
 
 
 def authenticate(container: Container, username: str, token: str) -> Any:
@@ -42,7 +42,9 @@ def test_each_failure_has_its_own_reason_for_the_audit_only(
 ) -> None:
     bob_token = make_token(container, make_account(container, "bob"), "b").secret
     wrong_secret = alice_token.secret[:-12] + secret.generate()[-12:]
-    assert reason(container, "alice", "JPQNSRU0DH448UJLGXH7KVJECC5QN9N9") == "malformed token"
+    assert reason(container, "alice", "JPQNSRU0DH448UJLGXH7KVJECC5QN9N") == "malformed token"
+    # cPanel's format (32 characters A-Z 0-9) is looked up like ours: never imported, so unknown.
+    assert reason(container, "alice", "JPQNSRU0DH448UJLGXH7KVJECC5QN9N9") == "unknown token"
     assert reason(container, "alice", secret.generate()) == "unknown token"
     # Another account's token is unknown to the named user's trail (it must not learn that the token is real).
     assert reason(container, "nobody", alice_token.secret) == "unknown token"
@@ -129,6 +131,8 @@ def test_every_kind_of_failure_does_one_lookup_and_one_keyed_digest(
     with container.uow() as uow:
         container.tokens(uow).revoke(Principal.admin(alice), "gone")
         uow.commit()
+    rotated_out = make_token(container, alice, "rotated").secret
+    rotate_token(container, alice, "rotated", 5)
     clock.advance(5)
     parsed = secret.parse(alice_token.secret)
     assert parsed is not None
@@ -140,6 +144,8 @@ def test_every_kind_of_failure_does_one_lookup_and_one_keyed_digest(
         "another account's token": ("alice", bob_token),
         "expired": ("alice", expired),
         "revoked": ("alice", revoked),
+        "rotated out (grace over)": ("alice", rotated_out),
+        "cPanel format, never imported": ("alice", cpanel_token()),
         "suspended": ("alice", alice_token.secret),
     }
     _ = container.authenticator  # its dummy digest is made once, up front

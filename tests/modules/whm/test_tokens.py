@@ -63,3 +63,39 @@ def test_no_acl_means_all_of_the_owners_which_follow_the_owner(
         container.accounts(uow).set_acls("resel", frozenset({"acct-summary"}))
         uow.commit()
     whm(whm_client.get("/json-api/listaccts?api.version=1", headers=headers), result=0)
+
+
+def test_rotate_a_whm_token_with_a_grace_period(as_root: Whm, whm_client: TestClient, container: Container) -> None:
+    old = as_root("api_token_create", token_name="billing", acl="list-accts")["data"]["token"]
+    rotated = as_root("api_token_rotate", token_name="billing", grace_period="600")["data"]
+    assert rotated["token"] != old and rotated["acls"] == ["list-accts"] and rotated["hp_rotating"] == 1
+    for secret_text in (old, rotated["token"]):
+        whm(whm_client.get("/json-api/listaccts?api.version=1", headers=whm_auth("root", secret_text)))
+    listed = as_root("api_token_list")["data"]["tokens"]["billing"]
+    assert listed["hp_old_secret_valid_until"] == rotated["hp_old_secret_valid_until"]
+    newest = as_root("api_token_rotate", token_name="billing", grace_period="0")["data"]["token"]
+    unknown = whm_client.get("/json-api/listaccts?api.version=1", headers=whm_auth("root", "hpat_nothing"))
+    for dead in (old, rotated["token"]):
+        refused = whm_client.get("/json-api/listaccts?api.version=1", headers=whm_auth("root", dead))
+        assert (refused.status_code, refused.content) == (unknown.status_code, unknown.content)
+    whm(whm_client.get("/json-api/listaccts?api.version=1", headers=whm_auth("root", newest)))
+    assert as_root.reason("api_token_rotate", token_name="billing", grace_period="604801").startswith(
+        "The system failed to rotate the API token: "
+    )
+    assert "does not exist" in as_root.reason("api_token_rotate", token_name="nothing")
+
+
+def test_a_use_limited_whm_token(as_root: Whm, whm_client: TestClient) -> None:
+    made = as_root("api_token_create", token_name="once", max_uses="1")["data"]
+    headers = whm_auth("root", made["token"])
+    whm(whm_client.get("/json-api/listaccts?api.version=1", headers=headers))
+    refused = whm_client.get("/json-api/listaccts?api.version=1", headers=headers)
+    unknown = whm_client.get("/json-api/listaccts?api.version=1", headers=whm_auth("root", "hpat_nothing"))
+    assert refused.status_code in (401, 403) and (refused.status_code, refused.content) == (
+        unknown.status_code,
+        unknown.content,
+    )
+    assert as_root("api_token_list")["data"]["tokens"]["once"]["hp_state"] == ["used 1 of 1"]
+    assert as_root.reason("api_token_create", token_name="never", max_uses="0").startswith(
+        "The system failed to create the API token: "
+    )

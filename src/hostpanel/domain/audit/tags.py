@@ -41,10 +41,14 @@ class AuditAction(StrEnum):
     ACCOUNT_SUDO_FAILURE = "account:sudo:failure"
     ACCOUNT_SUDO_SUCCESS = "account:sudo:success"
     ACCOUNT_TOKEN_CREATE = "account:token:create"
+    ACCOUNT_TOKEN_EXHAUSTED = "account:token:exhausted"
+    ACCOUNT_TOKEN_GRACE_END_LEAK = "account:token:grace_end_leak"
+    ACCOUNT_TOKEN_IMPORT = "account:token:import"
     ACCOUNT_TOKEN_NEW_IP = "account:token:new_ip"
     ACCOUNT_TOKEN_RENAME = "account:token:rename"
     ACCOUNT_TOKEN_REVOKE = "account:token:revoke"
     ACCOUNT_TOKEN_REVOKE_LEAK = "account:token:revoke_leak"
+    ACCOUNT_TOKEN_ROTATE = "account:token:rotate"
     ACCOUNT_TOKEN_UPDATE = "account:token:update"
     ACCOUNT_TWOFACTOR_DISABLE = "account:twofactor:disable"
     ACCOUNT_TWOFACTOR_ENABLE = "account:twofactor:enable"
@@ -110,10 +114,14 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ACCOUNT_SUDO_FAILURE: "re-entering the password (and code) for a sensitive change failed",
     AuditAction.ACCOUNT_SUDO_SUCCESS: "the account owner re-entered the password (and code) for sensitive changes",
     AuditAction.ACCOUNT_TOKEN_CREATE: "an API token was created",
+    AuditAction.ACCOUNT_TOKEN_EXHAUSTED: "a use-limited API token made its last allowed request",
+    AuditAction.ACCOUNT_TOKEN_GRACE_END_LEAK: "a rotated-out secret found leaked was refused at once (grace ended)",
+    AuditAction.ACCOUNT_TOKEN_IMPORT: "an API token was imported from a cPanel token store",
     AuditAction.ACCOUNT_TOKEN_NEW_IP: "an API token was used from an address it had not been used from before",
     AuditAction.ACCOUNT_TOKEN_RENAME: "an API token was renamed",
     AuditAction.ACCOUNT_TOKEN_REVOKE: "an API token was revoked",
     AuditAction.ACCOUNT_TOKEN_REVOKE_LEAK: "an API token found leaked (by a scan or a public report) was revoked",
+    AuditAction.ACCOUNT_TOKEN_ROTATE: "an API token was given a new secret; the old one works for the grace period",
     AuditAction.ACCOUNT_TOKEN_UPDATE: "a WHM API token's expiry, address allowlist or ACLs were changed",
     AuditAction.ACCOUNT_TWOFACTOR_DISABLE: "two-factor authentication was removed",
     AuditAction.ACCOUNT_TWOFACTOR_ENABLE: "two-factor authentication was set up (or replaced)",

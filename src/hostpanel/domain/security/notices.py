@@ -45,6 +45,16 @@ def leaked_token_revoked(account: Account, token_name: str, source: str) -> Noti
     )
 
 
+def leaked_old_secret_refused(account: Account, token_name: str, source: str) -> Notice:
+    return Notice(
+        f"The old secret of API token “{token_name}” was refused because it leaked",
+        f"Hello {account.username},\n\nThe previous secret of your API token “{token_name}”, which was still accepted "
+        f"after its rotation, was found where others can read it ({source}), so its grace period has ended: requests "
+        "made with it are now refused. The token's current secret keeps working.\n\nMove any script still using "
+        "the old secret to the new one, and review your account's activity log for requests you do not recognise.\n",
+    )
+
+
 def tokens_revoked_by_administrator(account: Account, token_names: list[str], by: str) -> Notice:
     names = ", ".join(f"“{name}”" for name in token_names)
     noun = "token was" if len(token_names) == 1 else "tokens were"

@@ -3,6 +3,11 @@
 The lookup goes by the token's public key, never by the username, so an unknown user and a wrong token do the same
 work: one indexed lookup and one HMAC. The precise reason travels in the exception for the audit trail only. The
 token's IP allowlist is checked here, last, so a refused address is indistinguishable from any other failure.
+
+A cPanel-format token (32 characters, imported from a cPanel server) is looked up by a keyed value of its SHA-512
+digest instead, and verified against the keyed digest of that digest: one SHA-512 more, then the same work. A rotated
+token is accepted with its previous secret until the grace period ends; the previous slot is compared on every check
+(against a dummy when there is none), so a rotating token costs what any other does.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from hostpanel.domain.errors import AuthenticationFailed, MisusedToken
 from hostpanel.domain.principal import AuthMethod, Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.keyring import Keyring
-from hostpanel.domain.tokens.model import ApiToken
+from hostpanel.domain.tokens.model import ApiToken, PreviousSecret
 from hostpanel.domain.tokens.restrictions import IpAllowlist
 
 
@@ -38,14 +43,18 @@ class TokenAuthenticator:
         self._dummy_digest = secret.digest(keyring.current, self._dummy_token)
 
     def authenticate(self, tokens: TokenFinder, username: str, presented: str, ip: str | None) -> Principal:
-        parsed = secret.parse(presented)
-        found = tokens.find_by_key(parsed.key) if parsed is not None else None
-        if parsed is None or found is None:
+        located = self._locate(tokens, presented)
+        found = located[1] if located is not None else None
+        if located is None or found is None:
             # Spend what a real check spends, so "no such token" is not faster than "wrong secret".
             secret.matches(self._keyring.current, self._dummy_token, self._dummy_digest)
-            raise AuthenticationFailed("malformed token" if parsed is None else "unknown token", username)
+            hmac.compare_digest(self._dummy_digest, self._dummy_digest)
+            raise AuthenticationFailed("malformed token" if located is None else "unknown token", username)
+        text = located[0]
         token, account = found
-        secret_ok = self._keyring.verifies(parsed.text, token.pepper_id, token.digest)
+        now = self._clock.now()
+        current_ok, old_ok, old_over = self._verify(text, token, now)
+        secret_ok = current_ok or old_ok
         # Usernames are ASCII (cPanel's rules); a non-ASCII name cannot match, and str comparison skips encoding.
         user_ok = username.isascii() and hmac.compare_digest(account.username, username)
         if not user_ok:
@@ -54,12 +63,13 @@ class TokenAuthenticator:
             misused = MisusedToken(account.id, account.username, token.name) if secret_ok else None
             raise AuthenticationFailed("unknown token", username, misused=misused)
         if not secret_ok:
-            raise AuthenticationFailed("wrong secret", username)
+            reason = f"a rotated-out secret of token “{token.name}” (grace period over)" if old_over else "wrong secret"
+            raise AuthenticationFailed(reason, username)
         if token.service != self._service or not account.may_use(self._service):
             raise AuthenticationFailed(f"a {token.service} token presented to {self._service}", username)
         if not account.is_active:
             raise AuthenticationFailed("account suspended", username)
-        if token.is_expired(self._clock.now()):
+        if token.is_expired(now):
             raise AuthenticationFailed(f"token “{token.name}” expired", username)
         if not token.restrictions.allows_address(ip):
             # cPanel answers a refused address as "no such token"; only the audit trail learns why.
@@ -68,4 +78,41 @@ class TokenAuthenticator:
                 username,
                 restriction=IpAllowlist.key,
             )
-        return Principal(account, AuthMethod.TOKEN, token, ip, self._service)
+        return Principal(account, AuthMethod.TOKEN, token, ip, self._service, old_secret=not current_ok)
+
+    def _locate(self, tokens: TokenFinder, presented: str) -> tuple[str, tuple[ApiToken, Account] | None] | None:
+        """(the text the stored digests are of, the token found) for a well-formed token, else None. Our format is
+        found by its public key; a cPanel token by the keyed value of its SHA-512 digest under each pepper held
+        (one lookup with one pepper, the usual case)."""
+        parsed = secret.parse(presented)
+        if parsed is not None:
+            return parsed.text, tokens.find_by_key(parsed.key)
+        if not secret.is_legacy(presented):
+            return None
+        text = secret.legacy_digest(presented)
+        for pepper_id in sorted(self._keyring.peppers, reverse=True):
+            found = tokens.find_by_key(secret.legacy_key(self._keyring.peppers[pepper_id], text))
+            if found is not None:
+                return text, found
+        return text, None
+
+    def _verify(self, text: str, token: ApiToken, now: float) -> tuple[bool, bool, bool]:
+        """(the current secret matches, a previous secret in its grace period matches, a previous secret whose
+        grace is over matches), in constant time; one keyed digest when both slots share a pepper."""
+        presented, held = self._presented_digest(text, token.pepper_id)
+        current_ok = hmac.compare_digest(presented, token.digest) and held
+        previous: PreviousSecret | None = token.previous
+        if previous is None:
+            hmac.compare_digest(presented, self._dummy_digest)  # the same work as a rotating token's check
+            return current_ok, False, False
+        if previous.pepper_id != token.pepper_id:
+            presented, held = self._presented_digest(text, previous.pepper_id)
+        old_match = hmac.compare_digest(presented, previous.digest) and held
+        in_grace = now < previous.valid_until
+        return current_ok, old_match and in_grace, old_match and not in_grace
+
+    def _presented_digest(self, text: str, pepper_id: int) -> tuple[bytes, bool]:
+        """The keyed digest of what was presented, and whether its pepper is still held (a token made under a
+        pepper no longer held verifies nothing, after the same work)."""
+        pepper = self._keyring.get(pepper_id)
+        return secret.digest(pepper if pepper is not None else self._keyring.current, text), pepper is not None

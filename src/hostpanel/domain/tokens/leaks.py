@@ -1,7 +1,9 @@
 """Responding to leaked tokens: find them in text, tell live ones from dead ones, revoke them and tell the owner.
 
 A string in our format with a valid checksum is only a candidate: it is live when its key names a stored token and
-its secret matches that token's digest. Nothing here ever returns or records the secret itself.
+its secret matches that token's digest. A rotated-out secret still in its grace period is live too: its grace ends at
+once (the token's current secret keeps working) and the owner is told. Nothing here ever returns or records the
+secret itself.
 """
 
 from __future__ import annotations
@@ -12,8 +14,15 @@ from dataclasses import dataclass
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.audit.tags import AuditAction
+from hostpanel.domain.clock import Clock, SystemClock
 from hostpanel.domain.ports import UnitOfWork
-from hostpanel.domain.security.notices import Notice, Notifier, deliver, leaked_token_revoked
+from hostpanel.domain.security.notices import (
+    Notice,
+    Notifier,
+    deliver,
+    leaked_old_secret_refused,
+    leaked_token_revoked,
+)
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.keyring import Keyring
 from hostpanel.domain.tokens.model import ApiToken
@@ -27,6 +36,7 @@ class Sighting:
     key: str
     token: ApiToken | None = None
     account: Account | None = None
+    old_secret: bool = False  # the token's previous secret, in its grace period
 
     @property
     def live(self) -> bool:
@@ -54,7 +64,10 @@ def candidates(text: str) -> Iterator[tuple[int, secret.ParsedToken]]:
 class LeakResponse:
     """Finds live tokens in leaked text, revokes them and tells their owners."""
 
-    def __init__(self, uow: UnitOfWork, keyring: Keyring, audit: AuditLog, notifier: Notifier) -> None:
+    def __init__(
+        self, uow: UnitOfWork, keyring: Keyring, audit: AuditLog, notifier: Notifier, clock: Clock | None = None
+    ) -> None:
+        self._clock = clock or SystemClock()
         self._uow = uow
         self._keyring = keyring
         self._audit = audit
@@ -64,13 +77,15 @@ class LeakResponse:
         sightings = []
         for line, parsed in candidates(text):
             found = self._live(parsed)
-            token, account = found if found else (None, None)
-            sightings.append(Sighting(line, parsed.key, token, account))
+            token, account, old = found if found else (None, None, False)
+            sightings.append(Sighting(line, parsed.key, token, account, old))
         return sightings
 
     def revoke(self, sighting: Sighting, source: str, actor: str, ip: str | None = None) -> bool:
         """Revoke a live sighting, record it on the owner's activity log, and mail the owner once committed."""
         token, account = sighting.token, sighting.account
+        if token is not None and account is not None and sighting.old_secret:
+            return self._end_grace(token, account, source, actor, ip)
         if token is None or account is None or not self._uow.tokens.delete(token.id):
             return False
         self._audit.record(
@@ -93,9 +108,31 @@ class LeakResponse:
     def _deliver(self, account: Account, notice: Notice) -> None:
         deliver(self._notifier, account, notice)
 
-    def _live(self, parsed: secret.ParsedToken) -> tuple[ApiToken, Account] | None:
+    def _end_grace(self, token: ApiToken, account: Account, source: str, actor: str, ip: str | None) -> bool:
+        if not self._uow.tokens.end_grace(token.id):
+            return False
+        self._audit.record(
+            AuditAction.ACCOUNT_TOKEN_GRACE_END_LEAK,
+            actor=actor,
+            account_id=account.id,
+            username=account.username,
+            ip=ip,
+            target=token.name,
+            details={"source": source},
+        )
+        notice = leaked_old_secret_refused(account, token.name, source)
+        self._uow.on_commit(lambda: self._deliver(account, notice))
+        return True
+
+    def _live(self, parsed: secret.ParsedToken) -> tuple[ApiToken, Account, bool] | None:
+        """The token this text is a secret of, its account, and whether it is the previous secret."""
         found = self._uow.tokens.find_by_key(parsed.key)
         if found is None:
             return None
-        token = found[0]
-        return found if self._keyring.verifies(parsed.text, token.pepper_id, token.digest) else None
+        token, account = found
+        if self._keyring.verifies(parsed.text, token.pepper_id, token.digest):
+            return token, account, False
+        previous = token.previous_valid(self._clock.now())
+        if previous is not None and self._keyring.verifies(parsed.text, previous.pepper_id, previous.digest):
+            return token, account, True
+        return None

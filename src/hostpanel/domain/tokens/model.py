@@ -24,6 +24,16 @@ class TokenStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class PreviousSecret:
+    """A rotated-out secret (its keyed digest only), accepted until `valid_until`."""
+
+    digest: bytes
+    pepper_id: int
+    valid_until: int
+    last_used_at: int | None = None
+
+
+@dataclass(frozen=True)
 class ApiToken:
     """A token as stored: never its secret, only the public key and the keyed digest."""
 
@@ -42,9 +52,22 @@ class ApiToken:
     restrictions: Restrictions = NO_RESTRICTIONS
     service: Service = Service.CPANEL  # a cPanel token works on the account's API, a WHM token on WHM's only
     acls: frozenset[str] | None = None  # a WHM token's ACLs; None: all of its owner's
+    previous: PreviousSecret | None = None  # the secret before the last rotation, while it may still be accepted
+    rotated_at: int | None = None
+    max_uses: int | None = None  # None: no limit
+    uses: int = 0  # counted only when there is a limit
+    imported: bool = False  # from a cPanel token store (its secret may be a 32-character cPanel token)
 
     def is_expired(self, now: float) -> bool:
         return self.expires_at is not None and now >= self.expires_at
+
+    def previous_valid(self, now: float) -> PreviousSecret | None:
+        """The old secret when its grace period has not run out yet."""
+        return self.previous if self.previous is not None and now < self.previous.valid_until else None
+
+    @property
+    def exhausted(self) -> bool:
+        return self.max_uses is not None and self.uses >= self.max_uses
 
     def status(self, now: float) -> TokenStatus:
         return TokenStatus.EXPIRED if self.is_expired(now) else TokenStatus.ACTIVE
@@ -56,6 +79,33 @@ class IssuedToken:
 
     token: ApiToken
     secret: str
+
+
+MAX_GRACE_PERIOD = 7 * 86400
+DEFAULT_GRACE_PERIOD = 86400
+MAX_USES = 1_000_000_000
+
+
+def parse_grace_period(value: str | int | None) -> int:
+    """Seconds the old secret keeps working after a rotation: 0 to 7 days; absent: 24 hours."""
+    if value is None or value == "":
+        return DEFAULT_GRACE_PERIOD
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 7 or int(text) > MAX_GRACE_PERIOD:
+        raise InvalidInput(
+            "grace_period", f"“{value}” is not a valid grace period: give 0 to {MAX_GRACE_PERIOD} seconds (7 days)."
+        )
+    return int(text)
+
+
+def parse_max_uses(value: str | int | None) -> int | None:
+    """How many requests a token may make in all: a positive integer; absent: no limit."""
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 10 or not 1 <= int(text) <= MAX_USES:
+        raise InvalidInput("max_uses", f"“{value}” is not a valid use limit: give a whole number from 1 to {MAX_USES}.")
+    return int(text)
 
 
 def validate_name(name: str, field: str = "name") -> str:

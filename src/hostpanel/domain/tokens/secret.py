@@ -97,3 +97,38 @@ def digest(pepper: bytes, token: str) -> bytes:
 def matches(pepper: bytes, token: str, stored: bytes) -> bool:
     """Constant-time comparison of a presented token with a stored digest."""
     return hmac.compare_digest(digest(pepper, token), stored)
+
+
+# cPanel's own tokens: 32 characters from A-Z and 0-9, stored by cPanel as the unsalted SHA-512 hex digest. Imported
+# ones keep working: the database holds only keyed values derived from that digest, never the digest itself.
+LEGACY_PATTERN = re.compile(r"[A-Z0-9]{32}")
+LEGACY_DIGEST_PATTERN = re.compile(r"[0-9a-f]{128}")
+_LEGACY_LOOKUP = b"hostpanel legacy token lookup\x00"
+
+
+def is_legacy(text: str) -> bool:
+    """`text` has the shape of a cPanel API token."""
+    return len(text) == 32 and LEGACY_PATTERN.fullmatch(text) is not None
+
+
+def legacy_digest(text: str) -> str:
+    """cPanel's stored form of one of its tokens: the SHA-512 hex digest."""
+    return hashlib.sha512(text.encode("ascii")).hexdigest()
+
+
+def legacy_key(pepper: bytes, sha512_hex: str) -> str:
+    """The public-key column of an imported cPanel token: a keyed value of cPanel's digest (so the lookup stays one
+    indexed read), written like any key, so a rotation can give the token our format without moving it."""
+    mac = hmac.new(pepper, _LEGACY_LOOKUP + sha512_hex.encode("ascii"), hashlib.sha256).digest()
+    number = int.from_bytes(mac[:12], "big")
+    chars = []
+    for _ in range(KEY_LENGTH):
+        number, digit = divmod(number, len(ALPHABET))
+        chars.append(ALPHABET[digit])
+    return "".join(chars)
+
+
+def generate_with_key(key: str) -> str:
+    """A new token with a fresh secret under an existing public key (a rotation keeps the token's key)."""
+    body = f"{PREFIX}{key}_{_random_text(SECRET_LENGTH)}"
+    return body + checksum(body)

@@ -22,8 +22,18 @@ from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.keyring import Keyring
-from hostpanel.domain.tokens.model import MAX_EPOCH, ApiToken, IssuedToken, TokenQuery, validate_name
+from hostpanel.domain.tokens.model import (
+    MAX_EPOCH,
+    MAX_GRACE_PERIOD,
+    MAX_USES,
+    ApiToken,
+    IssuedToken,
+    PreviousSecret,
+    TokenQuery,
+    validate_name,
+)
 from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, EmailDomains, IpAllowlist, Restrictions
+from hostpanel.domain.tokens.usage import TokenUsage, read_usage
 from hostpanel.domain.whm.acls import ALL, Privileges, parse_acls
 
 MAX_RATE_LIMIT = 1_000_000
@@ -53,12 +63,13 @@ class TokenService:
         *,
         rate_limit: int | None = None,
         acls: frozenset[str] | None = None,
+        max_uses: int | None = None,
     ) -> IssuedToken:
         """Create a token; the returned secret exists nowhere else and can never be produced again.
 
         The token is of the principal's interface: a cPanel token for an account, a WHM token for root or a
         reseller (with `acls`, None: all of the owner's). `rate_limit`: requests per rate window (None: the server's
-        default; 0: unlimited)."""
+        default; 0: unlimited). `max_uses`: requests it may make in all (None: no limit)."""
         account = principal.account
         service = principal.service
         if not account.is_active:
@@ -70,6 +81,7 @@ class TokenService:
             _check_no_escalation(principal, permissions)
         _check_no_longer_life(principal, expires_at)
         _check_no_faster_rate(principal, rate_limit, self._default_rate_limit)
+        _check_no_more_uses(principal, max_uses)
         _check_restrictions(principal, restrictions, lambda: self._uow.accounts.domains(account.id))
         now = int(self._clock.now())
         if expires_at is not None and expires_at <= now:
@@ -78,6 +90,8 @@ class TokenService:
             raise InvalidInput("expires_at", f"“{expires_at}” is not a valid UNIX epoch timestamp.")
         if rate_limit is not None and not 0 <= rate_limit <= MAX_RATE_LIMIT:
             raise InvalidInput("rate_limit", f"The rate limit must be a whole number from 0 to {MAX_RATE_LIMIT}.")
+        if max_uses is not None and not 1 <= max_uses <= MAX_USES:
+            raise InvalidInput("max_uses", f"The use limit must be a whole number from 1 to {MAX_USES}.")
         if self._uow.tokens.get_by_name(account.id, name, service) is not None:
             raise Conflict(f"A conflicting API token with the name “{name}” already exists.")
         text = secret.generate()
@@ -96,6 +110,7 @@ class TokenService:
             restrictions=restrictions,
             service=service,
             acls=acls,
+            max_uses=max_uses,
         )
         whm: dict[str, DetailValue] = {"service": service.value}
         if acls is not None:
@@ -110,6 +125,7 @@ class TokenService:
                 "scopes": permissions.scope_names(),
                 "expires_at": expires_at,
                 **({"rate_limit": rate_limit} if rate_limit is not None else {}),
+                **({"max_uses": max_uses} if max_uses is not None else {}),
                 "restrictions": restrictions.describe(),
             },
         )
@@ -129,6 +145,10 @@ class TokenService:
     ) -> list[ApiToken]:
         """Keyset pages in name order: pass the last name of a page to get the next one."""
         return self._uow.tokens.page_after(account_id, after, limit, service)
+
+    def usage(self, tokens: list[ApiToken]) -> dict[int, TokenUsage]:
+        """The recent history of these tokens, by token id: calls per day and module, the last addresses."""
+        return read_usage(self._uow, [token.id for token in tokens], self._clock.now())
 
     def rename(self, principal: Principal, name: str, new_name: str) -> None:
         """cPanel's order of checks: same name, unknown token, both names valid, new name free."""
@@ -174,6 +194,40 @@ class TokenService:
             details["acls"] = sorted(new_acls)
         self._audit.record_by(principal, AuditAction.ACCOUNT_TOKEN_UPDATE, target=name, details=details)
         return self.get(principal.account.id, name, principal.service)
+
+    def rotate(self, principal: Principal, name: str, grace_period: int) -> IssuedToken:
+        """A new secret for the same token (name, permissions, restrictions, expiry and use count kept), returned
+        once; the current secret keeps working for `grace_period` seconds (0: refused at once), and an older one
+        still in its grace period is refused at once. A caller holding only the old secret cannot rotate: that would
+        let a leaked old secret mint a fresh one."""
+        if not 0 <= grace_period <= MAX_GRACE_PERIOD:
+            raise InvalidInput("grace_period", f"The grace period must be from 0 to {MAX_GRACE_PERIOD} seconds.")
+        token = self.get(principal.account.id, name, principal.service)
+        if principal.old_secret:
+            raise PermissionDenied(
+                "A rotated-out secret cannot manage tokens; use the token's current secret.", missing="current secret"
+            )
+        now = int(self._clock.now())
+        text = secret.generate_with_key(token.key)
+        previous = PreviousSecret(token.digest, token.pepper_id, now + grace_period) if grace_period else None
+        self._uow.tokens.rotate(
+            token.id,
+            digest=secret.digest(self._keyring.current, text),
+            pepper_id=self._keyring.current_id,
+            previous=previous,
+            at=now,
+        )
+        self._audit.record_by(
+            principal,
+            AuditAction.ACCOUNT_TOKEN_ROTATE,
+            target=name,
+            details={
+                "grace_period": grace_period,
+                "old_secret_valid_until": previous.valid_until if previous else None,
+                "older_overlap_ended": token.previous_valid(now) is not None,
+            },
+        )
+        return IssuedToken(token=self.get(principal.account.id, name, principal.service), secret=text)
 
     def details(self, principal: Principal, presented: str) -> ApiToken | None:
         """The caller's own live token whose secret this is (WHM's api_token_get_details), else None; the
@@ -278,6 +332,20 @@ def _check_no_faster_rate(principal: Principal, rate_limit: int | None, default:
             f"This API token may make {held} requests per rate window, so it can only create tokens limited to "
             f"{held} requests or fewer.",
             missing="rate_limit",
+        )
+
+
+def _check_no_more_uses(principal: Principal, max_uses: int | None) -> None:
+    """A use-limited token may only create tokens with no more uses than it has left: else it could outlive its own
+    limit through an unlimited twin."""
+    parent = principal.token
+    if parent is None or parent.max_uses is None:
+        return
+    left = max(parent.max_uses - parent.uses, 0)
+    if max_uses is None or max_uses > left:
+        raise PermissionDenied(
+            f"This API token has {left} uses left, so it can only create tokens limited to {left} uses or fewer.",
+            missing="max_uses",
         )
 
 

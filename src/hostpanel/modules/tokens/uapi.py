@@ -5,8 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from hostpanel.domain.permissions import Access, Permissions, Scope, ScopeModule
-from hostpanel.domain.tokens.model import TokenOrder, TokenQuery, parse_expires_at
-from hostpanel.domain.tokens.record import token_record
+from hostpanel.domain.tokens.model import (
+    DEFAULT_GRACE_PERIOD,
+    MAX_GRACE_PERIOD,
+    ApiToken,
+    TokenOrder,
+    TokenQuery,
+    parse_expires_at,
+    parse_grace_period,
+    parse_max_uses,
+)
+from hostpanel.domain.tokens.record import token_record, usage_fields
 from hostpanel.domain.tokens.restrictions import Restrictions
 from hostpanel.domain.tokens.service import MAX_RATE_LIMIT
 from hostpanel.functions.call import Call
@@ -21,6 +30,11 @@ EXPIRES = Param(
     "When the token stops working, in Unix seconds (must be in the future); 0 or absent: never.",
     type="integer",
 )
+MAX_USES_PARAM = Param(
+    "max_uses",
+    "How many requests the token may make in all (1: a one-shot token); absent: no limit. Ours.",
+    type="integer",
+)
 # Columns the database can sort by, and the cPanel sort methods that agree with its order.
 _NATIVE_SORTS = {
     "name": (TokenOrder.NAME, ("lexicographic",)),
@@ -29,12 +43,16 @@ _NATIVE_SORTS = {
 
 
 @module.function(
-    "create_full_access", Access.WRITE, "Create a token with the account's full access.", params=(NAME, EXPIRES)
+    "create_full_access",
+    Access.WRITE,
+    "Create a token with the account's full access.",
+    params=(NAME, EXPIRES, MAX_USES_PARAM),
 )
 def create_full_access(call: Call) -> dict[str, Any]:
     name = call.args.require("name")
     expires_at = parse_expires_at(call.args.get("expires_at"), call.now)
-    issued = call.services.tokens.create(call.principal, name, expires_at, Permissions.full())
+    max_uses = parse_max_uses(call.args.get("max_uses"))
+    issued = call.services.tokens.create(call.principal, name, expires_at, Permissions.full(), max_uses=max_uses)
     # cPanel returns only these two fields from this call.
     return {"create_time": issued.token.created_at, "token": issued.secret}
 
@@ -78,6 +96,7 @@ def create_full_access(call: Call) -> dict[str, Any]:
             example="_acme-challenge",
         ),
         Param("dns_type", "Restrict DNS changes to records of this type (e.g. TXT); repeatable.", repeated=True),
+        MAX_USES_PARAM,
     ),
 )
 def create(call: Call) -> dict[str, Any]:
@@ -100,8 +119,9 @@ def create(call: Call) -> dict[str, Any]:
         dns_types=args.optional_multiple("dns_type"),
     )
     rate_limit = call.args.integer("rate_limit", maximum=MAX_RATE_LIMIT)
+    max_uses = parse_max_uses(args.get("max_uses"))
     issued = call.services.tokens.create(
-        call.principal, name, expires_at, permissions, restrictions, rate_limit=rate_limit
+        call.principal, name, expires_at, permissions, restrictions, rate_limit=rate_limit, max_uses=max_uses
     )
     return {**token_record(issued.token, call.now, call.services.review_policy), "token": issued.secret}
 
@@ -113,7 +133,13 @@ MAX_PAGE = 1000
     "list",
     Access.READ,
     "List the account's tokens, expired ones included. For large accounts, page by name with `after` and `limit`: "
-    "each page costs the same however many tokens there are.",
+    "each page costs the same however many tokens there are. Besides cPanel's fields, ours: `hp_rotated_at`, "
+    "`hp_rotating` (0/1), `hp_old_secret_valid_until` and `hp_old_secret_last_used` (while a rotated-out secret is "
+    "still accepted), `hp_max_uses` and `hp_uses` (null without a use limit), `hp_imported` and `hp_cpanel_format` "
+    '(imported from cPanel; still its 32-character format), `hp_state` (phrases: "rotating, old secret valid until '
+    '…", "used k of N", "imported"), and the usage history of the last 90 days: `hp_calls`, '
+    "`hp_calls_by_module` ({module: calls}), `hp_calls_by_day` ([{day, module, calls}]) and `hp_recent_addresses` "
+    "(the last 10: [{ip, first_seen, last_seen}]).",
     returns_list=True,
     params=(
         Param(
@@ -131,13 +157,20 @@ def list_tokens(call: Call) -> list[dict[str, Any]] | Presorted:
         page = call.services.tokens.page_after(account_id, call.args.get("after"), limit)
         if len(page) == limit:
             call.metadata["next_after"] = page[-1].name
-        return [token_record(token, call.now, call.services.review_policy) for token in page]
+        return _records(call, page)
     query = _native_query(call.list_options)
     if query is None:
         tokens, _ = call.services.tokens.page(account_id, TokenQuery())
-        return [token_record(token, call.now, call.services.review_policy) for token in tokens]
+        return _records(call, tokens)
     tokens, total = call.services.tokens.page(account_id, query)
-    return Presorted([token_record(token, call.now, call.services.review_policy) for token in tokens], total)
+    return Presorted(_records(call, tokens), total)
+
+
+def _records(call: Call, tokens: list[ApiToken]) -> list[dict[str, Any]]:
+    """cPanel's fields and ours, with each token's usage history (two queries for the whole page)."""
+    usage = call.services.tokens.usage(tokens)
+    review = call.services.review_policy
+    return [{**token_record(token, call.now, review), **usage_fields(usage[token.id])} for token in tokens]
 
 
 def _native_query(options: ListOptions) -> TokenQuery | None:
@@ -175,3 +208,25 @@ def rename(call: Call) -> None:
 )
 def revoke(call: Call) -> int:
     return 1 if call.services.tokens.revoke(call.principal, call.args.require("name")) else 0
+
+
+@module.function(
+    "rotate",
+    Access.WRITE,
+    "Give a token a new secret, returned once as `token`; the token keeps its name, permissions, restrictions, "
+    "expiry and use count. The old secret keeps working for `grace_period` seconds, so scripts can move over; "
+    "rotating again during a grace period refuses the older secret at once. Ours.",
+    params=(
+        NAME,
+        Param(
+            "grace_period",
+            f"Seconds the old secret keeps working: 0 (refused at once) to {MAX_GRACE_PERIOD} (7 days); "
+            f"default {DEFAULT_GRACE_PERIOD} (24 hours).",
+            type="integer",
+        ),
+    ),
+)
+def rotate(call: Call) -> dict[str, Any]:
+    grace_period = parse_grace_period(call.args.get("grace_period"))
+    issued = call.services.tokens.rotate(call.principal, call.args.require("name"), grace_period)
+    return {**token_record(issued.token, call.now, call.services.review_policy), "token": issued.secret}

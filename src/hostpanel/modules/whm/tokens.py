@@ -9,7 +9,8 @@ from typing import Any
 
 from hostpanel.domain.errors import HostpanelError, InvalidInput
 from hostpanel.domain.permissions import Permissions
-from hostpanel.domain.tokens.model import ApiToken, TokenQuery, parse_expires_at
+from hostpanel.domain.tokens.model import ApiToken, TokenQuery, parse_expires_at, parse_grace_period, parse_max_uses
+from hostpanel.domain.tokens.record import lifecycle_fields
 from hostpanel.domain.tokens.restrictions import IpAllowlist, Restrictions
 from hostpanel.domain.tokens.service import KEEP
 from hostpanel.domain.whm.access import privileges
@@ -22,6 +23,9 @@ NAME = Param("token_name", "The token's name: 1-50 characters from a-z A-Z 0-9 _
 ACL = Param("acl", "An ACL the token holds (repeat as acl-1, acl-2, ...); none: all of the caller's.", repeated=True)
 EXPIRES = Param("expires_at", "When it stops working, in Unix seconds; 0 or absent: never.", type="integer")
 WHITELIST = Param("whitelist_ip", "An address or CIDR range it is accepted from (repeatable; at most 100).")
+MAX_USES = Param(
+    "max_uses", "How many requests it may make in all (1: one-shot); absent: no limit. Ours.", type="integer"
+)
 
 
 @contextmanager
@@ -56,7 +60,7 @@ def _record(token: ApiToken, with_acls: bool = True) -> dict[str, Any]:
     (),
     "Create a WHM API token of the caller's; the secret is in `data.token`, shown this once.",
     writes=True,
-    params=(NAME, ACL, EXPIRES, WHITELIST),
+    params=(NAME, ACL, EXPIRES, WHITELIST, MAX_USES),
 )
 def api_token_create(call: Call) -> dict[str, Any]:
     with _failing("The system failed to create the API token: "):
@@ -66,10 +70,34 @@ def api_token_create(call: Call) -> dict[str, Any]:
         expires_at = parse_expires_at(call.args.get("expires_at"), call.now)
         addresses = call.args.optional_multiple("whitelist_ip")
         restrictions = Restrictions.of(IpAllowlist.parse(addresses) if addresses else None)
+        max_uses = parse_max_uses(call.args.get("max_uses"))
         issued = call.services.tokens.create(
-            call.principal, name, expires_at, Permissions.full(), restrictions, acls=_acls(call)
+            call.principal, name, expires_at, Permissions.full(), restrictions, acls=_acls(call), max_uses=max_uses
         )
     return {**_record(issued.token), "token": issued.secret}
+
+
+@module.whm(
+    "api_token_rotate",
+    (),
+    "Give a WHM token of the caller's a new secret (in `data.token`, shown this once), keeping its name, ACLs, "
+    "allowlist and expiry; the old secret works for `grace_period` seconds (0 to 604800, default 86400). Ours.",
+    writes=True,
+    params=(
+        NAME,
+        Param(
+            "grace_period", "Seconds the old secret keeps working: 0 to 604800 (7 days); default 86400.", type="integer"
+        ),
+    ),
+)
+def api_token_rotate(call: Call) -> dict[str, Any]:
+    with _failing("The system failed to rotate the API token: "):
+        name = call.args.get("token_name")
+        if not name:
+            raise InvalidInput("token_name", "The parameter “token_name” is required.")
+        grace_period = parse_grace_period(call.args.get("grace_period"))
+        issued = call.services.tokens.rotate(call.principal, name, grace_period)
+    return {**_record(issued.token), **lifecycle_fields(issued.token, call.now), "token": issued.secret}
 
 
 @module.whm("api_token_list", (), "The caller's WHM API tokens, by name, with every ACL as 1 or 0.")
@@ -89,6 +117,7 @@ def api_token_list(call: Call) -> dict[str, Any]:
             "acls": acls,
             "last_used": token.last_used_at,
             "last_used_ip": token.last_used_ip,
+            **lifecycle_fields(token, call.now),
         }
     return {"tokens": listed}
 

@@ -13,12 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.errors import Conflict
 from hostpanel.domain.permissions import Permissions, Scope
-from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery
+from hostpanel.domain.tokens.model import ApiToken, PreviousSecret, TokenOrder, TokenQuery
 from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
 from hostpanel.storage.changes import Topic, mark_changed
 from hostpanel.storage.repositories.accounts import ACCOUNT_COLUMNS, account_from_row
 from hostpanel.storage.repositories.errors import is_unique_violation
-from hostpanel.storage.tables import accounts, api_tokens, token_addresses
+from hostpanel.storage.tables import accounts, api_tokens, token_addresses, token_usage_daily
 
 TOKEN_COLUMNS = tuple(api_tokens.c)
 _ACCOUNT = "account__"  # label prefix of the account's columns in the joined lookup
@@ -44,7 +44,18 @@ def _token_from_row(row: Any) -> ApiToken:
         restrictions=Restrictions.from_json(row.restrictions),
         service=Service(row.service),
         acls=frozenset(json.loads(row.acls)) if row.acls is not None else None,
+        previous=_previous_from_row(row),
+        rotated_at=row.rotated_at,
+        max_uses=row.max_uses,
+        uses=row.uses,
+        imported=bool(row.imported),
     )
+
+
+def _previous_from_row(row: Any) -> PreviousSecret | None:
+    if row.prev_digest is None or row.prev_valid_until is None:
+        return None
+    return PreviousSecret(bytes(row.prev_digest), row.prev_pepper_id, row.prev_valid_until, row.prev_last_used_at)
 
 
 class SqlTokenRepository:
@@ -68,6 +79,8 @@ class SqlTokenRepository:
         restrictions: Restrictions = NO_RESTRICTIONS,
         service: Service = Service.CPANEL,
         acls: frozenset[str] | None = None,
+        max_uses: int | None = None,
+        imported: bool = False,
     ) -> ApiToken:
         statement = (
             insert(api_tokens)
@@ -85,6 +98,8 @@ class SqlTokenRepository:
                 restrictions=restrictions.to_json(),
                 service=service.value,
                 acls=json.dumps(sorted(acls)) if acls is not None else None,
+                max_uses=max_uses,
+                imported=imported,
             )
             .returning(*TOKEN_COLUMNS)
         )
@@ -145,6 +160,46 @@ class SqlTokenRepository:
         self._c.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(**values))
         mark_changed(self._c, Topic.TOKENS)
 
+    def rotate(self, token_id: int, *, digest: bytes, pepper_id: int, previous: PreviousSecret | None, at: int) -> None:
+        """Replace the token's secret; the one it had becomes `previous` (None: refused at once), and any older one
+        is forgotten. Every process hears of it before this returns (cached lookups hold the old digests)."""
+        values = {
+            "digest": digest,
+            "pepper_id": pepper_id,
+            "prev_digest": previous.digest if previous else None,
+            "prev_pepper_id": previous.pepper_id if previous else None,
+            "prev_valid_until": previous.valid_until if previous else None,
+            "prev_last_used_at": None,
+            "rotated_at": at,
+        }
+        self._c.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(**values))
+        mark_changed(self._c, Topic.TOKENS)
+
+    def end_grace(self, token_id: int) -> bool:
+        """Refuse the token's previous secret from now on; False when it had none."""
+        c = api_tokens.c
+        statement = (
+            update(api_tokens)
+            .where(c.id == token_id, c.prev_digest.is_not(None))
+            .values(prev_digest=None, prev_pepper_id=None, prev_valid_until=None)
+        )
+        ended = self._c.execute(statement).rowcount > 0
+        mark_changed(self._c, Topic.TOKENS)
+        return ended
+
+    def consume_use(self, token_id: int) -> int | None:
+        """Count one use of a use-limited token, exactly under concurrency (one conditional UPDATE, atomic in both
+        databases): the number of uses now, or None when the limit was already reached (or the token is gone)."""
+        c = api_tokens.c
+        statement = (
+            update(api_tokens)
+            .where(c.id == token_id, c.max_uses.is_not(None), c.uses < c.max_uses)
+            .values(uses=c.uses + 1)
+            .returning(c.uses)
+        )
+        row = self._c.execute(statement).first()
+        return int(row.uses) if row is not None else None
+
     def rename(self, token_id: int, new_name: str) -> None:
         try:
             self._c.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(name=new_name))
@@ -156,6 +211,7 @@ class SqlTokenRepository:
 
     def delete(self, token_id: int) -> bool:
         self._c.execute(delete(token_addresses).where(token_addresses.c.token_id == token_id))
+        self._c.execute(delete(token_usage_daily).where(token_usage_daily.c.token_id == token_id))
         deleted = self._c.execute(delete(api_tokens).where(api_tokens.c.id == token_id)).rowcount > 0
         mark_changed(self._c, Topic.TOKENS)
         return deleted
@@ -210,6 +266,73 @@ class SqlTokenRepository:
         # RETURNING, not rowcount: drivers disagree on rowcount for INSERT ... ON CONFLICT.
         return self._c.execute(statement).first() is not None
 
+    def record_old_secret_use(self, token_id: int, at: int) -> None:
+        c = api_tokens.c
+        newer = c.prev_last_used_at.is_(None) | (c.prev_last_used_at < at)
+        self._c.execute(
+            update(api_tokens).where(c.id == token_id, c.prev_digest.is_not(None), newer).values(prev_last_used_at=at)
+        )
+
+    def add_calls(self, token_id: int, calls: dict[tuple[int, str], int]) -> None:
+        if not calls:
+            return
+        dialect = postgresql if self._c.dialect.name == "postgresql" else sqlite
+        rows = [{"token_id": token_id, "day": day, "module": module, "calls": n} for (day, module), n in calls.items()]
+        statement = dialect.insert(token_usage_daily)
+        statement = statement.on_conflict_do_update(
+            index_elements=["token_id", "day", "module"],
+            set_={"calls": token_usage_daily.c.calls + statement.excluded.calls},
+        )
+        self._c.execute(statement, rows)
+
+    def address_seen(self, token_id: int, seen: dict[str, int]) -> None:
+        c = token_addresses.c
+        for ip, at in sorted(seen.items()):
+            newer = c.last_seen.is_(None) | (c.last_seen < at)
+            self._c.execute(
+                update(token_addresses).where(c.token_id == token_id, c.ip == ip, newer).values(last_seen=at)
+            )
+
+    def trim_calls(self, before_day: int) -> int:
+        return self._c.execute(delete(token_usage_daily).where(token_usage_daily.c.day < before_day)).rowcount
+
+    def calls(self, token_ids: list[int], since_day: int) -> dict[int, list[tuple[int, str, int]]]:
+        found: dict[int, list[tuple[int, str, int]]] = {token_id: [] for token_id in token_ids}
+        if not token_ids:
+            return found
+        c = token_usage_daily.c
+        query = (
+            select(c.token_id, c.day, c.module, c.calls)
+            .where(c.token_id.in_(token_ids), c.day >= since_day)
+            .order_by(c.token_id, c.day, c.module)
+        )
+        for row in self._c.execute(query):
+            found[row.token_id].append((row.day, row.module, row.calls))
+        return found
+
+    def recent_addresses(self, token_ids: list[int], limit: int) -> dict[int, list[tuple[str, int, int]]]:
+        """Per token, the `limit` addresses used last: (address, first seen, last seen), newest first."""
+        found: dict[int, list[tuple[str, int, int]]] = {token_id: [] for token_id in token_ids}
+        if not token_ids:
+            return found
+        c = token_addresses.c
+        last = func.coalesce(c.last_seen, c.first_seen)
+        ranked = (
+            select(
+                c.token_id,
+                c.ip,
+                c.first_seen,
+                last.label("last_seen"),
+                func.row_number().over(partition_by=c.token_id, order_by=(last.desc(), c.ip)).label("rank"),
+            )
+            .where(c.token_id.in_(token_ids))
+            .subquery()
+        )
+        query = select(ranked).where(ranked.c.rank <= limit).order_by(ranked.c.token_id, ranked.c.rank)
+        for row in self._c.execute(query):
+            found[row.token_id].append((row.ip, row.first_seen, row.last_seen))
+        return found
+
     def delete_all(self, account_id: int, service: Service | None = Service.CPANEL) -> list[str]:
         where = api_tokens.c.account_id == account_id
         return self._delete_where(where if service is None else where & (api_tokens.c.service == service.value))
@@ -225,6 +348,7 @@ class SqlTokenRepository:
     def _delete_where(self, condition: ColumnElement[bool]) -> list[str]:
         ids = select(api_tokens.c.id).where(condition).scalar_subquery()
         self._c.execute(delete(token_addresses).where(token_addresses.c.token_id.in_(ids)))
+        self._c.execute(delete(token_usage_daily).where(token_usage_daily.c.token_id.in_(ids)))
         names = sorted(self._c.execute(delete(api_tokens).where(condition).returning(api_tokens.c.name)).scalars())
         mark_changed(self._c, Topic.TOKENS)
         return names

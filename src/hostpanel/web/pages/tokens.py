@@ -19,9 +19,18 @@ from hostpanel.domain.permissions import (
     Scope,
     ScopeModule,
 )
-from hostpanel.domain.tokens.model import ApiToken, TokenOrder, TokenQuery
+from hostpanel.domain.tokens.model import (
+    DEFAULT_GRACE_PERIOD,
+    ApiToken,
+    TokenOrder,
+    TokenQuery,
+    parse_grace_period,
+    parse_max_uses,
+)
+from hostpanel.domain.tokens.record import describe_lifecycle
 from hostpanel.domain.tokens.restrictions import CHALLENGE_NAME, NO_RESTRICTIONS, DnsNames, DnsTypes, Restrictions
 from hostpanel.domain.tokens.review import is_expiring_soon
+from hostpanel.domain.tokens.usage import DAY, HISTORY_DAYS, TokenUsage
 from hostpanel.web.page import PageContext
 
 PAGE_SIZES = (25, 50, 100)
@@ -40,6 +49,12 @@ class TokenRow:
 
     token: ApiToken
     status: str  # active | expires-soon | expired: the badge's class and words
+    now: float = 0.0
+
+    @property
+    def lifecycle(self) -> list[str]:
+        """Badges beside the status: rotating (until when), used k of N, imported."""
+        return describe_lifecycle(self.token, self.now)
 
     @property
     def permissions(self) -> str:
@@ -138,7 +153,7 @@ def listing(ctx: PageContext, params: dict[str, str]) -> Listing:
         tokens, total = fetch(wanted)
     now = ctx.services.clock.now()
     days = ctx.services.review_policy.expiring_days
-    rows = [TokenRow(token, _status(token, now, days)) for token in tokens]
+    rows = [TokenRow(token, _status(token, now, days), now) for token in tokens]
     return Listing(rows, total, wanted, pages, size, sort, direction, search)
 
 
@@ -161,7 +176,10 @@ def create(ctx: PageContext) -> Response:
             Restrictions.parse(dns_names=[CHALLENGE_NAME], dns_types=["TXT"]) if challenges else NO_RESTRICTIONS
         )
         name = form.get("name", "").strip()
-        issued = ctx.services.tokens.create(ctx.principal, name, expires_at, permissions, restrictions)
+        max_uses = parse_max_uses(form.get("max_uses", "").strip() or None)
+        issued = ctx.services.tokens.create(
+            ctx.principal, name, expires_at, permissions, restrictions, max_uses=max_uses
+        )
     except HostpanelError as error:
         fields = {"expires_at": "expiry", "scope": "access"}
         return ctx.form_error(error, "token_new.html", fields=fields, conflict_field="name", **_form_values(ctx, form))
@@ -195,6 +213,7 @@ def _form_values(ctx: PageContext, form: dict[str, str]) -> dict[str, Any]:
             "expiry_date": form.get("expiry_date", ""),
             "access": form.get("access", "scopes"),
             "dns_challenges": form.get("dns_challenges") == "1",
+            "max_uses": form.get("max_uses", ""),
         },
         "modules": modules,
         "today": datetime.datetime.fromtimestamp(ctx.services.clock.now(), datetime.UTC).date().isoformat(),
@@ -278,3 +297,113 @@ def expired_form(ctx: PageContext) -> Response:
 def delete_expired(ctx: PageContext) -> Response:
     ctx.services.tokens.revoke_expired(ctx.principal)
     return ctx.redirect("/security/tokens", "expired-deleted")
+
+
+# The grace periods the rotate form offers (seconds), as the API allows any from 0 to 7 days.
+GRACE_CHOICES = (
+    ("0", "None: refuse the old secret at once"),
+    ("3600", "1 hour"),
+    (str(DEFAULT_GRACE_PERIOD), "24 hours"),
+    ("259200", "3 days"),
+    ("604800", "7 days"),
+)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """One day of the usage chart, in the SVG's units."""
+
+    x: int
+    y: int
+    height: int
+    calls: int
+    day: str
+
+
+CHART_HEIGHT = 80
+BAR_WIDTH = 6
+
+
+def chart(usage: TokenUsage, now: float) -> list[Bar]:
+    """Calls per day over the kept days as bars scaled to the busiest day (drawn by the page as SVG, no script)."""
+    today = int(now) // DAY
+    counts = usage.by_day(today)
+    busiest = max(counts) or 1
+    bars = []
+    for index, calls in enumerate(counts):
+        height = round(calls / busiest * CHART_HEIGHT) if calls else 0
+        day = datetime.datetime.fromtimestamp((today - HISTORY_DAYS + 1 + index) * DAY, datetime.UTC)
+        bars.append(Bar(index * BAR_WIDTH, CHART_HEIGHT - height, height, calls, day.date().isoformat()))
+    return bars
+
+
+def token_page(ctx: PageContext) -> Response:
+    """One token: its lifecycle, its usage over the kept days and its last addresses."""
+    _, account = ctx.signed_in()
+    name = ctx.query.get("name", "")
+    try:
+        token = ctx.services.tokens.get(account.id, name)
+    except NotFound:
+        return ctx.render("token_revoke.html", 404, name=name, token=None)
+    now = ctx.services.clock.now()
+    usage = ctx.services.tokens.usage([token])[token.id]
+    return ctx.render(
+        "token.html",
+        token=token,
+        row=TokenRow(token, _status(token, now, ctx.services.review_policy.expiring_days), now),
+        previous=token.previous_valid(now),
+        usage=usage,
+        bars=chart(usage, now),
+        chart_width=HISTORY_DAYS * BAR_WIDTH,
+        chart_height=CHART_HEIGHT,
+    )
+
+
+def rotate_form(ctx: PageContext) -> Response:
+    """The rotate dialog: how long the old secret may keep working."""
+    return _rotate_form(ctx, ctx.query.get("name", ""), {}, str(DEFAULT_GRACE_PERIOD))
+
+
+def _rotate_form(ctx: PageContext, name: str, errors: dict[str, str], grace: str, status: int = 200) -> Response:
+    _, account = ctx.signed_in()
+    try:
+        token = ctx.services.tokens.get(account.id, name)
+    except NotFound:
+        return ctx.render("token_revoke.html", 404, name=name, token=None)
+    now = ctx.services.clock.now()
+    return ctx.render(
+        "token_rotate.html",
+        status,
+        token=token,
+        previous=token.previous_valid(now),
+        grace_choices=GRACE_CHOICES,
+        grace=grace,
+        errors=errors,
+    )
+
+
+def rotate(ctx: PageContext) -> Response:
+    """A new secret, shown once; the old one keeps working for the chosen grace period."""
+    name = str(ctx.form.get("name", ""))
+    chosen = str(ctx.form.get("grace_period", ""))
+    try:
+        grace = parse_grace_period(chosen or None)
+        issued = ctx.services.tokens.rotate(ctx.principal, name, grace)
+    except NotFound:
+        return ctx.render("token_revoke.html", 404, name=name, token=None)
+    except HostpanelError as error:
+        ctx.failed = error
+        return _rotate_form(ctx, name, {"grace_period": error.message}, chosen, 400)
+    _, account = ctx.signed_in()
+    now = ctx.services.clock.now()
+    return ctx.render(
+        "token_created.html",
+        token=issued.token,
+        secret=issued.secret,
+        username=account.username,
+        permissions=_permissions_text(issued.token),
+        restrictions=_restrictions_text(issued.token),
+        origin=f"{ctx.request.url.scheme}://{ctx.request.url.netloc}",
+        rotated=True,
+        previous=issued.token.previous_valid(now),
+    )

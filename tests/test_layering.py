@@ -33,8 +33,9 @@ ALLOWED: dict[str, set[str]] = {
     "keys": {"domain"},
     "config": set(),
     "tls": set(),
-    "container": {"domain", "storage", "services", "smtp", "nameserver", *LEAVES},
+    "container": {"domain", "storage", "services", "smtp", "nameserver", "acme_client", *LEAVES},
     "nameserver": {"domain", "config", "nameserver"},
+    "acme_client": {"domain", "acme_client"},  # AutoSSL's ACME client (certbot's `acme` library)
     "app": {"hostpanel", "domain", "storage", "services", "functions", "modules", "http", "api", "web", "container"}
     | LEAVES,
     "__main__": {"cli"},

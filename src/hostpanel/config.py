@@ -104,6 +104,17 @@ class Settings(BaseSettings):
     )
     dns_max_records: int = Field(default=1000, ge=10, le=100_000, description="Most records a zone may hold.")
     # WHM: how the server describes itself to provisioning clients.
+    acme_directory: str = Field(
+        default="https://acme-v02.api.letsencrypt.org/directory",
+        description="The ACME directory AutoSSL orders certificates from (Let's Encrypt by default).",
+    )
+    acme_ca_bundle: Path | None = Field(
+        default=None, description="CA certificates trusted for the ACME server's HTTPS (default: the system's)."
+    )
+    acme_email: str | None = Field(default=None, description="Contact address of AutoSSL's ACME account.")
+    autossl_interval_seconds: float = Field(
+        default=86400, ge=0, description="How often `serve` runs AutoSSL over every account (0: never)."
+    )
     hostname: str | None = Field(default=None, description="The server's host name (default: the system's).")
     shared_ip: str | None = Field(
         default=None, description="The address accounts share, as WHM reports it (default: the host name's)."

@@ -16,6 +16,7 @@ from hostpanel.domain.accounts.service import AccountService
 from hostpanel.domain.audit.search import Activity
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.backups.service import BackupService
+from hostpanel.domain.certificates.service import CertificateService
 from hostpanel.domain.clock import Clock
 from hostpanel.domain.dns.service import DnsService
 from hostpanel.domain.files.service import FileService
@@ -69,6 +70,8 @@ class ServiceFactory(Protocol):
     def backups(self, principal: Principal, uow: UnitOfWork) -> BackupService: ...
 
     def dns(self, principal: Principal, uow: UnitOfWork) -> DnsService: ...
+
+    def certificates(self, principal: Principal, uow: UnitOfWork) -> CertificateService: ...
 
     def twofactor(self, uow: UnitOfWork) -> TwoFactorService: ...
 
@@ -142,6 +145,10 @@ class Services:
     @cached_property
     def dns(self) -> DnsService:
         return self._factory.dns(self._principal(), self._uow)
+
+    @cached_property
+    def certificates(self) -> CertificateService:
+        return self._factory.certificates(self._principal(), self._uow)
 
     @cached_property
     def twofactor(self) -> TwoFactorService:

@@ -30,6 +30,7 @@ class ScopeModule(StrEnum):
     EMAIL = "email"
     FEATURES = "features"
     FILEMAN = "fileman"
+    SSL = "ssl"
     TOKENS = "tokens"
     TWOFACTORAUTH = "twofactorauth"
 
@@ -44,6 +45,7 @@ class Feature(StrEnum):
     FORWARDERS = "forwarders"
     POPACCTS = "popaccts"
     SIMPLEZONEEDIT = "simplezoneedit"
+    SSLINSTALL = "sslinstall"
     TWOFACTORAUTH = "twofactorauth"
     ZONEEDIT = "zoneedit"
 
@@ -56,6 +58,7 @@ FEATURE_DESCRIPTIONS: dict[Feature, str] = {
     Feature.FORWARDERS: "Forwarders: add and delete email forwarders",
     Feature.POPACCTS: "Email Accounts: add and delete mailboxes, change their passwords and quotas",
     Feature.SIMPLEZONEEDIT: "Simple Zone Editor: add, change and remove A and CNAME records",
+    Feature.SSLINSTALL: "SSL/TLS: install, list and delete the certificates of the account's sites, and AutoSSL",
     Feature.TWOFACTORAUTH: "Two-Factor Authentication: set up, review and remove TOTP sign-in codes",
     Feature.ZONEEDIT: "Zone Editor: add, change and remove A, AAAA, CAA, CNAME, SRV and TXT records (and NS in API 2)",
 }
@@ -70,6 +73,7 @@ SCOPE_FEATURES: dict[ScopeModule, Feature | None] = {
     ScopeModule.EMAIL: Feature.POPACCTS,
     ScopeModule.FEATURES: None,
     ScopeModule.FILEMAN: Feature.FILEMANAGER,
+    ScopeModule.SSL: Feature.SSLINSTALL,
     ScopeModule.TOKENS: Feature.APITOKENS,
     ScopeModule.TWOFACTORAUTH: Feature.TWOFACTORAUTH,
 }
@@ -81,6 +85,7 @@ SCOPE_DESCRIPTIONS: dict[ScopeModule, str] = {
     ScopeModule.EMAIL: "mailboxes and forwarders (read: list, quotas; write: add, delete, password, quota)",
     ScopeModule.FEATURES: "which features the account has (read only)",
     ScopeModule.FILEMAN: "files in the home directory (read: list, read, download; write: save, upload, move, delete)",
+    ScopeModule.SSL: "the certificates of the account's sites (read: list; write: install, delete)",
     ScopeModule.TOKENS: "the account's API tokens (write: create, rename, revoke)",
     ScopeModule.TWOFACTORAUTH: "the account's two-factor authentication (write: set up or remove it)",
 }

@@ -11,6 +11,7 @@ from hostpanel.domain.accounts.model import Account, AccountKind, AccountStatus,
 from hostpanel.domain.audit.chain import StoredEvent
 from hostpanel.domain.audit.model import AuditEvent, AuditQuery
 from hostpanel.domain.backups.model import BackupJob, BackupStatus, Progress
+from hostpanel.domain.certificates.model import AutoSslStatus, Certificate, NewCertificate
 from hostpanel.domain.dns.records import Record
 from hostpanel.domain.dns.zone import Change, Zone
 from hostpanel.domain.mail.model import Forwarder, Mailbox, PublishedMailbox
@@ -379,6 +380,26 @@ class ZoneRepository(Protocol):
         ...
 
 
+class CertificateRepository(Protocol):
+    """Sites' certificates (one per domain of an account, keys sealed) and AutoSSL's last result per domain."""
+
+    def put(self, account_id: int, new: NewCertificate) -> Certificate:
+        """Store the domain's certificate, replacing the one it had."""
+        ...
+
+    def get(self, account_id: int, domain: str) -> Certificate | None: ...
+
+    def all(self, account_id: int) -> list[Certificate]:
+        """By domain."""
+        ...
+
+    def delete(self, account_id: int, domain: str) -> bool: ...
+
+    def record_attempt(self, account_id: int, domain: str, time: int, error: str | None) -> None: ...
+
+    def statuses(self, account_id: int) -> list[AutoSslStatus]: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction per use case: repositories share it, and the caller commits once at the end."""
 
@@ -391,6 +412,7 @@ class UnitOfWork(Protocol):
     backups: BackupJobRepository
     zones: ZoneRepository
     packages: PackageRepository
+    certificates: CertificateRepository
 
     def commit(self) -> None: ...
 

@@ -16,6 +16,8 @@ from hostpanel.modules.domaininfo.uapi import module as domaininfo
 from hostpanel.modules.email.uapi import module as email
 from hostpanel.modules.features.uapi import module as features
 from hostpanel.modules.fileman.uapi import module as fileman
+from hostpanel.modules.ssl.api2 import module as ssl2
+from hostpanel.modules.ssl.uapi import module as ssl
 from hostpanel.modules.tokens.uapi import module as tokens
 from hostpanel.modules.twofactorauth.uapi import module as twofactorauth
 from hostpanel.modules.whm.api import module as whm
@@ -25,5 +27,8 @@ from hostpanel.modules.zoneedit.api2 import module as zoneedit
 def default_registry() -> Registry:
     """Every module this server offers (UAPI's, then cPanel API 2's, then WHM API 1's)."""
     return Registry(
-        [activitylog, backup, dns, domaininfo, email, features, fileman, tokens, twofactorauth, custinfo, zoneedit, whm]
+        [
+            *(activitylog, backup, dns, domaininfo, email, features, fileman, ssl, tokens, twofactorauth),
+            *(custinfo, ssl2, zoneedit, whm),
+        ]
     )

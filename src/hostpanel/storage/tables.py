@@ -227,6 +227,42 @@ backup_jobs = Table(
     sqlite_autoincrement=True,
 )
 
+# A site's certificate: one per domain of an account; the private key only sealed (AES-GCM under a key derived from
+# the server key file, bound to the account and domain), never in clear.
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("domain", String(255), nullable=False),
+    Column("names", Text, nullable=False),  # JSON list of the DNS names it covers
+    Column("subject", Text, nullable=False),
+    Column("issuer", Text, nullable=False),
+    Column("not_before", BigInteger, nullable=False),
+    Column("not_after", BigInteger, nullable=False),
+    Column("serial", String(64), nullable=False),
+    Column("key_type", String(16), nullable=False),
+    Column("self_signed", Boolean, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("installed_at", BigInteger, nullable=False),
+    Column("certificate", Text, nullable=False),
+    Column("cabundle", Text, nullable=False),
+    Column("sealed_key", LargeBinary, nullable=False),
+    UniqueConstraint("account_id", "domain"),
+    sqlite_autoincrement=True,
+)
+
+# AutoSSL's last attempt for each domain: shown on the account's page.
+autossl_status = Table(
+    "autossl_status",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("domain", String(255), primary_key=True),
+    Column("checked_at", BigInteger, nullable=False),
+    Column("error", Text),
+    Column("succeeded_at", BigInteger),
+)
+
 # Append-only: no foreign key to accounts (events outlive the account) and triggers refuse UPDATE and DELETE.
 audit_events = Table(
     "audit_events",

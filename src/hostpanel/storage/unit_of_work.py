@@ -13,6 +13,7 @@ from hostpanel.domain.ports import (
     AccountRepository,
     AuditRepository,
     BackupJobRepository,
+    CertificateRepository,
     MailRepository,
     PackageRepository,
     SessionRepository,
@@ -25,6 +26,7 @@ from hostpanel.storage.engine import WRITE_OPTION
 from hostpanel.storage.repositories.accounts import SqlAccountRepository
 from hostpanel.storage.repositories.audit import SqlAuditRepository
 from hostpanel.storage.repositories.backups import SqlBackupJobRepository
+from hostpanel.storage.repositories.certificates import SqlCertificateRepository
 from hostpanel.storage.repositories.mail import SqlMailRepository
 from hostpanel.storage.repositories.packages import SqlPackageRepository
 from hostpanel.storage.repositories.sessions import SqlSessionRepository
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
     backups: BackupJobRepository
     zones: ZoneRepository
     packages: PackageRepository
+    certificates: CertificateRepository
 
     def __init__(self, engine: Engine, write: bool = True) -> None:
         self._engine = engine
@@ -72,6 +75,7 @@ class SqlUnitOfWork:
         self.backups = SqlBackupJobRepository(connection)
         self.zones = SqlZoneRepository(connection)
         self.packages = SqlPackageRepository(connection)
+        self.certificates = SqlCertificateRepository(connection)
         return self
 
     @property

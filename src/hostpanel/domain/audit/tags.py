@@ -38,6 +38,9 @@ class AuditAction(StrEnum):
     ACCOUNT_RESTRICTION_DENIED = "account:restriction:denied"
     ACCOUNT_SESSION_END = "account:session:end"
     ACCOUNT_SESSION_END_OTHERS = "account:session:end_others"
+    ACCOUNT_SSL_AUTOSSL = "account:ssl:autossl"
+    ACCOUNT_SSL_DELETE = "account:ssl:delete"
+    ACCOUNT_SSL_INSTALL = "account:ssl:install"
     ACCOUNT_SUDO_FAILURE = "account:sudo:failure"
     ACCOUNT_SUDO_SUCCESS = "account:sudo:success"
     ACCOUNT_TOKEN_CREATE = "account:token:create"
@@ -107,6 +110,9 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     "the restriction is named",
     AuditAction.ACCOUNT_SESSION_END: "the account owner signed out",
     AuditAction.ACCOUNT_SESSION_END_OTHERS: "the account owner signed out every other web session",
+    AuditAction.ACCOUNT_SSL_AUTOSSL: "AutoSSL could not get a certificate for a domain (the ACME server's reason)",
+    AuditAction.ACCOUNT_SSL_DELETE: "a site's certificate was deleted (the site no longer answers HTTPS)",
+    AuditAction.ACCOUNT_SSL_INSTALL: "a certificate was installed on a site (its names, issuer, expiry; never the key)",
     AuditAction.ACCOUNT_SUDO_FAILURE: "re-entering the password (and code) for a sensitive change failed",
     AuditAction.ACCOUNT_SUDO_SUCCESS: "the account owner re-entered the password (and code) for sensitive changes",
     AuditAction.ACCOUNT_TOKEN_CREATE: "an API token was created",

@@ -18,6 +18,8 @@ from hostpanel.domain.errors import InvalidInput
 # A certificate bundle larger than this is not a site's certificate (cPanel refuses oversized input too).
 MAX_PEM_BYTES = 64 * 1024
 MAX_CHAIN = 8
+# A certificate issued a moment ago may start a little after our clock's now (the CA's clock runs ahead).
+CLOCK_SKEW = datetime.timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,7 @@ def check_certificate(crt: str, key: str, cabundle: str, domain: str, now: float
     moment = datetime.datetime.fromtimestamp(now, datetime.UTC)
     if leaf.not_valid_after_utc <= moment:
         raise InvalidInput("cert", f"The certificate expired on {leaf.not_valid_after_utc:%Y-%m-%d %H:%M} UTC.")
-    if leaf.not_valid_before_utc > moment:
+    if leaf.not_valid_before_utc > moment + CLOCK_SKEW:
         start = leaf.not_valid_before_utc
         raise InvalidInput("cert", f"The certificate is not valid before {start:%Y-%m-%d %H:%M} UTC.")
     bundle = [*extra, *(_certificates(cabundle, "cabundle", "CA bundle") if cabundle.strip() else [])]

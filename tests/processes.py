@@ -41,7 +41,8 @@ def environment(home: Path, **extra: str) -> dict[str, str]:
     of parallel tests never share one)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTPANEL_")}
     dns = {"HOSTPANEL_DNS_LISTEN": f"127.0.0.1:{free_dns_port()}"}
-    return {**env, **CHEAP_HASHING, "HOSTPANEL_HOME": str(home), **dns, **extra}
+    offline = {"HOSTPANEL_AUTOSSL_INTERVAL_SECONDS": "0"}  # a test's server never asks the real Let's Encrypt
+    return {**env, **CHEAP_HASHING, "HOSTPANEL_HOME": str(home), **dns, **offline, **extra}
 
 
 def hostpanel(

@@ -40,6 +40,7 @@ from hostpanel.domain.security.ratelimit import MemoryRateCounter, RateCounter, 
 from hostpanel.domain.sessions.model import SessionPolicy
 from hostpanel.domain.sessions.service import SessionService
 from hostpanel.domain.sessions.tickets import SingleSignOn
+from hostpanel.domain.sites.service import SiteService
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
 from hostpanel.domain.tokens.cache import TokenCache, lookup
 from hostpanel.domain.tokens.leaks import LeakResponse
@@ -64,6 +65,7 @@ from hostpanel.storage.homes import FilesystemHomes
 from hostpanel.storage.migrate import check_schema
 from hostpanel.storage.throttle import SqlFailureStore, SqlTrustedNetworks
 from hostpanel.storage.unit_of_work import SqlUnitOfWork
+from hostpanel.webserver.nginx import NginxSites, setup_from
 
 
 class Container:
@@ -221,6 +223,27 @@ class Container:
             clock=self.clock,
             nameserver=None if offline else self.nameserver,
             max_records=self.settings.dns_max_records,
+        )
+
+    @cached_property
+    def nginx_sites(self) -> NginxSites:
+        return NginxSites(setup_from(self.settings), self.read)
+
+    @property
+    def site_publisher(self) -> NginxSites:
+        return self.nginx_sites
+
+    def sites(self, principal: Principal, uow: UnitOfWork) -> SiteService:
+        return SiteService(
+            uow,
+            principal,
+            begin=self.uow,
+            audit=self.audit,
+            clock=self.clock,
+            dns=lambda own: self.dns(principal, own),
+            jail=self.jail(principal),
+            server=self.nginx_sites,
+            template=self.zone_template,
         )
 
     def jail(self, principal: Principal) -> Jail:

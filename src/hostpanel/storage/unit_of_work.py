@@ -16,6 +16,7 @@ from hostpanel.domain.ports import (
     MailRepository,
     PackageRepository,
     SessionRepository,
+    SiteRepository,
     TokenRepository,
     TwoFactorRepository,
     ZoneRepository,
@@ -28,6 +29,7 @@ from hostpanel.storage.repositories.backups import SqlBackupJobRepository
 from hostpanel.storage.repositories.mail import SqlMailRepository
 from hostpanel.storage.repositories.packages import SqlPackageRepository
 from hostpanel.storage.repositories.sessions import SqlSessionRepository
+from hostpanel.storage.repositories.sites import SqlSiteRepository
 from hostpanel.storage.repositories.tokens import SqlTokenRepository
 from hostpanel.storage.repositories.twofactor import SqlTwoFactorRepository
 from hostpanel.storage.repositories.zones import SqlZoneRepository
@@ -47,6 +49,7 @@ class SqlUnitOfWork:
     backups: BackupJobRepository
     zones: ZoneRepository
     packages: PackageRepository
+    sites: SiteRepository
 
     def __init__(self, engine: Engine, write: bool = True) -> None:
         self._engine = engine
@@ -72,6 +75,7 @@ class SqlUnitOfWork:
         self.backups = SqlBackupJobRepository(connection)
         self.zones = SqlZoneRepository(connection)
         self.packages = SqlPackageRepository(connection)
+        self.sites = SqlSiteRepository(connection)
         return self
 
     @property

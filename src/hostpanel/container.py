@@ -46,7 +46,8 @@ from hostpanel.domain.security.ratelimit import MemoryRateCounter, RateCounter, 
 from hostpanel.domain.sessions.model import SessionPolicy
 from hostpanel.domain.sessions.service import SessionService
 from hostpanel.domain.sessions.tickets import SingleSignOn
-from hostpanel.domain.sites.certificates import SitePublisher, SitesLayout
+from hostpanel.domain.sites.certificates import SitesLayout
+from hostpanel.domain.sites.service import SiteService
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
 from hostpanel.domain.tokens.cache import TokenCache, lookup
 from hostpanel.domain.tokens.leaks import LeakResponse
@@ -71,6 +72,7 @@ from hostpanel.storage.homes import FilesystemHomes
 from hostpanel.storage.migrate import check_schema
 from hostpanel.storage.throttle import SqlFailureStore, SqlTrustedNetworks
 from hostpanel.storage.unit_of_work import SqlUnitOfWork
+from hostpanel.webserver.nginx import NginxSites, setup_from
 
 
 class Container:
@@ -234,11 +236,6 @@ class Container:
     def certificate_files(self) -> CertificateFiles:
         return CertificateFiles(SitesLayout(self.settings.home_dir))
 
-    @cached_property
-    def site_publisher(self) -> SitePublisher | None:
-        """What serves a changed certificate (nginx, rewritten and reloaded); None where no web server is managed."""
-        return None
-
     def certificates(self, principal: Principal, uow: UnitOfWork) -> CertificateService:
         return CertificateService(
             uow,
@@ -273,6 +270,27 @@ class Container:
                 uow.commit()
 
         return AutoSsl(session, self.acme_issuer, self.clock)
+
+    @cached_property
+    def nginx_sites(self) -> NginxSites:
+        return NginxSites(setup_from(self.settings), self.read)
+
+    @property
+    def site_publisher(self) -> NginxSites:
+        return self.nginx_sites
+
+    def sites(self, principal: Principal, uow: UnitOfWork) -> SiteService:
+        return SiteService(
+            uow,
+            principal,
+            begin=self.uow,
+            audit=self.audit,
+            clock=self.clock,
+            dns=lambda own: self.dns(principal, own),
+            jail=self.jail(principal),
+            server=self.nginx_sites,
+            template=self.zone_template,
+        )
 
     def jail(self, principal: Principal) -> Jail:
         """The account's home as the principal may see it (a token's `fileman_paths` apply)."""

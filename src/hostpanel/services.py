@@ -26,6 +26,8 @@ from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.sessions.service import SessionService
 from hostpanel.domain.sessions.tickets import SingleSignOn
+from hostpanel.domain.sites.certificates import SitePublisher
+from hostpanel.domain.sites.service import SiteService
 from hostpanel.domain.tokens.review import ReviewPolicy
 from hostpanel.domain.tokens.service import TokenService
 from hostpanel.domain.twofactor.service import TwoFactorService
@@ -72,6 +74,11 @@ class ServiceFactory(Protocol):
     def dns(self, principal: Principal, uow: UnitOfWork) -> DnsService: ...
 
     def certificates(self, principal: Principal, uow: UnitOfWork) -> CertificateService: ...
+
+    def sites(self, principal: Principal, uow: UnitOfWork) -> SiteService: ...
+
+    @property
+    def site_publisher(self) -> SitePublisher: ...
 
     def twofactor(self, uow: UnitOfWork) -> TwoFactorService: ...
 
@@ -149,6 +156,15 @@ class Services:
     @cached_property
     def certificates(self) -> CertificateService:
         return self._factory.certificates(self._principal(), self._uow)
+
+    @cached_property
+    def sites(self) -> SiteService:
+        return self._factory.sites(self._principal(), self._uow)
+
+    @property
+    def site_publisher(self) -> SitePublisher:
+        """Serves the sites as committed (after a certificate's files changed)."""
+        return self._factory.site_publisher
 
     @cached_property
     def twofactor(self) -> TwoFactorService:

@@ -19,12 +19,14 @@ from hostpanel.cli.common import CliError, console, read_password
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.errors import NotFound
+from hostpanel.domain.sites.certificates import SitesUnavailable
 from hostpanel.keys import create_key_file, load_key_file
 from hostpanel.nameserver.pdns import NameserverFailed, PowerDns
 from hostpanel.nameserver.probe import DnsProbe
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.migrate import upgrade
 from hostpanel.tls import ensure_self_signed
+from hostpanel.webserver.nginx import NginxProcess, NginxSites, setup_from
 
 log = logging.getLogger("hostpanel.nameserver")
 DEMO_USER = "demo"
@@ -137,6 +139,7 @@ def serve(
         {"HOSTPANEL_PORT": str(port), "HOSTPANEL_WHM_PORT": str(whm_port), "HOSTPANEL_PLAIN_HTTP": "1" if http else "0"}
     )
     nameserver = _start_nameserver(settings)
+    webserver = _start_webserver(settings)
     console.print(
         f"hostpanel listening on {scheme}://{host}:{port}/ and WHM on {scheme}://{host}:{whm_port}/ "
         f"({workers} worker(s), {_describe(settings)})"
@@ -144,6 +147,8 @@ def serve(
     try:
         _serve_http(settings, host, (port, whm_port), workers, tls)
     finally:
+        if webserver is not None:
+            webserver.stop()
         if nameserver is not None:
             nameserver.stop()
 
@@ -191,6 +196,30 @@ def _start_nameserver(settings: Settings) -> PowerDns | None:
         console.print(f"Nameserver (PowerDNS) answering on {address} (UDP and TCP); its log: {nameserver.log_path}")
     nameserver.watch()
     return nameserver
+
+
+def _start_webserver(settings: Settings) -> NginxProcess | None:
+    """The nginx serving the sites (HOSTPANEL_SITES_MANAGED): its configuration published from the database, started,
+    watched, and refreshed with what other processes commit. One that cannot start does not keep the panel from
+    serving (site changes are refused until it runs; it is retried meanwhile); an unmanaged one is only published
+    to (its configuration file, for whoever runs nginx on it)."""
+    built = Container(settings)
+    sites = NginxSites(setup_from(settings), built.read)
+    if not settings.sites_managed:
+        console.print(f"Sites: nginx is not managed by hostpanel; its configuration is {sites.config_path}.")
+        return None
+    webserver = NginxProcess(sites)
+    try:
+        webserver.start()
+    except SitesUnavailable as error:
+        logging.basicConfig()
+        log.error("nginx did not start (site changes are refused until it does; retrying): %s", error.message)
+    else:
+        console.print(
+            f"Sites (nginx) on http://{sites.setup.http}/ and https://{sites.setup.https}/; its log: {sites.log_path}"
+        )
+    webserver.watch()
+    return webserver
 
 
 def _with_port(config: uvicorn.Config, port: int) -> uvicorn.Config:

@@ -72,6 +72,22 @@ account_domains = Table(
     sqlite_autoincrement=True,
 )
 
+# Served hosts beyond an account's own domains' defaults: subdomains (no zone of their own), and the document root
+# of an addon or parked domain. A domain of `account_domains` without a row here is served from `public_html`
+# (the main domain) or `public_html/<domain>` (an addon domain).
+sites = Table(
+    "sites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("domain", String(253), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("docroot", String(1024), nullable=False),
+    Column("rootdomain", String(253), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    sqlite_autoincrement=True,
+)
+
 api_tokens = Table(
     "api_tokens",
     metadata,

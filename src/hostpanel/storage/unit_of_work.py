@@ -17,6 +17,7 @@ from hostpanel.domain.ports import (
     MailRepository,
     PackageRepository,
     SessionRepository,
+    SiteRepository,
     TokenRepository,
     TwoFactorRepository,
     ZoneRepository,
@@ -30,6 +31,7 @@ from hostpanel.storage.repositories.certificates import SqlCertificateRepository
 from hostpanel.storage.repositories.mail import SqlMailRepository
 from hostpanel.storage.repositories.packages import SqlPackageRepository
 from hostpanel.storage.repositories.sessions import SqlSessionRepository
+from hostpanel.storage.repositories.sites import SqlSiteRepository
 from hostpanel.storage.repositories.tokens import SqlTokenRepository
 from hostpanel.storage.repositories.twofactor import SqlTwoFactorRepository
 from hostpanel.storage.repositories.zones import SqlZoneRepository
@@ -50,6 +52,7 @@ class SqlUnitOfWork:
     zones: ZoneRepository
     packages: PackageRepository
     certificates: CertificateRepository
+    sites: SiteRepository
 
     def __init__(self, engine: Engine, write: bool = True) -> None:
         self._engine = engine
@@ -76,6 +79,7 @@ class SqlUnitOfWork:
         self.zones = SqlZoneRepository(connection)
         self.packages = SqlPackageRepository(connection)
         self.certificates = SqlCertificateRepository(connection)
+        self.sites = SqlSiteRepository(connection)
         return self
 
     @property

@@ -20,6 +20,8 @@ class AuditAction(StrEnum):
     ACCOUNT_BACKUP_FINISH = "account:backup:finish"
     ACCOUNT_BACKUP_RESTORE = "account:backup:restore"
     ACCOUNT_DNS_EDIT = "account:dns:edit"
+    ACCOUNT_DOMAIN_ADD = "account:domain:add"
+    ACCOUNT_DOMAIN_REMOVE = "account:domain:remove"
     ACCOUNT_FILE_DELETE = "account:file:delete"
     ACCOUNT_FILE_MKDIR = "account:file:mkdir"
     ACCOUNT_FILE_MOVE = "account:file:move"
@@ -89,6 +91,8 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ACCOUNT_BACKUP_CREATE: "a full backup of the account was started",
     AuditAction.ACCOUNT_BACKUP_FINISH: "a backup job ended (outcome success or failure, with the reason)",
     AuditAction.ACCOUNT_BACKUP_RESTORE: "files were restored from a backup",
+    AuditAction.ACCOUNT_DOMAIN_ADD: "a subdomain, addon or parked domain was added and served (kind, document root)",
+    AuditAction.ACCOUNT_DOMAIN_REMOVE: "a subdomain, addon or parked domain was removed (its kind)",
     AuditAction.ACCOUNT_DNS_EDIT: "records of a DNS zone were added, changed or removed (names and types kept; "
     "the new serial)",
     AuditAction.ACCOUNT_FILE_DELETE: "a file or folder was deleted for good",

@@ -70,6 +70,8 @@ NOTICES = {
     "mailbox-deleted": "The email account and its mail were deleted.",
     "forwarder-added": "The forwarder was added.",
     "forwarder-deleted": "The forwarder was deleted.",
+    "certificate-installed": "The certificate was installed. The site presents it over HTTPS now.",
+    "certificate-deleted": "The certificate was deleted. The site no longer answers over HTTPS.",
     "backup-started": "The backup has started. It runs on the server: you may leave this page.",
     "record-added": "The record was added. The nameserver serves it now.",
     "record-changed": "The record was changed. The nameserver serves the change now.",

@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from hostpanel.domain.permissions import Feature, ScopeModule
 from hostpanel.web.page import Access, Site
-from hostpanel.web.pages import activity, backups, files, login, mail, password, tokens, twofactor, zones
+from hostpanel.web.pages import activity, backups, files, login, mail, password, ssl, tokens, twofactor, zones
 from hostpanel.web.pages import whm as whm_pages
 from hostpanel.web.route import route
 
@@ -119,6 +119,10 @@ def web_routes(site: Site) -> list[BaseRoute]:
         page("/domains/zone-editor/edit", zones.edit_form, module=dns, write=False),
         page("/domains/zone-editor/edit", zones.edit, methods=post, module=dns, write=False),
         page("/domains/zone-editor/delete", zones.delete, methods=post, module=dns, write=False),
+        # SSL/TLS: a certificate is served (nginx reloaded) before the page answers.
+        page("/domains/ssl", ssl.ssl_page, module=ScopeModule.SSL),
+        page("/domains/ssl/install", ssl.install, methods=post, module=ScopeModule.SSL),
+        page("/domains/ssl/delete", ssl.delete, methods=post, module=ScopeModule.SSL),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -493,6 +493,10 @@ class TestCa:
         cert = self._cert(names[0], key, self.intermediate_key, self.intermediate, names=names, days=days)
         return Leaf(_pem_cert(cert), _pem_key(key), _pem_cert(self.intermediate))
 
+    @staticmethod
+    def serial(leaf: Leaf) -> int:
+        return x509.load_pem_x509_certificate(leaf.cert.encode()).serial_number
+
     @property
     def root_pem(self) -> str:
         return _pem_cert(self.root)

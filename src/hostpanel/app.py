@@ -130,6 +130,7 @@ AUTOSSL_FIRST_SECONDS = 300.0
 
 
 def _run_autossl(container: Container) -> None:
+    container.forget_orphan_certificates()
     with container.read() as uow:
         accounts = container.accounts(uow).all()
     for username, outcomes in run_accounts(accounts, container.autossl).items():
@@ -176,6 +177,7 @@ def _recover(container: Container) -> None:
     recover(
         container.backup_runner, container.staging, container.settings.homes_dir, container.mail_publisher, create_zones
     )
+    container.forget_orphan_certificates()
 
 
 def _background(container: Container) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:

@@ -25,7 +25,7 @@ from hostpanel.domain.backups.runner import BackgroundJobs, BackupRunner
 from hostpanel.domain.backups.service import BackupService
 from hostpanel.domain.certificates.autossl import AutoSsl
 from hostpanel.domain.certificates.files import CertificateFiles
-from hostpanel.domain.certificates.service import CertificateService
+from hostpanel.domain.certificates.service import CertificateService, forget_orphans
 from hostpanel.domain.clock import Clock, SystemClock
 from hostpanel.domain.dns.service import DnsService
 from hostpanel.domain.dns.zone import ZoneTemplate
@@ -258,6 +258,10 @@ class Container:
             ca_bundle=settings.acme_ca_bundle,
             email=settings.acme_email,
         )
+
+    def forget_orphan_certificates(self) -> list[str]:
+        with self.read() as uow:
+            return forget_orphans(uow, self.certificate_files, self.site_publisher)
 
     def autossl(self, account: Account) -> AutoSsl:
         """AutoSSL for one account: its services opened in a transaction of their own for each step."""

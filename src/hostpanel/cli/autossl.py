@@ -21,6 +21,7 @@ def run(
     """Obtain or renew the certificates that need it now; a domain's failure is reported and recorded, the others
     go on. Exits 1 if any domain failed."""
     with container() as built:
+        built.forget_orphan_certificates()
         with built.read() as uow:
             accounts = [find_account(built, uow, account)] if account else built.accounts(uow).all()
         results = run_accounts(accounts, built.autossl)

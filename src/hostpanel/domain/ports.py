@@ -404,6 +404,10 @@ class CertificateRepository(Protocol):
 
     def statuses(self, account_id: int) -> list[AutoSslStatus]: ...
 
+    def sites(self) -> set[str]:
+        """Every site that has a certificate, whatever its account."""
+        ...
+
 
 class SiteRepository(Protocol):
     """The hosts accounts serve: their domains (with the document roots they were given) and subdomains."""

@@ -192,3 +192,14 @@ def test_the_sslinstall_feature_switched_off_refuses_every_function(ssl: Calls, 
     assert "sslinstall" in ssl.error("list_certs")
     leaf = CA.leaf("alice.test")
     assert "sslinstall" in ssl.error("install_ssl", domain="alice.test", cert=leaf.cert, key=leaf.key)
+
+
+def test_a_deleted_accounts_certificate_is_no_longer_served(ssl: Calls, container: Container) -> None:
+    leaf = CA.leaf("alice.test")
+    ssl.post("install_ssl", domain="alice.test", cert=leaf.cert, key=leaf.key, cabundle=leaf.cabundle)
+    make_account(container, "bob", domains=("bob.test",))
+    with container.uow() as uow:
+        container.accounts(uow).delete("alice")
+        uow.commit()
+    assert container.forget_orphan_certificates() == ["alice.test.crt", "alice.test.key"]
+    assert list(certs_dir(container).iterdir()) == []

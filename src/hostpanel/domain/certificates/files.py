@@ -52,6 +52,20 @@ class CertificateFiles:
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
 
+    def keep_only(self, domains: set[str]) -> list[str]:
+        """Remove the served files of every site not in `domains` (an account deleted, a domain moved away): a
+        certificate is served only while the database holds it. Returns the names removed."""
+        wanted = {file_name(domain) for domain in domains}
+        directory = self._layout.certificates
+        if not directory.is_dir():
+            return []
+        removed = []
+        for path in directory.iterdir():
+            if path.suffix in (".crt", ".key") and not path.name.startswith(".") and path.stem not in wanted:
+                path.unlink(missing_ok=True)
+                removed.append(path.name)
+        return sorted(removed)
+
     def snapshot(self, domain: str) -> tuple[bytes, bytes] | None:
         files = self._files(domain)
         try:

@@ -32,6 +32,14 @@ def site_of(domains: Sequence[str], name: str) -> str:
     raise InvalidInput("domain", f"The domain “{name.strip()[:253]}” is not one of your account’s domains.")
 
 
+def forget_orphans(uow: UnitOfWork, files: CertificateFiles, publisher: SitePublisher | None) -> list[str]:
+    """Stop serving certificates the database no longer holds (their account or domain is gone)."""
+    removed = files.keep_only(uow.certificates.sites())
+    if removed and publisher is not None:
+        publisher.publish()
+    return removed
+
+
 class CertificateService:
     """Certificates of the principal's account. An installation is checked first, its key sealed in the database
     and written as the 0600 file nginx reads; it is served before the call returns or nothing changes."""

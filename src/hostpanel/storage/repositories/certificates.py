@@ -71,6 +71,9 @@ class SqlCertificateRepository:
         if not self._c.execute(update(autossl_status).where(key).values(values)).rowcount:
             self._c.execute(insert(autossl_status).values(account_id=account_id, domain=domain, **values))
 
+    def sites(self) -> set[str]:
+        return {str(row.domain) for row in self._c.execute(select(certificates.c.domain))}
+
     def statuses(self, account_id: int) -> list[AutoSslStatus]:
         query = (
             select(autossl_status).where(autossl_status.c.account_id == account_id).order_by(autossl_status.c.domain)

@@ -422,8 +422,9 @@ class Container:
         if "engine" in self.__dict__:
             close_changes(self.engine)
             self.engine.dispose()
-        if self.__dict__.get("redis") is not None:
-            self.redis.close()  # type: ignore[union-attr]
+        redis = self.__dict__.get("redis")  # only if it was made
+        if redis is not None:
+            redis.close()
 
 
 def lockout_policy(settings: Settings) -> LockoutPolicy:

@@ -9,6 +9,7 @@ import datetime
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import cast
 
 from acme import challenges, client, errors, messages
 from acme.crypto_util import make_csr
@@ -70,8 +71,8 @@ class AcmeIssuer:
 
     def _client(self) -> tuple[client.ClientV2, JWKRSA]:
         key = _account_key(self._account_file)
-        # requests takes a CA file where acme's annotation says bool.
-        net = client.ClientNetwork(key, user_agent=USER_AGENT, verify_ssl=self._verify)  # type: ignore[arg-type]
+        # acme hands `verify_ssl` to requests, which also takes a CA file there (acme's annotation says bool).
+        net = client.ClientNetwork(key, user_agent=USER_AGENT, verify_ssl=cast("bool", self._verify))
         acme = client.ClientV2(client.ClientV2.get_directory(self._directory, net), net)
         registration = messages.NewRegistration.from_data(email=self._email, terms_of_service_agreed=True)
         try:

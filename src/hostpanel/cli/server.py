@@ -167,7 +167,8 @@ def _serve_http(settings: Settings, host: str, ports: tuple[int, int], workers: 
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=10,
-        **tls,  # type: ignore[arg-type]
+        ssl_certfile=tls.get("ssl_certfile"),
+        ssl_keyfile=tls.get("ssl_keyfile"),
     )
     # One listening socket per port, both served by every worker; the app tells them apart by the local port.
     sockets = [config.bind_socket(), _with_port(config, whm_port).bind_socket()]

@@ -51,14 +51,12 @@ def _rows(ctx: PageContext) -> list[SiteRow]:
     return [SiteRow(name, installed.get(name), statuses.get(name), now) for name in names]
 
 
-def _page(ctx: PageContext, status: int = 200, **values: object) -> Response:
-    rows = _rows(ctx)
-    form = {"domain": "", "cert": "", "cabundle": "", **values.pop("form", {})}  # type: ignore[dict-item]
-    return ctx.render("ssl.html", status, rows=rows, domains=[r.domain for r in rows], form=form, **values)
+EMPTY_FORM = {"domain": "", "cert": "", "cabundle": ""}
 
 
 def ssl_page(ctx: PageContext) -> Response:
-    return _page(ctx)
+    rows = _rows(ctx)
+    return ctx.render("ssl.html", rows=rows, domains=[r.domain for r in rows], form=EMPTY_FORM)
 
 
 def install(ctx: PageContext) -> Response:
@@ -77,6 +75,6 @@ def delete(ctx: PageContext) -> Response:
         ctx.services.certificates.delete(str(ctx.form.get("domain", "")))
     except HostpanelError as error:
         rows = _rows(ctx)
-        values = {"domain": "", "cert": "", "cabundle": ""}
-        return ctx.form_error(error, "ssl.html", fields={}, rows=rows, domains=[r.domain for r in rows], form=values)
+        domains = [r.domain for r in rows]
+        return ctx.form_error(error, "ssl.html", fields={}, rows=rows, domains=domains, form=EMPTY_FORM)
     return ctx.redirect("/domains/ssl", "certificate-deleted")

@@ -10,6 +10,7 @@ import os
 import socket
 import ssl
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
@@ -125,3 +126,30 @@ def test_certbot_obtains_and_installs_and_autossl_renews_alone_both_served_by_ng
                 headers={"Authorization": f"cpanel alice:{challenges}"},
             ).json()  # fmt: skip
             assert refused["status"] == 0 and "ssl:write" in refused["errors"][0]
+
+
+def test_serve_runs_autossl_by_itself(tmp_path: Path) -> None:
+    https = free_port()
+    env = environment(
+        tmp_path / "var", HOSTPANEL_HTTP_LISTEN=f"127.0.0.1:{free_port()}", HOSTPANEL_HTTPS_LISTEN=f"127.0.0.1:{https}"
+    )
+    hostpanel(env, "init")
+    hostpanel(env, "account", "create", "bob", "--password-stdin", "--domain", "bob.test", stdin=PASSWORD)
+    (tmp_path / "var/homes/bob/public_html/index.html").write_text("<h1>renewed by itself</h1>")
+    with pebble(tmp_path / "pebble", env["HOSTPANEL_DNS_LISTEN"]) as (directory, pebble_ca, management):
+        root = tmp_path / "pebble-root.pem"
+        root.write_bytes(httpx.get(f"{management}/roots/0", verify=trusting(pebble_ca)).content)
+        acme = {
+            "HOSTPANEL_ACME_DIRECTORY": directory, "HOSTPANEL_ACME_CA_BUNDLE": str(pebble_ca),
+            "HOSTPANEL_AUTOSSL_INTERVAL_SECONDS": "2",
+        }  # fmt: skip
+        with running_server({**env, **acme}, log=tmp_path / "serve.log"):
+            deadline = time.monotonic() + 90
+            while True:
+                try:
+                    _leaf, answer = https_get(https, "bob.test", root)
+                    break
+                except OSError:  # no certificate yet: nginx refuses the handshake
+                    assert time.monotonic() < deadline, (tmp_path / "serve.log").read_text()[-3000:]
+                    time.sleep(0.5)
+            assert "renewed by itself" in answer

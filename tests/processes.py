@@ -28,11 +28,15 @@ CHEAP_HASHING = {
 
 
 def environment(home: Path, **extra: str) -> dict[str, str]:
-    """A server's environment: its own data directory, cheap hashing, and a nameserver port of its own (servers
-    of parallel tests never share one)."""
+    """A server's environment: its own data directory, cheap hashing, and nameserver and web server ports of its own
+    (servers of parallel tests never share one)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTPANEL_")}
     dns = {"HOSTPANEL_DNS_LISTEN": f"127.0.0.1:{free_dns_port()}"}
-    return {**env, **CHEAP_HASHING, "HOSTPANEL_HOME": str(home), **dns, **extra}
+    web = {
+        "HOSTPANEL_HTTP_LISTEN": f"127.0.0.1:{free_dns_port()}",
+        "HOSTPANEL_HTTPS_LISTEN": f"127.0.0.1:{free_dns_port()}",
+    }
+    return {**env, **CHEAP_HASHING, "HOSTPANEL_HOME": str(home), **dns, **web, **extra}
 
 
 def hostpanel(

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -155,3 +155,11 @@ def installed(settings: Settings) -> Container:
     upgrade(engine)
     engine.dispose()
     return Container(settings)
+
+
+def wait_until(check: Callable[[], bool], seconds: float = 20) -> None:
+    """Poll `check` until it holds (a process's outside effects, which nothing announces)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

@@ -10,6 +10,7 @@ import datetime
 import hashlib
 import os
 import re
+import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -423,6 +424,22 @@ class Api2:
         assert (body["module"], body["func"]) == (module, function)
         result: list[Any] = body["data"]
         return result
+
+
+# Sites: what nginx answers.
+
+
+def fetch(settings: Settings, host: str, path: str = "/") -> tuple[int, str]:
+    """GET `path` from the sites' HTTP address with this Host header, on a new connection; (status, body). The path
+    is sent as it is (no normalising), as an attacker would send it."""
+    address, port = settings.http_listen.rsplit(":", 1)
+    with socket.create_connection((address, int(port)), timeout=5) as connection:
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode(errors="replace")
 
 
 # Certificates: a small CA (root, intermediate) issuing leaves for any names and dates.

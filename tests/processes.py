@@ -12,7 +12,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -37,12 +37,16 @@ CHEAP_HASHING = {
 
 
 def environment(home: Path, **extra: str) -> dict[str, str]:
-    """A server's environment: its own data directory, cheap hashing, and a nameserver port of its own (servers
-    of parallel tests never share one)."""
+    """A server's environment: its own data directory, cheap hashing, and nameserver and web server ports of its own
+    (servers of parallel tests never share one)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTPANEL_")}
     dns = {"HOSTPANEL_DNS_LISTEN": f"127.0.0.1:{free_dns_port()}"}
+    web = {
+        "HOSTPANEL_HTTP_LISTEN": f"127.0.0.1:{free_dns_port()}",
+        "HOSTPANEL_HTTPS_LISTEN": f"127.0.0.1:{free_dns_port()}",
+    }
     offline = {"HOSTPANEL_AUTOSSL_INTERVAL_SECONDS": "0"}  # a test's server never asks the real Let's Encrypt
-    return {**env, **CHEAP_HASHING, "HOSTPANEL_HOME": str(home), **dns, **offline, **extra}
+    return {**env, **CHEAP_HASHING, "HOSTPANEL_HOME": str(home), **dns, **web, **offline, **extra}
 
 
 def hostpanel(
@@ -246,3 +250,11 @@ def pebble(folder: Path, nameserver: str) -> Iterator[tuple[str, Path, str]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def wait_until(check: Callable[[], bool], seconds: float = 20) -> None:
+    """Poll `check` until it holds (a process's outside effects, which nothing announces)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

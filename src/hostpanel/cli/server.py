@@ -268,6 +268,7 @@ def demo(
             uow.commit()
     finally:
         built.close()
+    _demo_page(settings)
     url = f"{'http' if http else 'https'}://{host}:{port}"
     whm_url = f"{'http' if http else 'https'}://{host}:{whm_port}"
     insecure = "" if http else " -k"
@@ -280,6 +281,7 @@ hostpanel is starting at {url}/{"" if http else "  (self-signed certificate: cur
   Make a token:  {command} token create {DEMO_USER} first-token
   Call the API:  curl{insecure} -H "Authorization: cpanel {DEMO_USER}:<token>" {url}/execute/Tokens/list
   Ask its DNS:   {_dig(settings, DEMO_DOMAIN)}
+  Its website:   {_site_url(settings, DEMO_DOMAIN)}   (nginx, from ~/public_html)
 
 WHM (the server's administration) is at {whm_url}/
   Administrator: root / {root_password}   (also new on every start)
@@ -289,6 +291,20 @@ WHM (the server's administration) is at {whm_url}/
         flush=True,
     )
     serve(host=host, port=port, whm_port=whm_port, workers=1, http=http)
+
+
+def _site_url(settings: Settings, domain: str) -> str:
+    """How to reach a site before its name resolves: nginx picks the site by the Host header."""
+    host, _, port = settings.http_listen.rpartition(":")
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - a wildcard is reached on the loopback
+    return f"curl -H 'Host: {domain}' http://{shown}:{port}/"
+
+
+def _demo_page(settings: Settings) -> None:
+    """A first page for the demo site (an existing one is kept)."""
+    page = settings.homes_dir / DEMO_USER / "public_html" / "index.html"
+    if page.parent.is_dir() and not page.exists():
+        page.write_text(f"<!doctype html><title>{DEMO_DOMAIN}</title><h1>{DEMO_DOMAIN}</h1><p>Served by nginx.</p>\n")
 
 
 def _dig(settings: Settings, zone: str) -> str:

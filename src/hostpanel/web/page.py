@@ -45,6 +45,7 @@ NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, Feature | None], ...]], ...] 
     (
         "Domains",
         (
+            ("/domains", "Domains", None),
             ("/domains/zone-editor", "Zone Editor", None),
             ("/domains/ssl", "SSL/TLS", Feature.SSLINSTALL),
         ),

@@ -217,7 +217,7 @@ class NginxSites:
                     "is served"
                 )
             time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+            delay = min(delay * 2, 0.005)
 
     def generation_served(self) -> int | None:
         """The generation the default HTTP server answers with now (a new connection each time)."""

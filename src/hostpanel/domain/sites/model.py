@@ -61,9 +61,12 @@ def subdomain_name(label: str, rootdomain: str) -> str:
 
 
 def parse_docroot(text: str, home: str, username: str) -> HomePath:
-    """A document root as cPanel's `dir` takes it: relative to the home (or the home's absolute path), inside it,
-    never the home itself."""
-    path = parse_in_home(text.strip(), "dir", home, username)
+    """A document root as cPanel's `dir` takes it: relative to the home, even with a leading slash (or the home's
+    absolute path and below), inside it, never the home itself."""
+    text = text.strip()
+    if text.startswith("/") and not any(text == p or text.startswith(p + "/") for p in (home, f"/home/{username}")):
+        text = text.lstrip("/")  # cPanel's `dir=/public_html/blog` is relative to the home
+    path = parse_in_home(text, "dir", home, username)
     if path.is_home:
         raise InvalidInput("dir", "The document root cannot be the home directory itself.")
     if any(not _safe(part) for part in path.parts):

@@ -172,8 +172,8 @@ class SiteService:
                     if action == AuditAction.ACCOUNT_DOMAIN_ADD and site.docroot:
                         details["docroot"] = site.docroot
                     self._audit(uow).record_by(self._principal, action, target=site.domain, details=details)
+                    self._server.serve(uow.sites.served())  # a refusal leaves the previous configuration served
                     served = True
-                    self._server.serve(uow.sites.served())
                     uow.commit()
             except BaseException:
                 if served:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import ColumnElement, delete, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -32,16 +32,13 @@ class SqlSiteRepository:
         served = [ServedSite(names[account_id], site) for account_id, owned in found.items() for site in owned]
         return sorted(served, key=lambda item: item.site.domain)
 
-    def _sites(self, domain_filter: object, site_filter: object) -> dict[int, list[Site]]:
+    def _sites(self, domain_filter: ColumnElement[bool], site_filter: ColumnElement[bool]) -> dict[int, list[Site]]:
         """Each account's sites: every domain (the first is the main one) with its recorded document root, or the
         default one; then its subdomains. A parked domain gets the document root of the domain it aliases."""
-        recorded = {
-            row.domain: row
-            for row in self._c.execute(select(sites).where(site_filter).order_by(sites.c.id))  # type: ignore[arg-type]
-        }
+        recorded = {row.domain: row for row in self._c.execute(select(sites).where(site_filter).order_by(sites.c.id))}
         domains = self._c.execute(
             select(account_domains.c.account_id, account_domains.c.domain)
-            .where(domain_filter)  # type: ignore[arg-type]
+            .where(domain_filter)
             .order_by(account_domains.c.id)
         )
         found: dict[int, list[Site]] = {}

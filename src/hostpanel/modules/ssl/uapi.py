@@ -3,6 +3,10 @@
 A certificate is checked before anything is stored (key pair, names, chain, dates); its key is sealed in the
 database and written only as the 0600 file nginx reads; it is served before the call returns. No function returns a
 private key. Gated by the `ssl:` scope and the account's `sslinstall` feature.
+
+Names and parameters as cPanel's UAPI documentation gives them (api.docs.cpanel.net, "SSL::install_ssl": `domain`,
+`cert`, `key`, `cabundle`); the fields of the answers are cPanel's where this server has the fact, and left out where
+it has not (IP addresses, Apache vhost details).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ from hostpanel.nameserver.pdns import PowerDns
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.migrate import upgrade
 from hostpanel.storage.tables import metadata
+from hostpanel.webserver.nginx import NginxProcess
 from tests.factories import (
     REDIS_ENV,
     FakeClock,
@@ -93,6 +94,8 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) 
         last_used_flush_seconds=3600,  # tests flush by hand
         login_failure_delay_seconds=0,  # tests of the slow-down set their own
         dns_listen=f"127.0.0.1:{free_dns_port()}",  # where the test's `nameserver` answers, if it starts one
+        http_listen=f"127.0.0.1:{free_dns_port()}",  # where the test's `webserver` serves the sites, if it starts one
+        https_listen=f"127.0.0.1:{free_dns_port()}",
         **(marker.kwargs if marker else {}),
     )
     create_key_file(built.key_path)
@@ -103,6 +106,15 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) 
 def nameserver(settings: Settings) -> Iterator[PowerDns]:
     """PowerDNS on the test's database and its own port (as `hostpanel serve` runs it), stopped afterwards."""
     server = PowerDns(settings)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def webserver(container: Container) -> Iterator[NginxProcess]:
+    """nginx on the test's own ports, serving the sites of the test's database (as `hostpanel serve` runs it)."""
+    server = NginxProcess(container.nginx_sites)
     server.start()
     yield server
     server.stop()

@@ -6,15 +6,18 @@ Fixtures live in the conftest files and use these; test modules import from here
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
 import re
 import secrets
+import socket
 import string
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from email import message_from_bytes
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -29,6 +32,10 @@ import dns.rdatatype
 import httpx2
 import pyotp
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from dns.rdtypes.ANY.SOA import SOA
 from httpx import Response
 from sqlalchemy import create_engine, event, text
@@ -471,3 +478,96 @@ def connection_of(uow: UnitOfWork) -> Connection:
     """The database connection under a unit of work (to look at what is stored)."""
     assert isinstance(uow, SqlUnitOfWork)
     return uow.connection
+
+
+# Sites: what nginx answers.
+
+
+def fetch(settings: Settings, host: str, path: str = "/") -> tuple[int, str]:
+    """GET `path` from the sites' HTTP address with this Host header, on a new connection; (status, body). The path
+    is sent as it is (no normalising), as an attacker would send it."""
+    address, port = settings.http_listen.rsplit(":", 1)
+    with socket.create_connection((address, int(port)), timeout=5) as connection:
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        chunks = []
+        while chunk := connection.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    return int(head.split()[1]), body.decode(errors="replace")
+
+
+# Certificates: a small CA (root, intermediate) issuing leaves for any names and dates.
+
+
+def _pem_key(key: ec.EllipticCurvePrivateKey) -> str:
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def _pem_cert(certificate: x509.Certificate) -> str:
+    return certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """A site's certificate as an installer holds it: the PEM certificate, its key, the issuer chain."""
+
+    cert: str
+    key: str
+    cabundle: str
+
+
+class TestCa:
+    """A root and an intermediate; `leaf` issues a certificate for names, valid around `now` unless told."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self, now: float = START, name: str = "hostpanel test") -> None:
+        self.now = datetime.datetime.fromtimestamp(now, datetime.UTC)
+        self.root_key = ec.generate_private_key(ec.SECP256R1())
+        self.root = self._cert(f"{name} root", self.root_key, None, None, ca=True)
+        self.intermediate_key = ec.generate_private_key(ec.SECP256R1())
+        self.intermediate = self._cert(f"{name} intermediate", self.intermediate_key, self.root_key, self.root, ca=True)
+
+    def _cert(
+        self,
+        subject: str,
+        key: ec.EllipticCurvePrivateKey,
+        issuer_key: ec.EllipticCurvePrivateKey | None,
+        issuer: x509.Certificate | None,
+        *,
+        ca: bool = False,
+        names: tuple[str, ...] = (),
+        days: tuple[float, float] = (-1, 90),
+    ) -> x509.Certificate:
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(issuer.subject if issuer else name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(self.now + datetime.timedelta(days=days[0]))
+            .not_valid_after(self.now + datetime.timedelta(days=days[1]))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), False)
+        return builder.sign(issuer_key or key, hashes.SHA256())
+
+    def leaf(self, *names: str, days: tuple[float, float] = (-1, 90), self_signed: bool = False) -> Leaf:
+        key = ec.generate_private_key(ec.SECP256R1())
+        if self_signed:
+            cert = self._cert(names[0], key, None, None, names=names, days=days)
+            return Leaf(_pem_cert(cert), _pem_key(key), "")
+        cert = self._cert(names[0], key, self.intermediate_key, self.intermediate, names=names, days=days)
+        return Leaf(_pem_cert(cert), _pem_key(key), _pem_cert(self.intermediate))
+
+    @staticmethod
+    def serial(leaf: Leaf) -> int:
+        return x509.load_pem_x509_certificate(leaf.cert.encode()).serial_number
+
+    @property
+    def root_pem(self) -> str:
+        return _pem_cert(self.root)

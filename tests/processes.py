@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
+import json
 import os
 import random
 import socket
+import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hostpanel.config import Settings
 from hostpanel.container import Container
@@ -28,11 +37,16 @@ CHEAP_HASHING = {
 
 
 def environment(home: Path, **extra: str) -> dict[str, str]:
-    """A server's environment: its own data directory, cheap hashing, and a nameserver port of its own (servers
-    of parallel tests never share one)."""
+    """A server's environment: its own data directory, cheap hashing, and nameserver and web server ports of its own
+    (servers of parallel tests never share one)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HOSTPANEL_")}
     dns = {"HOSTPANEL_DNS_LISTEN": f"127.0.0.1:{free_dns_port()}"}
-    return {**env, **CHEAP_HASHING, "HOSTPANEL_HOME": str(home), **dns, **extra}
+    web = {
+        "HOSTPANEL_HTTP_LISTEN": f"127.0.0.1:{free_dns_port()}",
+        "HOSTPANEL_HTTPS_LISTEN": f"127.0.0.1:{free_dns_port()}",
+    }
+    offline = {"HOSTPANEL_AUTOSSL_INTERVAL_SECONDS": "0"}  # a test's server never asks the real Let's Encrypt
+    return {**env, **CHEAP_HASHING, "HOSTPANEL_HOME": str(home), **dns, **web, **offline, **extra}
 
 
 def hostpanel(
@@ -151,3 +165,96 @@ def installed(settings: Settings) -> Container:
     upgrade(engine)
     engine.dispose()
     return Container(settings)
+
+
+# pebble: Debian's ACME test server, validating DNS-01 challenges against a nameserver we name.
+
+PEBBLE = Path("/usr/bin/pebble")
+
+
+def _certificate(
+    subject: str, issuer_key: ec.EllipticCurvePrivateKey | None, issuer: x509.Name | None
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    now = datetime.datetime.now(datetime.UTC)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer or name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+    )
+    if issuer is None:
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+    else:
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+    return key, builder.sign(issuer_key or key, hashes.SHA256())
+
+
+def _pem(path: Path, item: ec.EllipticCurvePrivateKey | x509.Certificate) -> Path:
+    if isinstance(item, x509.Certificate):
+        path.write_bytes(item.public_bytes(serialization.Encoding.PEM))
+    else:
+        path.write_bytes(
+            item.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
+    return path
+
+
+def trusting(ca: Path) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(ca))
+
+
+@contextmanager
+def pebble(folder: Path, nameserver: str) -> Iterator[tuple[str, Path, str]]:
+    """pebble, asking `nameserver` for the challenges; yields its directory URL, the CA of its TLS certificate, and
+    its management URL (where its issuing root is)."""
+    if not PEBBLE.exists():
+        pytest.fail("pebble is missing: apt-get install -y pebble")
+    ca_key, ca = _certificate("pebble test CA", None, None)
+    key, leaf = _certificate("localhost", ca_key, ca.subject)
+    folder.mkdir()
+    acme, management = free_port(), free_port()
+    config = {
+        "pebble": {
+            "listenAddress": f"127.0.0.1:{acme}", "managementListenAddress": f"127.0.0.1:{management}",
+            "certificate": str(_pem(folder / "cert.pem", leaf)), "privateKey": str(_pem(folder / "key.pem", key)),
+            "httpPort": 5002, "tlsPort": 5001, "ocspResponderURL": "", "externalAccountBindingRequired": False,
+        }
+    }  # fmt: skip
+    (folder / "pebble.json").write_text(json.dumps(config))
+    env = {**os.environ, "PEBBLE_VA_NOSLEEP": "1", "PEBBLE_WFE_NONCEREJECT": "0", "PEBBLE_AUTHZREUSE": "0"}
+    command: list[str | Path] = [PEBBLE, "-config", folder / "pebble.json", "-dnsserver", nameserver]
+    with (folder / "pebble.log").open("wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    ca_file = _pem(folder / "ca.pem", ca)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"https://localhost:{acme}/dir", verify=trusting(ca_file), timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, (folder / "pebble.log").read_text()
+            time.sleep(0.1)
+        yield f"https://localhost:{acme}/dir", ca_file, f"https://localhost:{management}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wait_until(check: Callable[[], bool], seconds: float = 20) -> None:
+    """Poll `check` until it holds (a process's outside effects, which nothing announces)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

@@ -28,13 +28,26 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"hostpanel", "domain", "functions", "http", "services", "api"},
     "web": {"hostpanel", "domain", "http", "services", "keys", "web"},
     # `app`: whmapi1 and uapi call functions through the composition root, which alone knows the registry and dialects
-    "cli": {"hostpanel", "domain", "storage", "services", "container", "app", "cli", "nameserver", *LEAVES},
+    "cli": {
+        "hostpanel",
+        "domain",
+        "storage",
+        "services",
+        "container",
+        "app",
+        "cli",
+        "nameserver",
+        "webserver",
+        *LEAVES,
+    },
     "smtp": {"domain"},
     "keys": {"domain"},
     "config": set(),
     "tls": set(),
-    "container": {"domain", "storage", "services", "smtp", "nameserver", *LEAVES},
+    "container": {"domain", "storage", "services", "smtp", "nameserver", "webserver", "acme_client", *LEAVES},
     "nameserver": {"domain", "config", "nameserver"},
+    "webserver": {"domain", "config", "webserver"},
+    "acme_client": {"domain", "acme_client"},  # AutoSSL's ACME client (certbot's `acme` library)
     "app": {"hostpanel", "domain", "storage", "services", "functions", "modules", "http", "api", "web", "container"}
     | LEAVES,
     "__main__": {"cli"},

@@ -37,6 +37,7 @@ from hostpanel.api.whm import dialect as whm
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Service
+from hostpanel.domain.certificates.autossl import run_accounts
 from hostpanel.domain.dns.provision import create_missing
 from hostpanel.domain.errors import HostpanelError
 from hostpanel.domain.principal import Principal
@@ -74,9 +75,18 @@ class Periodic:
 
     A failure is logged (one line when the database is unreachable) and the work is retried next time."""
 
-    def __init__(self, name: str, interval: float, action: Callable[[], object], final: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        interval: float,
+        action: Callable[[], object],
+        final: bool = False,
+        first: float | None = None,
+    ) -> None:
+        """`first`: the wait before the first run (default: `interval`)."""
         self._name = name
         self._interval = interval
+        self._first = interval if first is None else first
         self._action = action
         self._final = final
         self._stop = threading.Event()
@@ -94,8 +104,10 @@ class Periodic:
             self._once()
 
     def _run(self) -> None:
-        while not self._stop.wait(self._interval):
+        wait = self._first
+        while not self._stop.wait(wait):
             self._once()
+            wait = self._interval
 
     def _once(self) -> None:
         try:
@@ -110,6 +122,21 @@ def _send_expiry_notices(container: Container) -> None:
     with container.uow() as uow:
         container.expiry_notices(uow).send(container.settings.expiry_notice_days)
         uow.commit()
+
+
+# AutoSSL's first run after a start: soon (a new server gets its certificates the same day), yet not in the way of
+# the start itself or of short-lived servers.
+AUTOSSL_FIRST_SECONDS = 300.0
+
+
+def _run_autossl(container: Container) -> None:
+    container.forget_orphan_certificates()
+    with container.read() as uow:
+        accounts = container.accounts(uow).all()
+    for username, outcomes in run_accounts(accounts, container.autossl).items():
+        for outcome in outcomes:
+            if outcome.result != "skipped":
+                log.info("AutoSSL %s %s: %s %s", username, outcome.domain, outcome.result, outcome.error or "")
 
 
 def gate(container: Container, registry: Registry, service: Service = Service.CPANEL) -> Gate:
@@ -150,6 +177,7 @@ def _recover(container: Container) -> None:
     recover(
         container.backup_runner, container.staging, container.settings.homes_dir, container.mail_publisher, create_zones
     )
+    container.forget_orphan_certificates()
 
 
 def _background(container: Container) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -166,12 +194,18 @@ def _background(container: Container) -> Callable[[FastAPI], AbstractAsyncContex
             "sending expiry notices", settings.expiry_check_seconds, lambda: _send_expiry_notices(container)
         )
         tidier = Periodic("tidying cache generations", 1.0, changes_for(container.engine).tidy)
+        interval = settings.autossl_interval_seconds
+        autossl = Periodic(
+            "AutoSSL", interval, partial(_run_autossl, container), first=min(interval, AUTOSSL_FIRST_SECONDS)
+        )
         flusher.start()
         reminder.start()
         tidier.start()
+        autossl.start()
         try:
             yield
         finally:
+            await run_in_threadpool(autossl.stop)
             await run_in_threadpool(tidier.stop)
             await run_in_threadpool(reminder.stop)
             await run_in_threadpool(container.jobs.stop)

@@ -103,7 +103,28 @@ class Settings(BaseSettings):
         default="", description="Comma-separated ip[:port] of secondaries: allowed to transfer, notified on change."
     )
     dns_max_records: int = Field(default=1000, ge=10, le=100_000, description="Most records a zone may hold.")
+    http_listen: str = Field(
+        default="127.0.0.1:8080", description="host:port where nginx serves the sites over HTTP; 0.0.0.0:80 by setting."
+    )
+    https_listen: str = Field(
+        default="127.0.0.1:8443",
+        description="host:port where nginx serves the sites over HTTPS; 0.0.0.0:443 by setting.",
+    )
+    sites_managed: bool = Field(
+        default=True, description="`hostpanel serve` starts nginx on http_listen/https_listen (else it only publishes)."
+    )
     # WHM: how the server describes itself to provisioning clients.
+    acme_directory: str = Field(
+        default="https://acme-v02.api.letsencrypt.org/directory",
+        description="The ACME directory AutoSSL orders certificates from (Let's Encrypt by default).",
+    )
+    acme_ca_bundle: Path | None = Field(
+        default=None, description="CA certificates trusted for the ACME server's HTTPS (default: the system's)."
+    )
+    acme_email: str | None = Field(default=None, description="Contact address of AutoSSL's ACME account.")
+    autossl_interval_seconds: float = Field(
+        default=86400, ge=0, description="How often `serve` runs AutoSSL over every account (0: never)."
+    )
     hostname: str | None = Field(default=None, description="The server's host name (default: the system's).")
     shared_ip: str | None = Field(
         default=None, description="The address accounts share, as WHM reports it (default: the host name's)."
@@ -124,6 +145,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _dns_addresses_parse(self) -> Settings:
         _ = self.dns_address, self.dns_secondary_addresses
+        _ = host_port(self.http_listen, "HOSTPANEL_HTTP_LISTEN"), host_port(self.https_listen, "HOSTPANEL_HTTPS_LISTEN")
         return self
 
     @property

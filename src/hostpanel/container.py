@@ -6,20 +6,26 @@ interfaces receive those (a request's `Services`, the admission gate's parts), n
 
 from __future__ import annotations
 
+import hashlib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cached_property, partial
 
 from redis import Redis
 from sqlalchemy import Engine
 
+from hostpanel.acme_client.issuer import AcmeIssuer
 from hostpanel.config import Settings
-from hostpanel.domain.accounts.model import Service
+from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.accounts.passwords import HashingCost, PasswordHasher
 from hostpanel.domain.accounts.service import AccountService
 from hostpanel.domain.audit.service import AuditLog, AuditWriter
 from hostpanel.domain.backups.runner import BackgroundJobs, BackupRunner
 from hostpanel.domain.backups.service import BackupService
+from hostpanel.domain.certificates.autossl import AutoSsl
+from hostpanel.domain.certificates.files import CertificateFiles
+from hostpanel.domain.certificates.service import CertificateService, forget_orphans
 from hostpanel.domain.clock import Clock, SystemClock
 from hostpanel.domain.dns.service import DnsService
 from hostpanel.domain.dns.zone import ZoneTemplate
@@ -40,6 +46,8 @@ from hostpanel.domain.security.ratelimit import MemoryRateCounter, RateCounter, 
 from hostpanel.domain.sessions.model import SessionPolicy
 from hostpanel.domain.sessions.service import SessionService
 from hostpanel.domain.sessions.tickets import SingleSignOn
+from hostpanel.domain.sites.certificates import SitesLayout
+from hostpanel.domain.sites.service import SiteService
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
 from hostpanel.domain.tokens.cache import TokenCache, lookup
 from hostpanel.domain.tokens.leaks import LeakResponse
@@ -64,6 +72,7 @@ from hostpanel.storage.homes import FilesystemHomes
 from hostpanel.storage.migrate import check_schema
 from hostpanel.storage.throttle import SqlFailureStore, SqlTrustedNetworks
 from hostpanel.storage.unit_of_work import SqlUnitOfWork
+from hostpanel.webserver.nginx import NginxSites, setup_from
 
 
 class Container:
@@ -223,6 +232,70 @@ class Container:
             max_records=self.settings.dns_max_records,
         )
 
+    @cached_property
+    def certificate_files(self) -> CertificateFiles:
+        return CertificateFiles(SitesLayout(self.settings.home_dir))
+
+    def certificates(self, principal: Principal, uow: UnitOfWork) -> CertificateService:
+        return CertificateService(
+            uow,
+            principal,
+            box=SecretBox(self.keys.derive("certificate-key")),
+            files=self.certificate_files,
+            publisher=self.site_publisher,
+            clock=self.clock,
+            audit=self.audit(uow),
+        )
+
+    @cached_property
+    def acme_issuer(self) -> AcmeIssuer:
+        settings = self.settings
+        # One ACME account per directory: a key registered with one CA means nothing to another.
+        name = hashlib.sha256(settings.acme_directory.encode()).hexdigest()[:16]
+        return AcmeIssuer(
+            settings.acme_directory,
+            settings.home_dir / "autossl" / f"account-{name}.json",
+            ca_bundle=settings.acme_ca_bundle,
+            email=settings.acme_email,
+        )
+
+    def forget_orphan_certificates(self) -> list[str]:
+        with self.read() as uow:
+            return forget_orphans(uow, self.certificate_files, self.site_publisher)
+
+    def autossl(self, account: Account) -> AutoSsl:
+        """AutoSSL for one account: its services opened in a transaction of their own for each step."""
+        principal = Principal.autossl(account)
+
+        @contextmanager
+        def session(write: bool) -> Iterator[tuple[CertificateService, DnsService]]:
+            with self.uow(write) as uow:
+                yield self.certificates(principal, uow), self.dns(principal, uow)
+                uow.commit()
+
+        return AutoSsl(session, self.acme_issuer, self.clock)
+
+    @cached_property
+    def nginx_sites(self) -> NginxSites:
+        return NginxSites(setup_from(self.settings), self.read)
+
+    @property
+    def site_publisher(self) -> NginxSites:
+        return self.nginx_sites
+
+    def sites(self, principal: Principal, uow: UnitOfWork) -> SiteService:
+        return SiteService(
+            uow,
+            principal,
+            begin=self.uow,
+            audit=self.audit,
+            clock=self.clock,
+            dns=lambda own: self.dns(principal, own),
+            jail=self.jail(principal),
+            server=self.nginx_sites,
+            template=self.zone_template,
+        )
+
     def jail(self, principal: Principal) -> Jail:
         """The account's home as the principal may see it (a token's `fileman_paths` apply)."""
         account = principal.account.username
@@ -349,8 +422,9 @@ class Container:
         if "engine" in self.__dict__:
             close_changes(self.engine)
             self.engine.dispose()
-        if self.__dict__.get("redis") is not None:
-            self.redis.close()  # type: ignore[union-attr]
+        redis = self.__dict__.get("redis")  # only if it was made
+        if redis is not None:
+            redis.close()
 
 
 def lockout_policy(settings: Settings) -> LockoutPolicy:

@@ -16,6 +16,7 @@ from hostpanel.domain.accounts.service import AccountService
 from hostpanel.domain.audit.search import Activity
 from hostpanel.domain.audit.service import AuditLog
 from hostpanel.domain.backups.service import BackupService
+from hostpanel.domain.certificates.service import CertificateService
 from hostpanel.domain.clock import Clock
 from hostpanel.domain.dns.service import DnsService
 from hostpanel.domain.files.service import FileService
@@ -25,6 +26,8 @@ from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.sessions.service import SessionService
 from hostpanel.domain.sessions.tickets import SingleSignOn
+from hostpanel.domain.sites.certificates import SitePublisher
+from hostpanel.domain.sites.service import SiteService
 from hostpanel.domain.tokens.review import ReviewPolicy
 from hostpanel.domain.tokens.service import TokenService
 from hostpanel.domain.twofactor.service import TwoFactorService
@@ -69,6 +72,13 @@ class ServiceFactory(Protocol):
     def backups(self, principal: Principal, uow: UnitOfWork) -> BackupService: ...
 
     def dns(self, principal: Principal, uow: UnitOfWork) -> DnsService: ...
+
+    def certificates(self, principal: Principal, uow: UnitOfWork) -> CertificateService: ...
+
+    def sites(self, principal: Principal, uow: UnitOfWork) -> SiteService: ...
+
+    @property
+    def site_publisher(self) -> SitePublisher: ...
 
     def twofactor(self, uow: UnitOfWork) -> TwoFactorService: ...
 
@@ -142,6 +152,19 @@ class Services:
     @cached_property
     def dns(self) -> DnsService:
         return self._factory.dns(self._principal(), self._uow)
+
+    @cached_property
+    def certificates(self) -> CertificateService:
+        return self._factory.certificates(self._principal(), self._uow)
+
+    @cached_property
+    def sites(self) -> SiteService:
+        return self._factory.sites(self._principal(), self._uow)
+
+    @property
+    def site_publisher(self) -> SitePublisher:
+        """Serves the sites as committed (after a certificate's files changed)."""
+        return self._factory.site_publisher
 
     @cached_property
     def twofactor(self) -> TwoFactorService:

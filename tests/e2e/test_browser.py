@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, FilePayload
 
 from hostpanel.config import Settings
 from tests.e2e.browser import Visit, sign_in
-from tests.factories import PASSWORD, served
+from tests.factories import PASSWORD, fetch, served
 from tests.processes import environment, hostpanel, running_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -361,6 +361,59 @@ def test_the_zone_editor_and_a_certificate_robots_token_in_the_browser(
         ).json()["cpanelresult"]
         assert "may only change DNS records named _acme-challenge" in refused["error"]
     assert served(nameserver, "_acme-challenge.bob.test", "TXT") == ["browser-made"]
+    context.close()
+
+
+def test_the_domains_page_adds_and_removes_sites_served_by_nginx(
+    server: tuple[str, dict[str, str]], browser: Browser
+) -> None:
+    base, env = server
+    settings = Settings(
+        home=Path(env["HOSTPANEL_HOME"]),
+        dns_listen=env["HOSTPANEL_DNS_LISTEN"],
+        http_listen=env["HOSTPANEL_HTTP_LISTEN"],
+    )
+    shop = settings.homes_dir / "bob" / "public_html" / "shop"
+    shop.mkdir(parents=True, exist_ok=True)
+    (shop / "index.html").write_text("bob's shop")
+    context = browser.new_context(ignore_https_errors=True, viewport={"width": 1280, "height": 860})
+    visit = Visit(context.new_page())
+    page = visit.page
+    sign_in(visit, base, PASSWORD, "bob")
+
+    # Domains: the main domain, served from public_html.
+    page.get_by_role("link", name="Domains", exact=True).click()
+    assert page.get_by_role("row").filter(has_text="bob.test").filter(has_text="Main domain").is_visible()
+    visit.check("50-domains")
+
+    # A document root outside the home is refused beside its field; nothing is served.
+    page.get_by_label("Subdomain", exact=True).fill("shop")
+    page.get_by_label("Document root").first.fill("../alice/public_html")
+    page.get_by_role("button", name="Add subdomain").click()
+    assert "outside your home directory" in page.locator("#dir-error").inner_text()
+    visit.check("51-subdomain-refused")
+    assert fetch(settings, "shop.bob.test")[0] == 404
+
+    # Corrected: served by nginx (and in the zone) when the page comes back.
+    page.get_by_label("Document root").first.fill("public_html/shop")
+    page.get_by_role("button", name="Add subdomain").click()
+    assert page.get_by_role("status").inner_text().startswith("The subdomain was added.")
+    assert fetch(settings, "shop.bob.test") == (200, "bob's shop")
+    assert served(settings, "shop.bob.test", "A") == ["127.0.0.1"]
+    visit.check("52-subdomain-added")
+
+    # An addon domain: its own zone and folder.
+    page.get_by_label("Domain", exact=True).last.fill("bobs-books.test")
+    page.get_by_role("button", name="Add domain").click()
+    assert page.get_by_role("status").inner_text().startswith("The domain was added")
+    assert fetch(settings, "bobs-books.test")[0] == 403  # served: its new folder has no page yet
+    assert served(settings, "bobs-books.test", "A") == ["127.0.0.1"]
+    visit.check("53-domain-added")
+
+    page.get_by_role("row").filter(has_text="shop.bob.test").get_by_role("button", name="Remove").click()
+    assert page.get_by_role("status").inner_text().startswith("The domain was removed.")
+    assert fetch(settings, "shop.bob.test")[0] == 404 and (shop / "index.html").exists()
+    visit.check("54-domain-removed")
     context.close()
 
 

@@ -7,8 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import dns.query
@@ -18,7 +16,7 @@ import pytest
 from hostpanel.config import Settings
 from hostpanel.nameserver.probe import DnsProbe
 from tests.factories import PASSWORD
-from tests.processes import environment, free_port, hostpanel, start_server
+from tests.processes import environment, free_port, hostpanel, start_server, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -41,13 +39,6 @@ def nameserver_of(pid: int) -> int | None:
         if b"pdns_server" in Path(f"/proc/{child}/cmdline").read_bytes():
             return child
     return None
-
-
-def wait_until(check: Callable[[], bool], seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
 
 
 def test_serve_runs_its_nameserver_restarts_it_and_stops_it(tmp_path: Path) -> None:

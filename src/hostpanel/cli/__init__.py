@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from typer.exceptions import TyperException
 
 from hostpanel import __version__
-from hostpanel.cli import accounts, audit, backup, dns, imports, security, server, tokens, whm
+from hostpanel.cli import accounts, audit, autossl, backup, dns, imports, security, server, tokens, whm
 from hostpanel.cli.common import CliError
 from hostpanel.domain.errors import HostpanelError
 from hostpanel.keys import KeyFileError
@@ -46,6 +46,7 @@ audit.register(app)
 app.add_typer(security.app, name="security")
 app.add_typer(dns.app, name="dns")
 app.add_typer(imports.app, name="import")
+app.add_typer(autossl.app, name="autossl")
 whm.register(app)
 
 

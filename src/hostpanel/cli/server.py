@@ -19,12 +19,14 @@ from hostpanel.cli.common import CliError, console, read_password
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.errors import NotFound
+from hostpanel.domain.sites.certificates import SitesUnavailable
 from hostpanel.keys import create_key_file, load_key_file
 from hostpanel.nameserver.pdns import NameserverFailed, PowerDns
 from hostpanel.nameserver.probe import DnsProbe
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.migrate import upgrade
 from hostpanel.tls import ensure_self_signed
+from hostpanel.webserver.nginx import NginxProcess, NginxSites, setup_from
 
 log = logging.getLogger("hostpanel.nameserver")
 DEFAULT_WHM_PORT = 2087
@@ -150,6 +152,7 @@ def serve(
         {"HOSTPANEL_PORT": str(port), "HOSTPANEL_WHM_PORT": str(whm_port), "HOSTPANEL_PLAIN_HTTP": "1" if http else "0"}
     )
     nameserver = _start_nameserver(settings)
+    webserver = _start_webserver(settings)
     whm = (
         f"WHM on {scheme}://{host}:{whm_port}/"
         if serve_whm
@@ -161,6 +164,8 @@ def serve(
     try:
         _serve_http(settings, host, (port, whm_port if serve_whm else None), workers, tls)
     finally:
+        if webserver is not None:
+            webserver.stop()
         if nameserver is not None:
             nameserver.stop()
 
@@ -181,7 +186,8 @@ def _serve_http(
         proxy_headers=bool(settings.forwarded_allow_ips),
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=10,
-        **tls,  # type: ignore[arg-type]
+        ssl_certfile=tls.get("ssl_certfile"),
+        ssl_keyfile=tls.get("ssl_keyfile"),
     )
     # One listening socket per port, both served by every worker; the app tells them apart by the local port.
     sockets = [config.bind_socket()]
@@ -212,6 +218,30 @@ def _start_nameserver(settings: Settings) -> PowerDns | None:
         console.print(f"Nameserver (PowerDNS) answering on {address} (UDP and TCP); its log: {nameserver.log_path}")
     nameserver.watch()
     return nameserver
+
+
+def _start_webserver(settings: Settings) -> NginxProcess | None:
+    """The nginx serving the sites (HOSTPANEL_SITES_MANAGED): its configuration published from the database, started,
+    watched, and refreshed with what other processes commit. One that cannot start does not keep the panel from
+    serving (site changes are refused until it runs; it is retried meanwhile); an unmanaged one is only published
+    to (its configuration file, for whoever runs nginx on it)."""
+    built = Container(settings)
+    sites = NginxSites(setup_from(settings), built.read)
+    if not settings.sites_managed:
+        console.print(f"Sites: nginx is not managed by hostpanel; its configuration is {sites.config_path}.")
+        return None
+    webserver = NginxProcess(sites)
+    try:
+        webserver.start()
+    except SitesUnavailable as error:
+        logging.basicConfig()
+        log.error("nginx did not start (site changes are refused until it does; retrying): %s", error.message)
+    else:
+        console.print(
+            f"Sites (nginx) on http://{sites.setup.http}/ and https://{sites.setup.https}/; its log: {sites.log_path}"
+        )
+    webserver.watch()
+    return webserver
 
 
 def _with_port(config: uvicorn.Config, port: int) -> uvicorn.Config:
@@ -271,6 +301,7 @@ def demo(
             uow.commit()
     finally:
         built.close()
+    _demo_page(settings)
     url = f"{'http' if http else 'https'}://{host}:{port}"
     whm_url = f"{'http' if http else 'https'}://{host}:{whm_port}"
     insecure = "" if http else " -k"
@@ -283,6 +314,7 @@ hostpanel is starting at {url}/{"" if http else "  (self-signed certificate: cur
   Make a token:  {command} token create {DEMO_USER} first-token
   Call the API:  curl{insecure} -H "Authorization: cpanel {DEMO_USER}:<token>" {url}/execute/Tokens/list
   Ask its DNS:   {_dig(settings, DEMO_DOMAIN)}
+  Its website:   {_site_url(settings, DEMO_DOMAIN)}   (nginx, from ~/public_html)
 
 WHM (the server's administration) is at {whm_url}/
   Administrator: root / {root_password}   (also new on every start)
@@ -292,6 +324,20 @@ WHM (the server's administration) is at {whm_url}/
         flush=True,
     )
     serve(host=host, port=port, whm_port=whm_port, workers=1, http=http)
+
+
+def _site_url(settings: Settings, domain: str) -> str:
+    """How to reach a site before its name resolves: nginx picks the site by the Host header."""
+    host, _, port = settings.http_listen.rpartition(":")
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104 - a wildcard is reached on the loopback
+    return f"curl -H 'Host: {domain}' http://{shown}:{port}/"
+
+
+def _demo_page(settings: Settings) -> None:
+    """A first page for the demo site (an existing one is kept)."""
+    page = settings.homes_dir / DEMO_USER / "public_html" / "index.html"
+    if page.parent.is_dir() and not page.exists():
+        page.write_text(f"<!doctype html><title>{DEMO_DOMAIN}</title><h1>{DEMO_DOMAIN}</h1><p>Served by nginx.</p>\n")
 
 
 def _dig(settings: Settings, zone: str) -> str:

@@ -27,9 +27,11 @@ class ScopeModule(StrEnum):
     ACTIVITYLOG = "activitylog"
     BACKUP = "backup"
     DNS = "dns"
+    DOMAINS = "domains"
     EMAIL = "email"
     FEATURES = "features"
     FILEMAN = "fileman"
+    SSL = "ssl"
     TOKENS = "tokens"
     TWOFACTORAUTH = "twofactorauth"
 
@@ -37,25 +39,33 @@ class ScopeModule(StrEnum):
 class Feature(StrEnum):
     """Account features the administrator can switch off (cPanel's names); keep alphabetised."""
 
+    ADDONDOMAINS = "addondomains"
     APITOKENS = "apitokens"
     BACKUP = "backup"
     CHANGEMX = "changemx"
     FILEMANAGER = "filemanager"
     FORWARDERS = "forwarders"
+    PARKEDDOMAINS = "parkeddomains"
     POPACCTS = "popaccts"
     SIMPLEZONEEDIT = "simplezoneedit"
+    SSLINSTALL = "sslinstall"
+    SUBDOMAINS = "subdomains"
     TWOFACTORAUTH = "twofactorauth"
     ZONEEDIT = "zoneedit"
 
 
 FEATURE_DESCRIPTIONS: dict[Feature, str] = {
+    Feature.ADDONDOMAINS: "Addon Domains: add and remove other domains served from folders of the home",
     Feature.APITOKENS: "API Tokens: create, list, rename and revoke API tokens",
     Feature.BACKUP: "Backup: full backups of the account into its home, and restoring files from them",
     Feature.CHANGEMX: "MX Entry: add, change and remove the MX records of the account's DNS zones",
     Feature.FILEMANAGER: "File Manager: list, read, write, upload, move, trash and delete files in the home",
     Feature.FORWARDERS: "Forwarders: add and delete email forwarders",
+    Feature.PARKEDDOMAINS: "Aliases: park domains on the account's sites (each with its own DNS zone)",
     Feature.POPACCTS: "Email Accounts: add and delete mailboxes, change their passwords and quotas",
     Feature.SIMPLEZONEEDIT: "Simple Zone Editor: add, change and remove A and CNAME records",
+    Feature.SSLINSTALL: "SSL/TLS: install, list and delete the certificates of the account's sites, and AutoSSL",
+    Feature.SUBDOMAINS: "Subdomains: add and remove names below the account's domains, each served from a folder",
     Feature.TWOFACTORAUTH: "Two-Factor Authentication: set up, review and remove TOTP sign-in codes",
     Feature.ZONEEDIT: "Zone Editor: add, change and remove A, AAAA, CAA, CNAME, SRV and TXT records (and NS in API 2)",
 }
@@ -67,9 +77,12 @@ SCOPE_FEATURES: dict[ScopeModule, Feature | None] = {
     # Reading a zone needs no feature (as cPanel); which record types a write may touch depends on which of the
     # zone-editor features are on (zoneedit, simplezoneedit, changemx), checked by the DNS service.
     ScopeModule.DNS: None,
+    # Listing sites needs none; adding or removing a subdomain, addon or parked domain needs cPanel's feature for it.
+    ScopeModule.DOMAINS: None,
     ScopeModule.EMAIL: Feature.POPACCTS,
     ScopeModule.FEATURES: None,
     ScopeModule.FILEMAN: Feature.FILEMANAGER,
+    ScopeModule.SSL: Feature.SSLINSTALL,
     ScopeModule.TOKENS: Feature.APITOKENS,
     ScopeModule.TWOFACTORAUTH: Feature.TWOFACTORAUTH,
 }
@@ -78,9 +91,11 @@ SCOPE_DESCRIPTIONS: dict[ScopeModule, str] = {
     ScopeModule.ACTIVITYLOG: "the account's activity log (read only)",
     ScopeModule.BACKUP: "the account's backups (read: list and progress; write: back up, restore files)",
     ScopeModule.DNS: "the DNS zones of the account's domains (read: records, serial; write: add, change, remove)",
+    ScopeModule.DOMAINS: "the account's sites (write: add and remove subdomains, addon and parked domains)",
     ScopeModule.EMAIL: "mailboxes and forwarders (read: list, quotas; write: add, delete, password, quota)",
     ScopeModule.FEATURES: "which features the account has (read only)",
     ScopeModule.FILEMAN: "files in the home directory (read: list, read, download; write: save, upload, move, delete)",
+    ScopeModule.SSL: "the certificates of the account's sites (read: list; write: install, delete)",
     ScopeModule.TOKENS: "the account's API tokens (write: create, rename, revoke)",
     ScopeModule.TWOFACTORAUTH: "the account's two-factor authentication (write: set up or remove it)",
 }

@@ -11,11 +11,13 @@ from hostpanel.domain.accounts.model import Account, AccountKind, AccountStatus,
 from hostpanel.domain.audit.chain import StoredEvent
 from hostpanel.domain.audit.model import AuditEvent, AuditQuery
 from hostpanel.domain.backups.model import BackupJob, BackupStatus, Progress
+from hostpanel.domain.certificates.model import AutoSslStatus, Certificate, NewCertificate
 from hostpanel.domain.dns.records import Record
 from hostpanel.domain.dns.zone import Change, Zone
 from hostpanel.domain.mail.model import Forwarder, Mailbox, PublishedMailbox
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.sessions.model import LoginTicket, SessionStage, WebSession
+from hostpanel.domain.sites.model import ServedSite, Site
 from hostpanel.domain.tokens.model import ApiToken, PreviousSecret, TokenQuery
 from hostpanel.domain.tokens.restrictions import Restrictions
 from hostpanel.domain.twofactor.model import TwoFactorRecord
@@ -90,6 +92,10 @@ class AccountRepository(Protocol):
 
     def add_domain(self, account_id: int, domain: str, created_at: int) -> None:
         """Attach a domain; raises Conflict if any account already has it."""
+        ...
+
+    def remove_domain(self, account_id: int, domain: str) -> bool:
+        """Detach one of the account's domains (not its zone); False if it has no such domain."""
         ...
 
     def nested_domains(self, domain: str) -> list[tuple[str, int]]:
@@ -417,6 +423,52 @@ class ZoneRepository(Protocol):
         ...
 
 
+class CertificateRepository(Protocol):
+    """Sites' certificates (one per domain of an account, keys sealed) and AutoSSL's last result per domain."""
+
+    def put(self, account_id: int, new: NewCertificate) -> Certificate:
+        """Store the domain's certificate, replacing the one it had."""
+        ...
+
+    def get(self, account_id: int, domain: str) -> Certificate | None: ...
+
+    def all(self, account_id: int) -> list[Certificate]:
+        """By domain."""
+        ...
+
+    def delete(self, account_id: int, domain: str) -> bool: ...
+
+    def record_attempt(self, account_id: int, domain: str, time: int, error: str | None) -> None: ...
+
+    def statuses(self, account_id: int) -> list[AutoSslStatus]: ...
+
+    def sites(self) -> set[str]:
+        """Every site that has a certificate, whatever its account."""
+        ...
+
+
+class SiteRepository(Protocol):
+    """The hosts accounts serve: their domains (with the document roots they were given) and subdomains."""
+
+    def of_account(self, account_id: int) -> list[Site]:
+        """The account's sites: its main domain first, then the others in the order they were added."""
+        ...
+
+    def served(self) -> list[ServedSite]:
+        """Every site of every active (not suspended) hosting account, by host name."""
+        ...
+
+    def add(self, account_id: int, site: Site, created_at: int) -> None:
+        """Record a subdomain, or the document root of an addon or parked domain; Conflict if the host is taken."""
+        ...
+
+    def remove(self, account_id: int, domain: str) -> None: ...
+
+    def taken(self, domain: str) -> bool:
+        """Whether any account serves this host (as a domain or a subdomain)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction per use case: repositories share it, and the caller commits once at the end."""
 
@@ -429,6 +481,8 @@ class UnitOfWork(Protocol):
     backups: BackupJobRepository
     zones: ZoneRepository
     packages: PackageRepository
+    certificates: CertificateRepository
+    sites: SiteRepository
 
     def commit(self) -> None: ...
 

@@ -19,6 +19,7 @@ class AuthMethod(StrEnum):
     TOKEN = "token"
     PASSWORD = "password"
     ADMIN = "admin"
+    AUTOSSL = "autossl"  # the server's own certificate renewal, acting for the account
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,11 @@ class Principal:
     @classmethod
     def admin(cls, account: Account) -> Principal:
         return cls(account=account, method=AuthMethod.ADMIN)
+
+    @classmethod
+    def autossl(cls, account: Account) -> Principal:
+        """AutoSSL acting in the account's name: its edits are the account's, named `autossl` in the trail."""
+        return cls(account=account, method=AuthMethod.AUTOSSL)
 
     @classmethod
     def root(cls, account: Account) -> Principal:

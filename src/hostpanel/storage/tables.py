@@ -72,6 +72,22 @@ account_domains = Table(
     sqlite_autoincrement=True,
 )
 
+# Served hosts beyond an account's own domains' defaults: subdomains (no zone of their own), and the document root
+# of an addon or parked domain. A domain of `account_domains` without a row here is served from `public_html`
+# (the main domain) or `public_html/<domain>` (an addon domain).
+sites = Table(
+    "sites",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("domain", String(253), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("docroot", String(1024), nullable=False),
+    Column("rootdomain", String(253), nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    sqlite_autoincrement=True,
+)
+
 api_tokens = Table(
     "api_tokens",
     metadata,
@@ -246,6 +262,42 @@ backup_jobs = Table(
         postgresql_where=text("status = 'running'"),
     ),
     sqlite_autoincrement=True,
+)
+
+# A site's certificate: one per domain of an account; the private key only sealed (AES-GCM under a key derived from
+# the server key file, bound to the account and domain), never in clear.
+certificates = Table(
+    "certificates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("domain", String(255), nullable=False),
+    Column("names", Text, nullable=False),  # JSON list of the DNS names it covers
+    Column("subject", Text, nullable=False),
+    Column("issuer", Text, nullable=False),
+    Column("not_before", BigInteger, nullable=False),
+    Column("not_after", BigInteger, nullable=False),
+    Column("serial", String(64), nullable=False),
+    Column("key_type", String(16), nullable=False),
+    Column("self_signed", Boolean, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("installed_at", BigInteger, nullable=False),
+    Column("certificate", Text, nullable=False),
+    Column("cabundle", Text, nullable=False),
+    Column("sealed_key", LargeBinary, nullable=False),
+    UniqueConstraint("account_id", "domain"),
+    sqlite_autoincrement=True,
+)
+
+# AutoSSL's last attempt for each domain: shown on the account's page.
+autossl_status = Table(
+    "autossl_status",
+    metadata,
+    Column("account_id", Integer, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+    Column("domain", String(255), primary_key=True),
+    Column("checked_at", BigInteger, nullable=False),
+    Column("error", Text),
+    Column("succeeded_at", BigInteger),
 )
 
 # Append-only: no foreign key to accounts (events outlive the account) and triggers refuse UPDATE and DELETE.

@@ -13,9 +13,11 @@ from hostpanel.domain.ports import (
     AccountRepository,
     AuditRepository,
     BackupJobRepository,
+    CertificateRepository,
     MailRepository,
     PackageRepository,
     SessionRepository,
+    SiteRepository,
     TokenRepository,
     TwoFactorRepository,
     ZoneRepository,
@@ -25,9 +27,11 @@ from hostpanel.storage.engine import WRITE_OPTION
 from hostpanel.storage.repositories.accounts import SqlAccountRepository
 from hostpanel.storage.repositories.audit import SqlAuditRepository
 from hostpanel.storage.repositories.backups import SqlBackupJobRepository
+from hostpanel.storage.repositories.certificates import SqlCertificateRepository
 from hostpanel.storage.repositories.mail import SqlMailRepository
 from hostpanel.storage.repositories.packages import SqlPackageRepository
 from hostpanel.storage.repositories.sessions import SqlSessionRepository
+from hostpanel.storage.repositories.sites import SqlSiteRepository
 from hostpanel.storage.repositories.tokens import SqlTokenRepository
 from hostpanel.storage.repositories.twofactor import SqlTwoFactorRepository
 from hostpanel.storage.repositories.zones import SqlZoneRepository
@@ -47,6 +51,8 @@ class SqlUnitOfWork:
     backups: BackupJobRepository
     zones: ZoneRepository
     packages: PackageRepository
+    certificates: CertificateRepository
+    sites: SiteRepository
 
     def __init__(self, engine: Engine, write: bool = True) -> None:
         self._engine = engine
@@ -72,6 +78,8 @@ class SqlUnitOfWork:
         self.backups = SqlBackupJobRepository(connection)
         self.zones = SqlZoneRepository(connection)
         self.packages = SqlPackageRepository(connection)
+        self.certificates = SqlCertificateRepository(connection)
+        self.sites = SqlSiteRepository(connection)
         return self
 
     @property

@@ -42,7 +42,14 @@ PAGE_HEADERS = {"Cache-Control": "no-store", "Cross-Origin-Opener-Policy": "same
 # Sections of the side navigation: (path, label, the account feature the page needs; None: always there).
 NAVIGATION: tuple[tuple[str, tuple[tuple[str, str, Feature | None], ...]], ...] = (
     ("Files", (("/files", "File Manager", Feature.FILEMANAGER), ("/backups", "Backups", Feature.BACKUP))),
-    ("Domains", (("/domains/zone-editor", "Zone Editor", None),)),
+    (
+        "Domains",
+        (
+            ("/domains", "Domains", None),
+            ("/domains/zone-editor", "Zone Editor", None),
+            ("/domains/ssl", "SSL/TLS", Feature.SSLINSTALL),
+        ),
+    ),
     (
         "Email",
         (

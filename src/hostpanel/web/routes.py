@@ -12,7 +12,7 @@ from starlette.staticfiles import StaticFiles
 
 from hostpanel.domain.permissions import Feature, ScopeModule
 from hostpanel.web.page import Access, Site
-from hostpanel.web.pages import activity, backups, files, login, mail, password, tokens, twofactor, zones
+from hostpanel.web.pages import activity, backups, domains, files, login, mail, password, ssl, tokens, twofactor, zones
 from hostpanel.web.pages import whm as whm_pages
 from hostpanel.web.route import route
 
@@ -66,6 +66,7 @@ def web_routes(site: Site) -> list[BaseRoute]:
     fileman, backup, email, dns = ScopeModule.FILEMAN, ScopeModule.BACKUP, ScopeModule.EMAIL, ScopeModule.DNS
     api_tokens = ScopeModule.TOKENS
     forwarders = Feature.FORWARDERS
+    sites, sub, addon = ScopeModule.DOMAINS, Feature.SUBDOMAINS, Feature.ADDONDOMAINS
     return [
         *_signing_in(page),
         page("/security", lambda ctx: ctx.redirect("/security/tokens")),
@@ -116,12 +117,24 @@ def web_routes(site: Site) -> list[BaseRoute]:
         page("/backups/download", backups.download, module=backup),
         page("/backups/restore", backups.restore_form, module=backup, sudo=True),
         page("/backups/restore", backups.restore, methods=post, module=backup, sudo=True, write=False),
+        # Sites: each change is a transaction of its own, committed once nginx serves it.
+        page("/domains", domains.domains_page, module=sites, write=False),
+        page("/domains/subdomains/add", domains.add_subdomain, methods=post, module=sites, feature=sub, write=False),
+        page(
+            "/domains/subdomains/remove", domains.remove_subdomain, methods=post, module=sites, feature=sub, write=False
+        ),
+        page("/domains/addon/add", domains.add_addon, methods=post, module=sites, feature=addon, write=False),
+        page("/domains/addon/remove", domains.remove_addon, methods=post, module=sites, feature=addon, write=False),
         # The zone editor: its changes are transactions of their own, each confirmed with the nameserver.
         page("/domains/zone-editor", zones.zones_page, module=dns, write=False),
         page("/domains/zone-editor/add", zones.add, methods=post, module=dns, write=False),
         page("/domains/zone-editor/edit", zones.edit_form, module=dns, write=False),
         page("/domains/zone-editor/edit", zones.edit, methods=post, module=dns, write=False),
         page("/domains/zone-editor/delete", zones.delete, methods=post, module=dns, write=False),
+        # SSL/TLS: a certificate is served (nginx reloaded) before the page answers.
+        page("/domains/ssl", ssl.ssl_page, module=ScopeModule.SSL),
+        page("/domains/ssl/install", ssl.install, methods=post, module=ScopeModule.SSL),
+        page("/domains/ssl/delete", ssl.delete, methods=post, module=ScopeModule.SSL),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 

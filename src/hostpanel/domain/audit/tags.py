@@ -20,6 +20,8 @@ class AuditAction(StrEnum):
     ACCOUNT_BACKUP_FINISH = "account:backup:finish"
     ACCOUNT_BACKUP_RESTORE = "account:backup:restore"
     ACCOUNT_DNS_EDIT = "account:dns:edit"
+    ACCOUNT_DOMAIN_ADD = "account:domain:add"
+    ACCOUNT_DOMAIN_REMOVE = "account:domain:remove"
     ACCOUNT_FILE_DELETE = "account:file:delete"
     ACCOUNT_FILE_MKDIR = "account:file:mkdir"
     ACCOUNT_FILE_MOVE = "account:file:move"
@@ -38,6 +40,9 @@ class AuditAction(StrEnum):
     ACCOUNT_RESTRICTION_DENIED = "account:restriction:denied"
     ACCOUNT_SESSION_END = "account:session:end"
     ACCOUNT_SESSION_END_OTHERS = "account:session:end_others"
+    ACCOUNT_SSL_AUTOSSL = "account:ssl:autossl"
+    ACCOUNT_SSL_DELETE = "account:ssl:delete"
+    ACCOUNT_SSL_INSTALL = "account:ssl:install"
     ACCOUNT_SUDO_FAILURE = "account:sudo:failure"
     ACCOUNT_SUDO_SUCCESS = "account:sudo:success"
     ACCOUNT_TOKEN_CREATE = "account:token:create"
@@ -90,6 +95,8 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     AuditAction.ACCOUNT_BACKUP_CREATE: "a full backup of the account was started",
     AuditAction.ACCOUNT_BACKUP_FINISH: "a backup job ended (outcome success or failure, with the reason)",
     AuditAction.ACCOUNT_BACKUP_RESTORE: "files were restored from a backup",
+    AuditAction.ACCOUNT_DOMAIN_ADD: "a subdomain, addon or parked domain was added and served (kind, document root)",
+    AuditAction.ACCOUNT_DOMAIN_REMOVE: "a subdomain, addon or parked domain was removed (its kind)",
     AuditAction.ACCOUNT_DNS_EDIT: "records of a DNS zone were added, changed or removed (names and types kept; "
     "the new serial)",
     AuditAction.ACCOUNT_FILE_DELETE: "a file or folder was deleted for good",
@@ -111,6 +118,9 @@ ACTION_DESCRIPTIONS: dict[AuditAction, str] = {
     "the restriction is named",
     AuditAction.ACCOUNT_SESSION_END: "the account owner signed out",
     AuditAction.ACCOUNT_SESSION_END_OTHERS: "the account owner signed out every other web session",
+    AuditAction.ACCOUNT_SSL_AUTOSSL: "AutoSSL could not get a certificate for a domain (the ACME server's reason)",
+    AuditAction.ACCOUNT_SSL_DELETE: "a site's certificate was deleted (the site no longer answers HTTPS)",
+    AuditAction.ACCOUNT_SSL_INSTALL: "a certificate was installed on a site (its names, issuer, expiry; never the key)",
     AuditAction.ACCOUNT_SUDO_FAILURE: "re-entering the password (and code) for a sensitive change failed",
     AuditAction.ACCOUNT_SUDO_SUCCESS: "the account owner re-entered the password (and code) for sensitive changes",
     AuditAction.ACCOUNT_TOKEN_CREATE: "an API token was created",

@@ -158,25 +158,43 @@ class DnsService:
         replace_soa: Record | None = None,
     ) -> int:
         with self._begin(True) as uow:
-            zone = uow.zones.get(owns(uow.zones.names(self._principal.account.id), name), lock=True)
-            if zone is None:
-                raise NotFound(f"You do not control a DNS zone named “{name}”.")
-            if serial is not None and serial.strip() != str(zone.serial):
-                raise StaleZone(
-                    f"The given serial number ({serial.strip()[:20]}) does not match the DNS zone’s serial number "
-                    f"({zone.serial}). Refresh your view of the DNS zone, then resubmit."
-                )
-            batch = build(zone)
-            self._authorise(zone, batch.changes, allow_ns)
-            check(zone.name, batch.result, self._max_records)
-            self._check_served(zone)
-            new_serial = next_serial(zone.serial, self._clock.now())
-            soa = with_serial(replace_soa or zone.soa.record, new_serial)
-            uow.zones.apply(zone, batch.changes, soa)
-            self._record(uow, zone.name, new_serial, batch.changes)
+            zone_name, new_serial = self.stage(uow, name, build, serial, allow_ns=allow_ns, replace_soa=replace_soa)
             uow.commit()
-        self._confirm(zone.name, new_serial)
+        self.confirm(zone_name, new_serial)
         return new_serial
+
+    def stage(
+        self,
+        uow: UnitOfWork,
+        name: str,
+        build: Callable[[Zone], Plan],
+        serial: str | None = None,
+        *,
+        allow_ns: bool = False,
+        replace_soa: Record | None = None,
+        authorise: bool = True,
+    ) -> tuple[str, int]:
+        """An edit inside the caller's transaction (which commits it, then calls `confirm`): the zone's name and
+        new serial. `authorise=False` for records the panel makes itself with a site (cPanel's subdomain A record),
+        which the account's zone-editor features and the token's DNS restrictions do not govern."""
+        zone = uow.zones.get(owns(uow.zones.names(self._principal.account.id), name), lock=True)
+        if zone is None:
+            raise NotFound(f"You do not control a DNS zone named “{name}”.")
+        if serial is not None and serial.strip() != str(zone.serial):
+            raise StaleZone(
+                f"The given serial number ({serial.strip()[:20]}) does not match the DNS zone’s serial number "
+                f"({zone.serial}). Refresh your view of the DNS zone, then resubmit."
+            )
+        batch = build(zone)
+        if authorise:
+            self._authorise(zone, batch.changes, allow_ns)
+        check(zone.name, batch.result, self._max_records)
+        self._check_served(zone)
+        new_serial = next_serial(zone.serial, self._clock.now())
+        soa = with_serial(replace_soa or zone.soa.record, new_serial)
+        uow.zones.apply(zone, batch.changes, soa)
+        self._record(uow, zone.name, new_serial, batch.changes)
+        return zone.name, new_serial
 
     def _authorise(self, zone: Zone, changes: Sequence[Change], allow_ns: bool) -> None:
         """The account's features (which types it may change; the administrator may change any) and the token's
@@ -218,7 +236,8 @@ class DnsService:
                 "it is not serving this panel's zones, so nothing was changed."
             )
 
-    def _confirm(self, zone: str, serial: int) -> None:
+    def confirm(self, zone: str, serial: int) -> None:
+        """Wait until the nameserver serves `serial` (after the commit of a staged edit)."""
         nameserver = self._nameserver
         if nameserver is None:
             return

@@ -22,6 +22,7 @@ from hostpanel.storage.tables import (
     login_tickets,
     mailboxes,
     recovery_codes,
+    sites,
     two_factor,
     web_sessions,
 )
@@ -150,6 +151,11 @@ class SqlAccountRepository:
         )
         return list(self._c.execute(query).scalars())
 
+    def remove_domain(self, account_id: int, domain: str) -> bool:
+        table = account_domains
+        removed = self._c.execute(delete(table).where(table.c.account_id == account_id, table.c.domain == domain))
+        return bool(removed.rowcount)
+
     def nested_domains(self, domain: str) -> list[tuple[str, int]]:
         parents = [".".join(domain.split(".")[i:]) for i in range(1, domain.count("."))]
         query = select(account_domains.c.domain, account_domains.c.account_id).where(
@@ -217,7 +223,7 @@ class SqlAccountRepository:
 
     def delete(self, account_id: int) -> None:
         # Explicit deletes, so the outcome does not depend on the backend enforcing ON DELETE CASCADE.
-        for owned in (mailboxes, forwarders, backup_jobs):
+        for owned in (mailboxes, forwarders, backup_jobs, sites):
             self._c.execute(delete(owned).where(owned.c.account_id == account_id))
         self._c.execute(delete(api_tokens).where(api_tokens.c.account_id == account_id))
         for table in (web_sessions, login_tickets, recovery_codes, two_factor):

@@ -1,0 +1,1 @@
+"""nginx as the panel runs it: its configuration written from the database, checked, served and confirmed."""

@@ -17,6 +17,7 @@ from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.errors import AuthenticationFailed
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.security.lockout import LoginKind
+from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.storage.changes import Topic, changes_for, token_key
 from tests.factories import IP, FakeClock, authenticate, make_token, statements, warm
@@ -184,3 +185,60 @@ def test_every_repository_change_to_tokens_or_accounts_is_announced() -> None:
             if changes and not announced:
                 offenders.append(f"{path.name}:{function.name}")
     assert offenders == []
+
+
+def test_an_unknown_key_is_refused_from_memory(server: Container, warmed: IssuedToken) -> None:
+    loads = server.token_cache.loads
+    with statements(server) as seen:
+        for _ in range(20):
+            assert refused(server, "alice", secret.generate()) == "unknown token"
+    assert seen == [] and server.token_cache.loads == loads
+
+
+def test_a_token_made_by_another_process_is_known_here_when_the_call_returns(
+    server: Container, other: Container, alice: Account, warmed: IssuedToken
+) -> None:
+    made = make_token(other, alice, "made-elsewhere").secret
+    principal = authenticate(server, "alice", made)
+    assert principal.token is not None and principal.token.name == "made-elsewhere"
+
+
+def test_a_dead_token_costs_what_an_unknown_one_costs(
+    server: Container, other: Container, alice: Account, warmed: IssuedToken
+) -> None:
+    """Once this process has seen a token go, presenting it does the work an unknown key does: no database read,
+    one HMAC, the same refusal."""
+    with other.uow() as uow:
+        assert other.tokens(uow).revoke(Principal.admin(alice), "bar")
+        uow.commit()
+    assert refused(server, "alice", warmed.secret) == "unknown token"  # learns it is gone (one lookup at most)
+    cache = server.token_cache
+    loads = cache.loads
+    with statements(server) as seen:
+        dead = [refused(server, "alice", warmed.secret) for _ in range(10)]
+        unknown = [refused(server, "alice", secret.generate()) for _ in range(10)]
+    assert seen == [] and cache.loads == loads
+    assert set(dead) == set(unknown) == {"unknown token"}
+    assert server.token_cache.find_in_memory(warmed.token.key) is None  # answered from memory, like unknown keys
+
+
+def test_an_unrelated_token_stays_in_memory_while_others_are_revoked_every_second(
+    server: Container, other: Container, alice: Account, warmed: IssuedToken
+) -> None:
+    doomed = [make_token(server, alice, f"doomed{n}").secret for n in range(3)]
+    for text in doomed:
+        warm(server, "alice", text)
+    cache = server.token_cache
+    loads, hits = cache.loads, 0
+    for n, text in enumerate(doomed):
+        started = time.monotonic()
+        with other.uow() as uow:
+            assert other.tokens(uow).revoke(Principal.admin(alice), f"doomed{n}")
+            uow.commit()
+        assert refused(server, "alice", text) == "unknown token"
+        while time.monotonic() - started < 1.0:
+            assert authenticate(server, "alice", warmed.secret).token is not None
+            hits += 1
+            time.sleep(0.01)
+    assert hits > 100
+    assert cache.loads == loads + len(doomed), "only the revoked tokens were read again (to learn they are gone)"

@@ -35,7 +35,7 @@ from contextlib import ExitStack, nullcontext
 from pathlib import Path
 from typing import Any
 
-from tests.processes import start_server
+from tests.processes import free_dns_port, start_server
 
 from bench.common import PASSWORD, USER, install, own_postgres, report
 from hostpanel.domain.permissions import Permissions
@@ -143,6 +143,7 @@ def measure(binary: str, options: Any, workers: int) -> list[dict[str, Any]]:
         env = {key: value for key, value in os.environ.items() if not key.startswith("HOSTPANEL_")} | {
             "HOSTPANEL_HOME": str(root / "home")
         }
+        env["HOSTPANEL_DNS_LISTEN"] = f"127.0.0.1:{free_dns_port()}"  # never the default, which others may hold
         if url:
             env["HOSTPANEL_DATABASE_URL"] = url
         if options.redis:

@@ -5,9 +5,11 @@ their accounts (topic TOKENS) and the login blocks in force (topic BLOCKS). Each
 topic's *generation* read before the database was read, and used only while the generation is unchanged. A
 generation of None means "do not trust the cache now": read the database.
 
-Every statement that changes a topic's rows calls `mark_changed(connection, topic)` inside its transaction (the
-repositories do it: token rename and deletion of every kind, account status, features and deletion, blocks set and
-lifted); whoever commits calls `settle(connection, committed)` afterwards (the unit of work does). Which backend:
+Every statement that changes a topic's rows calls `mark_changed(connection, topic, *subjects)` inside its
+transaction (the repositories do it: token creation, update, rename and deletion of every kind, naming the token's
+lookup key; account status, features and deletion, naming the account; blocks set and lifted); whoever commits calls
+`settle(connection, committed)` afterwards (the unit of work does). Token caches read the subjects (`token_changes`)
+and drop only what they name; naming nothing means "anything": they start over. Which backend:
 
 - **SQLite** (every process on one machine): a small shared-memory file beside the database holds, per topic, two
   counters, `begun` and `done`; the generation is `done` when both are equal, else None. A writer takes a ticket
@@ -17,10 +19,14 @@ lifted); whoever commits calls `settle(connection, committed)` afterwards (the u
   change is visible until after it is committed the caches are off, and once `settle` returns every process's
   next request sees a new generation: a revocation is effective on every process before the revoke call returns.
   A writer killed after its ticket leaves the caches off (safe, slower) until the next writer or `tidy()` repairs
-  the counters under the write lock.
+  the counters under the write lock. For TOKENS each subject takes a ticket of its own and is written, before
+  `begun` shows it, into a ring of `_RING` slots after the counters; a token cache applies every slot up to `begun`
+  (dropping what it names, even before the commit) and stamps its loads with `done`, so a load that may predate a
+  change is not kept. A reader that fell more than the ring behind starts over.
 - **PostgreSQL** (any number of processes on any number of machines): the change sends a NOTIFY inside its
   transaction, so every listening process hears of it when it commits, even if the writer dies just after. Each
-  process runs a listener thread on a connection of its own; each notification moves the process's generation.
+  process runs a listener thread on a connection of its own; each notification moves the process's generation and,
+  for TOKENS, carries its subject (`key:<lookup key>`, `account:<id>`), numbered in the process's own feed.
   For TOKENS the writer then sends a *barrier* notification (numbered by its transaction id, allocated after the
   change committed, so every listener receives the change first) and waits until every live process has
   acknowledged that barrier or a later one in `token_cache_nodes`. A process is live while its lease (renewed every

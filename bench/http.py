@@ -37,7 +37,7 @@ from typing import Any
 
 from tests.processes import free_dns_port, start_server
 
-from bench.common import PASSWORD, USER, install, own_postgres, report
+from bench.common import CHEAP_HASHING, PASSWORD, USER, install, own_postgres, report
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.principal import Principal
 
@@ -144,6 +144,7 @@ def measure(binary: str, options: Any, workers: int) -> list[dict[str, Any]]:
             "HOSTPANEL_HOME": str(root / "home")
         }
         env["HOSTPANEL_DNS_LISTEN"] = f"127.0.0.1:{free_dns_port()}"  # never the default, which others may hold
+        env |= {f"HOSTPANEL_{name.upper()}": str(value) for name, value in CHEAP_HASHING.items()}  # quick start
         if url:
             env["HOSTPANEL_DATABASE_URL"] = url
         if options.redis:

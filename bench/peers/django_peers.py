@@ -133,6 +133,7 @@ def main() -> None:
     parser.add_argument("--sizes", required=True)
     parser.add_argument("--rounds", type=int, default=2000)
     parser.add_argument("--scratch", required=True)
+    parser.add_argument("--only", default="", help="comma-separated peer names (default: all)")
     options = parser.parse_args()
     configure(Path(options.scratch) / "peer.sqlite3")
     from importlib.metadata import version
@@ -145,7 +146,10 @@ def main() -> None:
         "knox": (f"django-rest-knox {version('django-rest-knox')}", knox),
     }
     found = {}
+    chosen = set(options.only.split(",")) if options.only else set(peers)
     for name, (label, measure) in peers.items():
+        if name not in chosen:
+            continue
         results = []
         for size in sizes:
             results.append(measure(size, options.rounds))

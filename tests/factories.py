@@ -48,6 +48,7 @@ from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.permissions import Permissions
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.principal import AuthMethod, Principal
+from hostpanel.domain.tokens.importer import StoreFile, TokenImport
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
 from hostpanel.storage.engine import normalise_url
@@ -255,6 +256,23 @@ def cpanel_entry(name: str, created: int, **extra: Any) -> dict[str, Any]:
     return {**entry, **extra}
 
 
+def import_cpanel_tokens(container: Container, username: str, tokens: dict[str, str]) -> None:
+    """Import cPanel tokens (name: the 32-character token) into the account's store, as `hostpanel tokens import`
+    does from a cPanel server's files."""
+    created = int(container.clock.now()) - 86400
+    entries = {
+        hashlib.sha512(token.encode()).hexdigest(): cpanel_entry(name, created) for name, token in tokens.items()
+    }
+    with container.uow() as uow:
+        importer = TokenImport(uow, container.keys.keyring, container.clock, container.audit(uow))
+        plan = importer.plan(
+            [StoreFile(f"{username}.json", username, Service.CPANEL, json.dumps({"tokens": entries}))], {}
+        )
+        assert not plan.skipped, plan.skipped
+        importer.apply(plan, "admin:import")
+        uow.commit()
+
+
 def enable_two_factor(container: Container, account: Account, clock: FakeClock) -> tuple[pyotp.TOTP, list[str]]:
     with container.uow() as uow:
         service = container.twofactor(uow)
@@ -278,11 +296,12 @@ def warm(container: Container, user: str, token: str) -> None:
     """Authenticate until the token is verified from memory (a PostgreSQL process trusts its cache once its
     listener runs)."""
     deadline = time.monotonic() + 10
+    cache = container.token_cache
     while True:
         authenticate(container, user, token)
-        with statements(container) as seen:
-            authenticate(container, user, token)
-        if not seen:
+        loads = cache.loads
+        authenticate(container, user, token)
+        if cache.loads == loads:
             return
         assert time.monotonic() < deadline, "the cache never warmed"
         time.sleep(0.02)

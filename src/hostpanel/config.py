@@ -84,7 +84,9 @@ class Settings(BaseSettings):
         default=100_000, ge=0, description="Verified tokens each process keeps in memory (0: look up every request)."
     )
     token_cache_seconds: float = Field(
-        default=60, gt=0, description="Longest a verified token is kept in memory before it is read again."
+        default=86_400,
+        gt=0,
+        description="Longest a token is kept in memory before it is read again (changes drop it at once anyway).",
     )
     review_unused_days: int = Field(default=90, ge=1, description="A token unused this long is flagged by reviews.")
     # DNS: the nameserver that serves the accounts' zones, and what a new zone holds.

@@ -49,7 +49,7 @@ from hostpanel.domain.sessions.tickets import SingleSignOn
 from hostpanel.domain.sites.certificates import SitesLayout
 from hostpanel.domain.sites.service import SiteService
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
-from hostpanel.domain.tokens.cache import TokenCache, lookup
+from hostpanel.domain.tokens.cache import TokenCache, all_keys, lookup
 from hostpanel.domain.tokens.leaks import LeakResponse
 from hostpanel.domain.tokens.restrictions import FilemanPaths
 from hostpanel.domain.tokens.review import ReviewPolicy
@@ -66,11 +66,12 @@ from hostpanel.nameserver.probe import DnsProbe
 from hostpanel.services import Limits
 from hostpanel.smtp import LogNotifier, SmtpNotifier
 from hostpanel.storage import redis_store
-from hostpanel.storage.changes import Topic, changes_for, close_changes
+from hostpanel.storage.changes import changes_for, close_changes
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.homes import FilesystemHomes
 from hostpanel.storage.migrate import check_schema
 from hostpanel.storage.throttle import SqlFailureStore, SqlTrustedNetworks
+from hostpanel.storage.token_lookup import KeyLookup
 from hostpanel.storage.unit_of_work import SqlUnitOfWork
 from hostpanel.webserver.nginx import NginxSites, setup_from
 
@@ -133,11 +134,17 @@ class Container:
     def token_cache(self) -> TokenCache:
         """What the API authenticates against: verified tokens in memory, kept current across processes."""
         return TokenCache(
-            lookup(self.read),
-            partial(changes_for(self.engine).generation, Topic.TOKENS),
+            self.key_lookup,
+            changes_for(self.engine),
             self.settings.token_cache_size,
             self.settings.token_cache_seconds,
+            keys=all_keys(self.read),
         )
+
+    @cached_property
+    def key_lookup(self) -> KeyLookup:
+        """The token cache's database lookup: one prepared statement on connections of its own."""
+        return KeyLookup(self.engine, lookup(self.read))
 
     @cached_property
     def redis(self) -> Redis | None:
@@ -419,6 +426,8 @@ class Container:
         return ExpiryNotices(uow, self.clock, self.notifier)
 
     def close(self) -> None:
+        if "key_lookup" in self.__dict__:
+            self.key_lookup.close()
         if "engine" in self.__dict__:
             close_changes(self.engine)
             self.engine.dispose()

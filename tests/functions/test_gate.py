@@ -19,7 +19,7 @@ from hostpanel.domain.audit.model import AuditQuery
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.functions.call import NoDatabase
-from hostpanel.functions.gate import Target
+from hostpanel.functions.gate import Admitted, RateLimited, Target
 from hostpanel.modules import default_registry
 from tests.factories import auth, make_token, statements, uapi, warm
 
@@ -82,6 +82,23 @@ def test_the_rate_limit_holds_on_the_fast_path(
     assert answers[0].headers["ratelimit-limit"] == "3" and answers[2].headers["ratelimit-remaining"] == "0"
 
 
+def test_a_token_past_its_rate_limit_is_refused_from_memory(
+    container: Container, alice: Account, other: Container
+) -> None:
+    admission = gate(container, default_registry())
+    limited = make_token(container, alice, "slow", rate_limit=2).secret
+    warm(container, "alice", limited)
+    credentials = parse_authorization(f"cpanel alice:{limited}")
+    target = Target("Features", "has_feature")
+    assert isinstance(admission.admit(target, credentials, "testclient"), Admitted)  # the full path: 1 of 2
+    with statements(container) as seen:
+        answers = [admission.admit_from_memory(target, credentials, "testclient") for _ in range(2)]
+    assert isinstance(answers[0], Admitted)
+    refused = answers[1]
+    assert isinstance(refused, RateLimited) and refused.limit.remaining == 0
+    assert seen == []
+
+
 def test_a_function_declared_without_database_cannot_reach_one() -> None:
     with pytest.raises(RuntimeError, match="declared that it uses no database"):
         NoDatabase().tokens  # noqa: B018
@@ -91,7 +108,8 @@ def test_what_is_admitted_from_memory(container: Container, warmed: IssuedToken)
     admission = gate(container, default_registry())
     header = f"cpanel alice:{warmed.secret}"
     admitted = admission.admit_from_memory(Target("Features", "has_feature"), parse_authorization(header), "testclient")
-    assert admitted is not None and admitted.principal.token is not None and not admitted.function.uses_database
+    assert isinstance(admitted, Admitted) and admitted.principal.token is not None
+    assert not admitted.function.uses_database
 
 
 @pytest.mark.parametrize("case", ["a token never seen", "another user's name", "an unknown function", "no credentials"])

@@ -62,7 +62,7 @@ class Endpoint:
         self._limits = limits
         self._staging = staging
 
-    async def handle(self, request: Request) -> Response:
+    async def handle(self, request: Request) -> Response:  # noqa: PLR0911 - each early answer is one line
         if request.method == "HEAD":  # Starlette adds HEAD to GET routes; a HEAD must never run a function
             return Response(status_code=405, headers={"Allow": "GET, POST"})
         ip = client_address(request.scope)
@@ -75,6 +75,8 @@ class Endpoint:
         dialect = self._dialect.bind(request, pairs)
         target = dialect.target(request, pairs)
         admitted = self._gate.admit_from_memory(target, credentials, ip)
+        if isinstance(admitted, RateLimited):  # refused in memory too: nothing to record
+            return self._refusal(dialect, admitted)
         if admitted is None:
             step = self._admit_and_call
             return await run_in_threadpool(

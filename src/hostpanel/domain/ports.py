@@ -153,6 +153,10 @@ class TokenRepository(Protocol):
         """The token with this public key and its account, in one indexed lookup."""
         ...
 
+    def all_keys(self) -> Iterator[str]:
+        """Every stored token's lookup key (what a process loads to know which keys exist)."""
+        ...
+
     def rename(self, token_id: int, new_name: str) -> None:
         """Raises Conflict if the account already has a token with `new_name`."""
         ...

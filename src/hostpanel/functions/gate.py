@@ -272,11 +272,14 @@ class Gate:
         lookup and the authorisation rule alone, as for any caller."""
         return self._authorised(target, principal, None)
 
-    def admit_from_memory(self, target: Target, credentials: Presented | None, ip: str | None) -> Admitted | None:
-        """The common case without a thread hop or any I/O: a token verified recently (still current in the cache),
-        no block known for the address, a per-process rate count, a function it may call. Anything else (a cache
-        miss, a refusal to answer, a denial to record, counters in Redis) returns None: `admit` then decides, and
-        records what must be recorded. Runs on the event loop, so it must never wait."""
+    def admit_from_memory(
+        self, target: Target, credentials: Presented | None, ip: str | None
+    ) -> Admitted | RateLimited | None:
+        """The common case without a thread hop or any I/O: a token in the process's memory, no block known for the
+        address, a per-process rate count, a function it may call; a token past its rate limit is refused here too
+        (nothing is recorded for it). Anything else (a token not in memory, a refusal to record, a denial, counters
+        in Redis) returns None: `admit` then decides, and records what must be recorded. Runs on the event loop, so
+        it must never wait."""
         if credentials is None or isinstance(credentials, Password):
             return None  # a password is checked with argon2 and may write (two-factor steps): never on the loop
         parts = self._parts
@@ -293,9 +296,9 @@ class Gate:
             limit = self._rate_limit(principal, in_memory_only=True)
         except (WouldBlock, AuthenticationFailed, UnknownFunction, PermissionDenied):
             return None
+        parts.usage.note(principal, self._module_label(target))  # as `admit` does: every authenticated call
         if limit is not None and not limit.allowed:
-            return None  # counted again by `admit`, which refuses it; only ever past the limit
-        parts.usage.note(principal, self._module_label(target))
+            return RateLimited(RATE_LIMITED, limit)
         return Admitted(principal, function, limit)
 
     def call(self, admitted: Admitted, args: Args, options: ListOptions, uploads: list[Upload] | None = None) -> Answer:

@@ -5,9 +5,11 @@ their accounts (topic TOKENS) and the login blocks in force (topic BLOCKS). Each
 topic's *generation* read before the database was read, and used only while the generation is unchanged. A
 generation of None means "do not trust the cache now": read the database.
 
-Every statement that changes a topic's rows calls `mark_changed(connection, topic)` inside its transaction (the
-repositories do it: token rename and deletion of every kind, account status, features and deletion, blocks set and
-lifted); whoever commits calls `settle(connection, committed)` afterwards (the unit of work does). Which backend:
+Every statement that changes a topic's rows calls `mark_changed(connection, topic, *subjects)` inside its
+transaction (the repositories do it: token creation, update, rename and deletion of every kind, naming the token's
+lookup key; account status, features and deletion, naming the account; blocks set and lifted); whoever commits calls
+`settle(connection, committed)` afterwards (the unit of work does). Token caches read the subjects (`token_changes`)
+and drop only what they name; naming nothing means "anything": they start over. Which backend:
 
 - **SQLite** (every process on one machine): a small shared-memory file beside the database holds, per topic, two
   counters, `begun` and `done`; the generation is `done` when both are equal, else None. A writer takes a ticket
@@ -17,10 +19,14 @@ lifted); whoever commits calls `settle(connection, committed)` afterwards (the u
   change is visible until after it is committed the caches are off, and once `settle` returns every process's
   next request sees a new generation: a revocation is effective on every process before the revoke call returns.
   A writer killed after its ticket leaves the caches off (safe, slower) until the next writer or `tidy()` repairs
-  the counters under the write lock.
+  the counters under the write lock. For TOKENS each subject takes a ticket of its own and is written, before
+  `begun` shows it, into a ring of `_RING` slots after the counters; a token cache applies every slot up to `begun`
+  (dropping what it names, even before the commit) and stamps its loads with `done`, so a load that may predate a
+  change is not kept. A reader that fell more than the ring behind starts over.
 - **PostgreSQL** (any number of processes on any number of machines): the change sends a NOTIFY inside its
   transaction, so every listening process hears of it when it commits, even if the writer dies just after. Each
-  process runs a listener thread on a connection of its own; each notification moves the process's generation.
+  process runs a listener thread on a connection of its own; each notification moves the process's generation and,
+  for TOKENS, carries its subject (`key:<lookup key>`, `account:<id>`), numbered in the process's own feed.
   For TOKENS the writer then sends a *barrier* notification (numbered by its transaction id, allocated after the
   change committed, so every listener receives the change first) and waits until every live process has
   acknowledged that barrier or a later one in `token_cache_nodes`. A process is live while its lease (renewed every
@@ -42,6 +48,7 @@ import struct
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
@@ -55,7 +62,32 @@ from hostpanel.storage.engine import WRITE_OPTION
 
 log = logging.getLogger(__name__)
 
-_PENDING = "hostpanel_changes"  # connection.info key: the topics (and tickets) this transaction changed
+_PENDING = "hostpanel_changes"  # connection.info key: the topics (tickets, subjects) this transaction changed
+
+# What changed, as far as token caches care: one token's lookup key, one account (by id), or anything at all.
+KEY, ACCOUNT, EVERYTHING = "key", "account", "all"
+Subject = tuple[str, str]  # (KEY, lookup key) | (ACCOUNT, str(account id)) | (EVERYTHING, "")
+Change = tuple[int, str, str]  # (position, kind, value): a subject as a process's feed reports it
+
+
+def token_key(key: str) -> Subject:
+    """The token with this lookup key was created, changed or deleted."""
+    return (KEY, key)
+
+
+def account(account_id: int) -> Subject:
+    """The account (and so every token of it, as authentication reads them with it) changed or was deleted."""
+    return (ACCOUNT, str(account_id))
+
+
+class _Pending:
+    """What one transaction announced for a topic: the last ticket it took and the subjects it named."""
+
+    __slots__ = ("subjects", "ticket")
+
+    def __init__(self, ticket: int | None, subjects: list[Subject]) -> None:
+        self.ticket = ticket
+        self.subjects = subjects
 
 
 class Topic(StrEnum):
@@ -72,11 +104,26 @@ class Changes(Protocol):
         """The topic's current generation, or None when caches of it must not be used now."""
         ...
 
-    def begin(self, connection: Connection, topic: Topic) -> int | None:
-        """Inside a transaction, after a statement that changed the topic: announce the change (a ticket)."""
+    def begin(
+        self, connection: Connection, topic: Topic, subjects: Iterable[Subject] = (), first: bool = True
+    ) -> int | None:
+        """Inside a transaction that has changed the topic: announce the change (a ticket). `first`: the first
+        announcement of this topic in this transaction."""
         ...
 
-    def end(self, pending: dict[Topic, int | None], committed: bool) -> None:
+    def token_position(self) -> int | None:
+        """Where this process's feed of token changes stands (None: token caches must not be trusted now)."""
+        ...
+
+    def token_stable(self) -> int:
+        """A position at or below which every announced token change has committed: what a load is stamped with."""
+        ...
+
+    def token_changes(self, after: int) -> tuple[int, list[Change]] | None:
+        """The token changes announced after `after`, and the position they reach; None when some were lost."""
+        ...
+
+    def end(self, pending: dict[Topic, _Pending], committed: bool) -> None:
         """After the transaction ended: make the change known to every process (waiting where promised)."""
         ...
 
@@ -87,16 +134,25 @@ class Changes(Protocol):
     def close(self) -> None: ...
 
 
-def mark_changed(connection: Connection, topic: Topic) -> None:
-    """Call inside the transaction, after the statement that changed `topic`'s rows; once per topic is enough."""
-    pending: dict[Topic, int | None] = connection.info.setdefault(_PENDING, {})
-    if topic not in pending:
-        pending[topic] = changes_for(connection.engine).begin(connection, topic)
+def mark_changed(connection: Connection, topic: Topic, *subjects: Subject) -> None:
+    """Call inside the transaction, after the statement that changed `topic`'s rows, naming what changed (tokens by
+    lookup key, accounts by id) so caches drop only that; naming nothing means anything may have changed."""
+    pending: dict[Topic, _Pending] = connection.info.setdefault(_PENDING, {})
+    said = list(subjects) if subjects else [(EVERYTHING, "")]
+    already = pending.get(topic)
+    if already is not None and topic != Topic.TOKENS:
+        return  # blocks are announced once per transaction
+    ticket = changes_for(connection.engine).begin(connection, topic, said, first=already is None)
+    if already is None:
+        pending[topic] = _Pending(ticket, said)
+    else:
+        already.ticket = ticket if ticket is not None else already.ticket
+        already.subjects.extend(said)
 
 
 def settle(connection: Connection, committed: bool) -> None:
     """Call after the transaction committed or rolled back; returns once every process will see the change."""
-    pending: dict[Topic, int | None] | None = connection.info.pop(_PENDING, None)
+    pending: dict[Topic, _Pending] | None = connection.info.pop(_PENDING, None)
     if pending:
         changes_for(connection.engine).end(pending, committed)
 
@@ -138,10 +194,25 @@ class NoCaching:
     def generation(self, topic: Topic) -> int | None:  # noqa: ARG002 - the protocol's signature
         return None
 
-    def begin(self, connection: Connection, topic: Topic) -> int | None:  # noqa: ARG002
+    def begin(
+        self,
+        connection: Connection,  # noqa: ARG002 - the protocol's signature
+        topic: Topic,  # noqa: ARG002
+        subjects: Iterable[Subject] = (),  # noqa: ARG002
+        first: bool = True,  # noqa: ARG002
+    ) -> int | None:
         return None
 
-    def end(self, pending: dict[Topic, int | None], committed: bool) -> None:
+    def token_position(self) -> int | None:
+        return None
+
+    def token_stable(self) -> int:
+        return 0
+
+    def token_changes(self, after: int) -> tuple[int, list[Change]] | None:  # noqa: ARG002
+        return None
+
+    def end(self, pending: dict[Topic, _Pending], committed: bool) -> None:
         pass
 
     def tidy(self) -> None:
@@ -151,10 +222,16 @@ class NoCaching:
         pass
 
 
-# Per topic: begun, done (unsigned 64-bit, little-endian), at a fixed offset in the file.
+# Per topic: begun, done (unsigned 64-bit, little-endian), at a fixed offset in the file. After the first page, a
+# ring of token changes: the slot of ticket n is n % _RING, holding (n, kind, length, value).
 _PAIR = struct.Struct("<QQ")
 _OFFSETS = {Topic.TOKENS: 0, Topic.BLOCKS: _PAIR.size}
-_FILE_SIZE = 4096
+_SLOT = struct.Struct("<QBB70s")
+_RING = 8192
+_RING_OFFSET = 4096
+_FILE_SIZE = _RING_OFFSET + _RING * _SLOT.size
+_KINDS = {KEY: 1, ACCOUNT: 2, EVERYTHING: 3}
+_KIND_NAMES = {number: name for name, number in _KINDS.items()}
 
 
 class SharedCounters:
@@ -178,23 +255,57 @@ class SharedCounters:
         begun, done = _PAIR.unpack_from(self._map, _OFFSETS[topic])
         return int(done) if begun == done else None
 
-    def begin(self, connection: Connection, topic: Topic) -> int | None:  # noqa: ARG002 - the lock is implied
+    def begin(
+        self,
+        connection: Connection,  # noqa: ARG002 - the lock is implied
+        topic: Topic,
+        subjects: Iterable[Subject] = (),
+        first: bool = True,
+    ) -> int | None:
         # The caller has just written in this transaction, so it holds SQLite's write lock: every earlier ticket's
-        # transaction has ended, and `done` may catch up with `begun` before this ticket is taken.
+        # transaction has ended, and `done` may catch up with `begun` before this transaction's first ticket.
         offset = _OFFSETS[topic]
         with _locked(self._fd):
             begun, _ = _PAIR.unpack_from(self._map, offset)
-            struct.pack_into("<Q", self._map, offset + 8, begun)  # done first: readers never see done > begun
-            struct.pack_into("<Q", self._map, offset, begun + 1)
-        return int(begun) + 1
+            if first:
+                struct.pack_into("<Q", self._map, offset + 8, begun)  # done first: readers never see done > begun
+            if topic != Topic.TOKENS:
+                begun += 1
+            for kind, value in (list(subjects) or [(EVERYTHING, "")]) if topic == Topic.TOKENS else ():
+                begun += 1  # a ticket per subject, its slot written before `begun` shows it
+                encoded = value.encode()
+                code = _KINDS[kind] if len(encoded) <= 70 else _KINDS[EVERYTHING]
+                _SLOT.pack_into(self._map, _slot(begun), begun, code, len(encoded), encoded)
+            struct.pack_into("<Q", self._map, offset, begun)
+        return int(begun)
 
-    def end(self, pending: dict[Topic, int | None], committed: bool) -> None:  # noqa: ARG002 - same either way
+    def token_position(self) -> int | None:
+        begun: int = struct.unpack_from("<Q", self._map, 0)[0]
+        return begun
+
+    def token_stable(self) -> int:
+        done: int = struct.unpack_from("<Q", self._map, 8)[0]
+        return done
+
+    def token_changes(self, after: int) -> tuple[int, list[Change]] | None:
+        begun: int = struct.unpack_from("<Q", self._map, 0)[0]
+        if begun - after > _RING or after > begun:
+            return None  # overwritten since (or the file was made anew): start over
+        found: list[Change] = []
+        for ticket in range(after + 1, begun + 1):
+            number, kind, length, value = _SLOT.unpack_from(self._map, _slot(ticket))
+            if number != ticket:
+                return None
+            found.append((ticket, _KIND_NAMES.get(kind, EVERYTHING), value[:length].decode()))
+        return begun, found
+
+    def end(self, pending: dict[Topic, _Pending], committed: bool) -> None:  # noqa: ARG002 - same either way
         with _locked(self._fd):
-            for topic, ticket in pending.items():
+            for topic, announced in pending.items():
                 offset = _OFFSETS[topic]
                 _, done = _PAIR.unpack_from(self._map, offset)
-                if ticket is not None and ticket > done:
-                    struct.pack_into("<Q", self._map, offset + 8, ticket)
+                if announced.ticket is not None and announced.ticket > done:
+                    struct.pack_into("<Q", self._map, offset + 8, announced.ticket)
 
     def tidy(self) -> None:
         """Repair counters a killed writer left apart: seen apart twice in a row, fix them under the write lock."""
@@ -220,6 +331,10 @@ class SharedCounters:
     def close(self) -> None:
         self._map.close()
         os.close(self._fd)
+
+
+def _slot(ticket: int) -> int:
+    return _RING_OFFSET + (ticket % _RING) * _SLOT.size
 
 
 class _locked:
@@ -266,6 +381,8 @@ class NotifyChanges:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._generations = dict.fromkeys(Topic, 0)
+        self._token_log: deque[Change] = deque(maxlen=_RING)  # token changes heard, numbered by this process
+        self._token_seq = 0
         self._trusted_until = 0.0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -279,15 +396,43 @@ class NotifyChanges:
             self._start()
         return None
 
-    def begin(self, connection: Connection, topic: Topic) -> int | None:
-        connection.execute(select(func.pg_notify(_CHANNELS[topic], "")))
+    def begin(
+        self, connection: Connection, topic: Topic, subjects: Iterable[Subject] = (), first: bool = True
+    ) -> int | None:
+        if topic != Topic.TOKENS:
+            if first:
+                connection.execute(select(func.pg_notify(_CHANNELS[topic], "")))
+            return None
+        for kind, value in subjects:
+            connection.execute(select(func.pg_notify(_CHANNELS[topic], f"{kind}:{value}")))
         return None
 
-    def end(self, pending: dict[Topic, int | None], committed: bool) -> None:
+    def token_position(self) -> int | None:
+        if time.monotonic() < self._trusted_until:
+            return self._token_seq
+        if self._thread is None:
+            self._start()
+        return None
+
+    def token_stable(self) -> int:
+        return self._token_seq
+
+    def token_changes(self, after: int) -> tuple[int, list[Change]] | None:
+        with self._lock:
+            position, log = self._token_seq, self._token_log
+            if position - after > len(log) or after > position:
+                return None
+            found = [change for change in reversed(log) if change[0] > after] if position > after else []
+        found.reverse()
+        return position, found
+
+    def end(self, pending: dict[Topic, _Pending], committed: bool) -> None:
         if not committed:
             return
         self._bump(pending)  # this process at once, before its listener hears of it
-        if Topic.TOKENS in pending:
+        tokens = pending.get(Topic.TOKENS)
+        if tokens is not None:
+            self._heard(tokens.subjects)
             self._wait_for_everyone()
 
     def tidy(self) -> None:
@@ -312,6 +457,12 @@ class NotifyChanges:
         with self._lock:
             for topic in topics:
                 self._generations[topic] += 1
+
+    def _heard(self, subjects: Iterable[Subject]) -> None:
+        with self._lock:
+            for kind, value in subjects:
+                self._token_seq += 1
+                self._token_log.append((self._token_seq, kind, value))
 
     def _wait_for_everyone(self) -> None:
         """Send a barrier after the change committed; return once every live process has acknowledged it."""
@@ -393,6 +544,7 @@ class NotifyChanges:
             connection.execute(_ACK, (acked, node))
         if lapsed:
             self._bump(Topic)  # notifications may have been missed while the lease was lapsed
+            self._heard([(EVERYTHING, "")])
         self._trusted_until = started + LEASE_SECONDS - _MARGIN
 
     def _handle(self, notifications: Iterable[psycopg.Notify]) -> int | None:
@@ -402,6 +554,9 @@ class NotifyChanges:
             topic = _TOPICS.get(notification.channel)
             if topic is not None:
                 self._bump((topic,))
+            if topic == Topic.TOKENS and not notification.payload.startswith(_BARRIER):
+                kind, _, value = notification.payload.partition(":")
+                self._heard([(kind, value) if kind in (KEY, ACCOUNT) else (EVERYTHING, "")])
             if notification.payload.startswith(_BARRIER):
                 number = int(notification.payload.removeprefix(_BARRIER))
                 barrier = number if barrier is None else max(barrier, number)

@@ -6,6 +6,7 @@ process (another container on the same database, or a CLI process), is in force 
 from __future__ import annotations
 
 import ast
+import os
 import time
 from pathlib import Path
 
@@ -17,9 +18,22 @@ from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.errors import AuthenticationFailed
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.security.lockout import LoginKind
+from hostpanel.domain.tokens import secret
+from hostpanel.domain.tokens.authenticate import TokenAuthenticator
+from hostpanel.domain.tokens.keyring import Keyring
 from hostpanel.domain.tokens.model import IssuedToken
-from hostpanel.storage.changes import Topic, changes_for
-from tests.factories import IP, FakeClock, authenticate, make_token, statements, warm
+from hostpanel.storage.changes import Topic, changes_for, token_key
+from tests.factories import (
+    IP,
+    FakeClock,
+    authenticate,
+    cpanel_token,
+    import_cpanel_tokens,
+    make_token,
+    rotate_token,
+    statements,
+    warm,
+)
 from tests.processes import environment, hostpanel
 
 
@@ -117,21 +131,27 @@ def test_a_revocation_by_a_cli_process_is_in_force_when_it_exits(
     assert refused(server, "alice", warmed.secret) == "unknown token"
 
 
-def test_a_writer_killed_after_announcing_leaves_the_cache_off_until_repaired(
+def test_a_writer_killed_after_announcing_leaves_what_it_named_unkept_until_repaired(
     server: Container, alice: Account, warmed: IssuedToken
 ) -> None:
     changes = changes_for(server.engine)
     if server.engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL announces through NOTIFY at commit: nothing is left open by a killed writer")
+    bystander = make_token(server, alice, "bystander").secret
+    warm(server, "alice", bystander)
     with server.engine.connect() as connection:  # a ticket taken, then the process "dies" before settling
-        changes.begin(connection, Topic.TOKENS)
+        changes.begin(connection, Topic.TOKENS, [token_key(warmed.token.key)])
     assert changes.generation(Topic.TOKENS) is None
-    with statements(server) as seen:
+    cache = server.token_cache
+    loads = cache.loads
+    for _ in range(3):
         authenticate(server, "alice", warmed.secret)
-    assert seen, "with the generation unknown every lookup reads the database"
+        authenticate(server, "alice", bystander)
+    assert cache.loads == loads + 3, "only the token the open change names is read, every time"
     changes.tidy()
     changes.tidy()  # seen stuck twice in a row: repaired under the write lock
     assert changes.generation(Topic.TOKENS) is not None
+    warm(server, "alice", warmed.secret)
 
 
 def test_a_request_from_an_unblocked_address_reads_nothing(server: Container, other: Container) -> None:
@@ -187,3 +207,117 @@ def test_every_repository_change_to_tokens_or_accounts_is_announced() -> None:
             if changes and not announced:
                 offenders.append(f"{path.name}:{function.name}")
     assert offenders == []
+
+
+def test_an_unknown_key_is_refused_from_memory(server: Container, warmed: IssuedToken) -> None:
+    loads = server.token_cache.loads
+    with statements(server) as seen:
+        for _ in range(20):
+            assert refused(server, "alice", secret.generate()) == "unknown token"
+    assert seen == [] and server.token_cache.loads == loads
+
+
+def test_a_token_made_by_another_process_is_known_here_when_the_call_returns(
+    server: Container, other: Container, alice: Account, warmed: IssuedToken
+) -> None:
+    made = make_token(other, alice, "made-elsewhere").secret
+    principal = authenticate(server, "alice", made)
+    assert principal.token is not None and principal.token.name == "made-elsewhere"
+
+
+def test_a_dead_token_costs_what_an_unknown_one_costs(
+    server: Container, other: Container, alice: Account, warmed: IssuedToken
+) -> None:
+    """Once this process has seen a token go, presenting it does the work an unknown key does: no database read,
+    one HMAC, the same refusal."""
+    with other.uow() as uow:
+        assert other.tokens(uow).revoke(Principal.admin(alice), "bar")
+        uow.commit()
+    assert refused(server, "alice", warmed.secret) == "unknown token"  # learns it is gone (one lookup at most)
+    cache = server.token_cache
+    loads = cache.loads
+    with statements(server) as seen:
+        dead = [refused(server, "alice", warmed.secret) for _ in range(10)]
+        unknown = [refused(server, "alice", secret.generate()) for _ in range(10)]
+    assert seen == [] and cache.loads == loads
+    assert set(dead) == set(unknown) == {"unknown token"}
+    assert server.token_cache.find_in_memory(warmed.token.key) is None  # answered from memory, like unknown keys
+
+
+def test_an_unrelated_token_stays_in_memory_while_others_are_revoked_every_second(
+    server: Container, other: Container, alice: Account, warmed: IssuedToken
+) -> None:
+    doomed = [make_token(server, alice, f"doomed{n}").secret for n in range(3)]
+    for text in doomed:
+        warm(server, "alice", text)
+    cache = server.token_cache
+    loads, hits = cache.loads, 0
+    for n, text in enumerate(doomed):
+        started = time.monotonic()
+        with other.uow() as uow:
+            assert other.tokens(uow).revoke(Principal.admin(alice), f"doomed{n}")
+            uow.commit()
+        assert refused(server, "alice", text) == "unknown token"
+        while time.monotonic() - started < 1.0:
+            assert authenticate(server, "alice", warmed.secret).token is not None
+            hits += 1
+            time.sleep(0.01)
+    assert hits > 100
+    assert cache.loads == loads + len(doomed), "only the revoked tokens were read again (to learn they are gone)"
+
+
+def test_every_token_change_names_the_tokens_it_changed() -> None:
+    """Per-token invalidation rests on each token write naming what it changed (its keys, or its account): one that
+    named nothing would make every process drop every entry it holds."""
+    path = Path(__file__).resolve().parents[3] / "src" / "hostpanel" / "storage" / "repositories" / "tokens.py"
+    bare = [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id == "mark_changed"
+        and len(node.args) < 3  # the connection, the topic, then what changed
+    ]
+    assert bare == []
+
+
+def test_a_rotation_elsewhere_is_in_force_here_and_leaves_other_tokens_in_memory(
+    server: Container, other: Container, alice: Account, warmed: IssuedToken
+) -> None:
+    bystander = make_token(server, alice, "bystander").secret
+    warm(server, "alice", bystander)
+    cache = server.token_cache
+    loads = cache.loads
+    rotated = rotate_token(other, alice, "bar", 3600)
+    assert authenticate(server, "alice", warmed.secret).old_secret  # the old secret, now in its grace period
+    assert authenticate(server, "alice", rotated.secret).token is not None
+    with other.uow() as uow:  # a leaked old secret ends its grace (the leak response does this)
+        assert uow.tokens.end_grace(warmed.token.id)
+        uow.commit()
+    assert refused(server, "alice", warmed.secret) == "wrong secret"
+    assert authenticate(server, "alice", rotated.secret).token is not None
+    with statements(server) as seen:
+        assert authenticate(server, "alice", bystander).token is not None
+    assert seen == []
+    assert cache.loads == loads + 2, "the rotated token was read again once per change, nothing else"
+
+
+def test_an_imported_cpanel_token_is_known_everywhere_and_unknown_ones_read_nothing(
+    server: Container, other: Container, alice: Account, warmed: IssuedToken, clock: FakeClock
+) -> None:
+    """cPanel-format tokens are looked up under every pepper held, newest first: the keys no token has are refused
+    from memory, so an imported token made under an older pepper costs no extra read, and a guessed one none."""
+    imported = cpanel_token()
+    import_cpanel_tokens(other, "alice", {"migrated": imported})  # under pepper 1, announced by the import
+    peppers = {**server.keys.keyring.peppers, 2: os.urandom(32)}  # a newer pepper: tried first
+    authenticator = TokenAuthenticator(Keyring(peppers), clock)
+    cache = server.token_cache
+    assert authenticator.authenticate(cache, "alice", imported, IP).token is not None  # read once, then kept
+    loads = cache.loads
+    with statements(server) as seen:
+        for _ in range(10):
+            assert authenticator.authenticate(cache, "alice", imported, IP).token is not None
+            with pytest.raises(AuthenticationFailed) as failed:
+                authenticator.authenticate(cache, "alice", cpanel_token(), IP)
+            assert failed.value.reason == "unknown token"
+    assert seen == [] and cache.loads == loads

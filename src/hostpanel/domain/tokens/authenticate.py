@@ -2,7 +2,9 @@
 
 The lookup goes by the token's public key, never by the username, so an unknown user and a wrong token do the same
 work: one indexed lookup and one HMAC. The precise reason travels in the exception for the audit trail only. The
-token's IP allowlist is checked here, last, so a refused address is indistinguishable from any other failure.
+token's IP allowlist is checked here, last, so a refused address is indistinguishable from any other failure. A
+token is recognised by its shape; its checksum is checked only to name a refusal (a token whose digest matches has a
+valid checksum anyway). Behind the token cache the lookup is in memory, and a key no token has is refused there.
 
 A cPanel-format token (32 characters, imported from a cPanel server) is looked up by a keyed value of its SHA-512
 digest instead, and verified against the keyed digest of that digest: one SHA-512 more, then the same work. A rotated
@@ -13,7 +15,7 @@ token is accepted with its previous secret until the grace period ends; the prev
 from __future__ import annotations
 
 import hmac
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.clock import Clock
@@ -39,22 +41,26 @@ class TokenAuthenticator:
         self._keyring = keyring
         self._clock = clock
         self._service = service
+        self._peppers = keyring.peppers
+        self._newest_first = [keyring.peppers[n] for n in sorted(keyring.peppers, reverse=True)]
         self._dummy_token = secret.generate()
         self._dummy_digest = secret.digest(keyring.current, self._dummy_token)
 
     def authenticate(self, tokens: TokenFinder, username: str, presented: str, ip: str | None) -> Principal:
         located = self._locate(tokens, presented)
-        found = located[1] if located is not None else None
+        found = located.found if located is not None else None
         if located is None or found is None:
             # Spend what a real check spends, so "no such token" is not faster than "wrong secret".
             secret.matches(self._keyring.current, self._dummy_token, self._dummy_digest)
             hmac.compare_digest(self._dummy_digest, self._dummy_digest)
-            raise AuthenticationFailed("malformed token" if located is None else "unknown token", username)
-        text = located[0]
+            raise AuthenticationFailed(_unknown(presented, located), username)
+        text = located.text
         token, account = found
         now = self._clock.now()
         current_ok, old_ok, old_over = self._verify(text, token, now)
         secret_ok = current_ok or old_ok
+        if not secret_ok and not located.legacy and not secret.checksum_ok(text):
+            raise AuthenticationFailed("malformed token", username)  # a wrong checksum: never a stored token
         # Usernames are ASCII (cPanel's rules); a non-ASCII name cannot match, and str comparison skips encoding.
         user_ok = username.isascii() and hmac.compare_digest(account.username, username)
         if not user_ok:
@@ -80,21 +86,22 @@ class TokenAuthenticator:
             )
         return Principal(account, AuthMethod.TOKEN, token, ip, self._service, old_secret=not current_ok)
 
-    def _locate(self, tokens: TokenFinder, presented: str) -> tuple[str, tuple[ApiToken, Account] | None] | None:
-        """(the text the stored digests are of, the token found) for a well-formed token, else None. Our format is
-        found by its public key; a cPanel token by the keyed value of its SHA-512 digest under each pepper held
-        (one lookup with one pepper, the usual case)."""
-        parsed = secret.parse(presented)
+    def _locate(self, tokens: TokenFinder, presented: str) -> _Located | None:
+        """The text the stored digests are of and the token found, for anything shaped like a token, else None. Our
+        format is found by its public key (its checksum is checked only to name a refusal); a cPanel token by the
+        keyed value of its SHA-512 digest under each pepper held, newest first (one lookup with one pepper, the
+        usual case; behind the token cache, a key no token has is refused from memory whichever pepper made it)."""
+        parsed = secret.shape(presented)
         if parsed is not None:
-            return parsed.text, tokens.find_by_key(parsed.key)
+            return _Located(parsed.text, tokens.find_by_key(parsed.key), legacy=False)
         if not secret.is_legacy(presented):
             return None
         text = secret.legacy_digest(presented)
-        for pepper_id in sorted(self._keyring.peppers, reverse=True):
-            found = tokens.find_by_key(secret.legacy_key(self._keyring.peppers[pepper_id], text))
+        for pepper in self._newest_first:
+            found = tokens.find_by_key(secret.legacy_key(pepper, text))
             if found is not None:
-                return text, found
-        return text, None
+                return _Located(text, found, legacy=True)
+        return _Located(text, None, legacy=True)
 
     def _verify(self, text: str, token: ApiToken, now: float) -> tuple[bool, bool, bool]:
         """(the current secret matches, a previous secret in its grace period matches, a previous secret whose
@@ -114,5 +121,22 @@ class TokenAuthenticator:
     def _presented_digest(self, text: str, pepper_id: int) -> tuple[bytes, bool]:
         """The keyed digest of what was presented, and whether its pepper is still held (a token made under a
         pepper no longer held verifies nothing, after the same work)."""
-        pepper = self._keyring.get(pepper_id)
+        pepper = self._peppers.get(pepper_id)
         return secret.digest(pepper if pepper is not None else self._keyring.current, text), pepper is not None
+
+
+class _Located(NamedTuple):
+    """What a presented token was looked up as: the text its stored digests are of (the token itself, or cPanel's
+    SHA-512 digest of an imported one), the token and account found (None: no such key), and which format it has."""
+
+    text: str
+    found: tuple[ApiToken, Account] | None
+    legacy: bool
+
+
+def _unknown(presented: str, located: _Located | None) -> str:
+    """Why a token that found nothing was refused (for the audit trail only). The checksum of our format is checked
+    on every such refusal, the same work whichever it is; cPanel's format has none."""
+    if located is None:
+        return "malformed token"
+    return "unknown token" if located.legacy or secret.checksum_ok(presented) else "malformed token"

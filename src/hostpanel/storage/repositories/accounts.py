@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hostpanel.domain.accounts.model import ROOT, Account, AccountKind, AccountStatus
 from hostpanel.domain.errors import Conflict
-from hostpanel.storage.changes import Topic, mark_changed
+from hostpanel.storage.changes import Topic, account, mark_changed
 from hostpanel.storage.repositories.errors import is_unique_violation
 from hostpanel.storage.tables import (
     account_domains,
@@ -176,24 +176,24 @@ class SqlAccountRepository:
     ) -> None:
         values = {"status": status.value, "suspend_reason": reason, "suspended_at": at, "suspend_locked": locked}
         self._c.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
-        mark_changed(self._c, Topic.TOKENS)  # authentication reads the account with each token
+        mark_changed(self._c, Topic.TOKENS, account(account_id))  # authentication reads the account with each token
 
     def set_plan(self, account_id: int, plan: str | None, limits: dict[str, str]) -> None:
         values = {"plan": plan, "limits": json.dumps(limits, sort_keys=True)}
         self._c.execute(update(accounts).where(accounts.c.id == account_id).values(**values))
-        mark_changed(self._c, Topic.TOKENS)  # the account cached with its tokens carries its package
+        mark_changed(self._c, Topic.TOKENS, account(account_id))  # cached with its tokens: the package
 
     def set_acls(self, account_id: int, acls: frozenset[str] | None) -> None:
         self._c.execute(update(accounts).where(accounts.c.id == account_id).values(acls=_acls_text(acls)))
-        mark_changed(self._c, Topic.TOKENS)  # a WHM token's privileges are its owner's, read with it
+        mark_changed(self._c, Topic.TOKENS, account(account_id))  # WHM tokens hold their owner's ACLs
 
     def set_owner(self, account_id: int, owner: str) -> None:
         self._c.execute(update(accounts).where(accounts.c.id == account_id).values(owner=owner))
-        mark_changed(self._c, Topic.TOKENS)
+        mark_changed(self._c, Topic.TOKENS, account(account_id))
 
     def set_email(self, account_id: int, email: str | None) -> None:
         self._c.execute(update(accounts).where(accounts.c.id == account_id).values(email=email))
-        mark_changed(self._c, Topic.TOKENS)
+        mark_changed(self._c, Topic.TOKENS, account(account_id))
 
     def reseller_limits(self, account_id: int) -> dict[str, str]:
         text = self._c.execute(select(accounts.c.reseller_limits).where(accounts.c.id == account_id)).scalar()
@@ -203,12 +203,12 @@ class SqlAccountRepository:
     def set_reseller_limits(self, account_id: int, limits: dict[str, str]) -> None:
         value = json.dumps(limits, sort_keys=True)
         self._c.execute(update(accounts).where(accounts.c.id == account_id).values(reseller_limits=value))
-        mark_changed(self._c, Topic.TOKENS)
+        mark_changed(self._c, Topic.TOKENS, account(account_id))
 
     def set_disabled_features(self, account_id: int, features: frozenset[str]) -> None:
         value = json.dumps(sorted(features))
         self._c.execute(update(accounts).where(accounts.c.id == account_id).values(disabled_features=value))
-        mark_changed(self._c, Topic.TOKENS)
+        mark_changed(self._c, Topic.TOKENS, account(account_id))
 
     def set_notify_new_ip(self, account_id: int, on: bool) -> None:
         self._c.execute(update(accounts).where(accounts.c.id == account_id).values(notify_new_ip=on))
@@ -230,7 +230,7 @@ class SqlAccountRepository:
             self._c.execute(delete(table).where(table.c.account_id == account_id))
         self._c.execute(delete(account_domains).where(account_domains.c.account_id == account_id))
         self._c.execute(delete(accounts).where(accounts.c.id == account_id))
-        mark_changed(self._c, Topic.TOKENS)
+        mark_changed(self._c, Topic.TOKENS, account(account_id))
 
 
 class _Row:

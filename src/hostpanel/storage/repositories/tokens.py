@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import ColumnElement, case, delete, func, insert, select, true, update
@@ -15,7 +16,7 @@ from hostpanel.domain.errors import Conflict
 from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.tokens.model import ApiToken, PreviousSecret, TokenOrder, TokenQuery
 from hostpanel.domain.tokens.restrictions import NO_RESTRICTIONS, Restrictions
-from hostpanel.storage.changes import Topic, mark_changed
+from hostpanel.storage.changes import Subject, Topic, account, mark_changed, token_key
 from hostpanel.storage.repositories.accounts import ACCOUNT_COLUMNS, account_from_row
 from hostpanel.storage.repositories.errors import is_unique_violation
 from hostpanel.storage.tables import accounts, api_tokens, token_addresses, token_usage_daily
@@ -104,11 +105,13 @@ class SqlTokenRepository:
             .returning(*TOKEN_COLUMNS)
         )
         try:
-            return _token_from_row(self._c.execute(statement).one())
+            added = _token_from_row(self._c.execute(statement).one())
         except IntegrityError as error:
             if is_unique_violation(error):
                 raise Conflict(f"A conflicting API token with the name “{name}” already exists.") from None
             raise
+        mark_changed(self._c, Topic.TOKENS, token_key(key))  # every process must know the key exists
+        return added
 
     def get_by_name(self, account_id: int, name: str, service: Service = Service.CPANEL) -> ApiToken | None:
         query = select(*TOKEN_COLUMNS).where(
@@ -157,8 +160,8 @@ class SqlTokenRepository:
             "acls": json.dumps(sorted(acls)) if acls is not None else None,
             "expiry_notified_at": None,
         }
-        self._c.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(**values))
-        mark_changed(self._c, Topic.TOKENS)
+        statement = update(api_tokens).where(api_tokens.c.id == token_id).values(**values)
+        mark_changed(self._c, Topic.TOKENS, *_keys(self._c.execute(statement.returning(api_tokens.c.key))))
 
     def rotate(self, token_id: int, *, digest: bytes, pepper_id: int, previous: PreviousSecret | None, at: int) -> None:
         """Replace the token's secret; the one it had becomes `previous` (None: refused at once), and any older one
@@ -172,8 +175,8 @@ class SqlTokenRepository:
             "prev_last_used_at": None,
             "rotated_at": at,
         }
-        self._c.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(**values))
-        mark_changed(self._c, Topic.TOKENS)
+        statement = update(api_tokens).where(api_tokens.c.id == token_id).values(**values)
+        mark_changed(self._c, Topic.TOKENS, *_keys(self._c.execute(statement.returning(api_tokens.c.key))))
 
     def end_grace(self, token_id: int) -> bool:
         """Refuse the token's previous secret from now on; False when it had none."""
@@ -182,10 +185,12 @@ class SqlTokenRepository:
             update(api_tokens)
             .where(c.id == token_id, c.prev_digest.is_not(None))
             .values(prev_digest=None, prev_pepper_id=None, prev_valid_until=None)
+            .returning(c.key)
         )
-        ended = self._c.execute(statement).rowcount > 0
-        mark_changed(self._c, Topic.TOKENS)
-        return ended
+        keys = _keys(self._c.execute(statement))
+        if keys:  # nothing changed otherwise: no cache need drop anything
+            mark_changed(self._c, Topic.TOKENS, *keys)
+        return bool(keys)
 
     def consume_use(self, token_id: int) -> int | None:
         """Count one use of a use-limited token, exactly under concurrency (one conditional UPDATE, atomic in both
@@ -202,8 +207,8 @@ class SqlTokenRepository:
 
     def rename(self, token_id: int, new_name: str) -> None:
         try:
-            self._c.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(name=new_name))
-            mark_changed(self._c, Topic.TOKENS)
+            statement = update(api_tokens).where(api_tokens.c.id == token_id).values(name=new_name)
+            mark_changed(self._c, Topic.TOKENS, *_keys(self._c.execute(statement.returning(api_tokens.c.key))))
         except IntegrityError as error:
             if is_unique_violation(error):
                 raise Conflict(f"An API token with the name “{new_name}” already exists.") from None
@@ -212,16 +217,16 @@ class SqlTokenRepository:
     def delete(self, token_id: int) -> bool:
         self._c.execute(delete(token_addresses).where(token_addresses.c.token_id == token_id))
         self._c.execute(delete(token_usage_daily).where(token_usage_daily.c.token_id == token_id))
-        deleted = self._c.execute(delete(api_tokens).where(api_tokens.c.id == token_id)).rowcount > 0
-        mark_changed(self._c, Topic.TOKENS)
-        return deleted
+        statement = delete(api_tokens).where(api_tokens.c.id == token_id).returning(api_tokens.c.key)
+        keys = _keys(self._c.execute(statement))
+        mark_changed(self._c, Topic.TOKENS, *keys)
+        return bool(keys)
 
     def page(self, account_id: int, query: TokenQuery) -> tuple[list[ApiToken], int]:
         where = (api_tokens.c.account_id == account_id) & (api_tokens.c.service == query.service.value)
         if query.name_contains:
             pattern = "%" + _escape_like(query.name_contains.lower()) + "%"
             where = where & func.lower(api_tokens.c.name).like(pattern, escape="\\")
-        total = self._c.execute(select(func.count()).select_from(api_tokens).where(where)).scalar_one()
         # Ties keep name order in both directions, as a stable sort of the name-ordered list does.
         first = _ORDER_COLUMNS[query.order]
         if query.order in (TokenOrder.NAME, TokenOrder.CREATED):
@@ -231,7 +236,11 @@ class SqlTokenRepository:
         statement = select(*TOKEN_COLUMNS).where(where).order_by(*order).offset(query.offset)
         if query.limit is not None:
             statement = statement.limit(query.limit)
-        return [_token_from_row(row) for row in self._c.execute(statement)], total
+        tokens = [_token_from_row(row) for row in self._c.execute(statement)]
+        if query.offset == 0 and query.limit is None:
+            return tokens, len(tokens)  # the whole list: its length is the count, one statement fewer
+        total = self._c.execute(select(func.count()).select_from(api_tokens).where(where)).scalar_one()
+        return tokens, total
 
     def page_after(
         self, account_id: int, after: str | None, limit: int, service: Service = Service.CPANEL
@@ -335,23 +344,32 @@ class SqlTokenRepository:
 
     def delete_all(self, account_id: int, service: Service | None = Service.CPANEL) -> list[str]:
         where = api_tokens.c.account_id == account_id
-        return self._delete_where(where if service is None else where & (api_tokens.c.service == service.value))
+        condition = where if service is None else where & (api_tokens.c.service == service.value)
+        return self._delete_where(account_id, condition)
 
     def delete_expired(self, account_id: int, now: int, service: Service = Service.CPANEL) -> list[str]:
         return self._delete_where(
+            account_id,
             (api_tokens.c.account_id == account_id)
             & (api_tokens.c.service == service.value)
             & api_tokens.c.expires_at.is_not(None)
-            & (api_tokens.c.expires_at <= now)
+            & (api_tokens.c.expires_at <= now),
         )
 
-    def _delete_where(self, condition: ColumnElement[bool]) -> list[str]:
+    def _delete_where(self, account_id: int, condition: ColumnElement[bool]) -> list[str]:
+        """Delete the account's tokens matching `condition`: the account's cached tokens are dropped everywhere."""
         ids = select(api_tokens.c.id).where(condition).scalar_subquery()
         self._c.execute(delete(token_addresses).where(token_addresses.c.token_id.in_(ids)))
         self._c.execute(delete(token_usage_daily).where(token_usage_daily.c.token_id.in_(ids)))
         names = sorted(self._c.execute(delete(api_tokens).where(condition).returning(api_tokens.c.name)).scalars())
-        mark_changed(self._c, Topic.TOKENS)
+        mark_changed(self._c, Topic.TOKENS, account(account_id))
         return names
+
+    def all_keys(self) -> Iterator[str]:
+        """Every token's lookup key, streamed: what each process loads to know which keys exist."""
+        result = self._c.execution_options(yield_per=50_000).execute(select(api_tokens.c.key))
+        for (key,) in result:
+            yield key
 
 
 _ORDER_COLUMNS = {
@@ -364,6 +382,10 @@ _ORDER_COLUMNS = {
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _keys(result: Any) -> list[Subject]:
+    return [token_key(key) for (key,) in result]
 
 
 class _Prefixed:

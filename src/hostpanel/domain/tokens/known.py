@@ -1,0 +1,55 @@
+"""Which lookup keys exist, in memory: a set with no false negatives, so an unknown key is refused without the
+database.
+
+Each key is kept as a 64-bit fingerprint: Python's `hash` of the key's text (SipHash, keyed by a random seed each
+process draws at start), so no one outside the process can make keys that collide with stored ones and push them
+onto the database. Fingerprints live in a sorted array (8 bytes a key) searched by bisection, with the keys added
+since the last merge in a small set beside it. A key is never taken out: a deleted token's key stays "maybe" (a
+false positive, answered by one lookup, then remembered as absent by the cache) until the set is loaded again. Keys
+of any kind fit (public ids, keyed hashes of imported tokens): only their text is fingerprinted.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+
+_MERGE_AT = 4096  # keys added since the last merge kept in a set; past that, merged into the sorted array
+
+
+class KnownKeys:
+    """A set of lookup keys with no false negatives and rare false positives, about 8 bytes per key."""
+
+    def __init__(self, keys: Iterable[str] = ()) -> None:
+        self._sorted = array("q", sorted({hash(key) for key in keys}))
+        self._added: set[int] = set()
+        self._lock = threading.Lock()
+
+    def may_contain(self, key: str) -> bool:
+        """False only when the key was never added: the answer a refusal may rest on."""
+        fingerprint = hash(key)
+        if fingerprint in self._added:
+            return True
+        found = self._sorted
+        at = bisect_left(found, fingerprint)
+        return at < len(found) and found[at] == fingerprint
+
+    def add(self, key: str) -> None:
+        fingerprint = hash(key)
+        with self._lock:
+            self._added.add(fingerprint)
+            if len(self._added) >= _MERGE_AT:
+                # A new array, swapped in whole: readers see the old one (with `_added`) or the new one, never half.
+                merged = array("q", sorted({*self._sorted, *self._added}))
+                self._sorted = merged
+                self._added = set()
+
+    def __len__(self) -> int:
+        return len(self._sorted) + len(self._added)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory the fingerprints take (the array's buffer; the small set of recent additions aside)."""
+        return self._sorted.itemsize * len(self._sorted)

@@ -78,6 +78,10 @@ FORMS = {
     },
     "/domains/zone-editor/delete": {"zone": "alice.test", "serial": "", "line": "11"},
     "/backups/restore": {"what": "all"},  # the file: a real archive made by the test
+    "/domains/subdomains/add": {"subdomain": "planted", "rootdomain": "alice.test", "dir": ""},
+    "/domains/subdomains/remove": {"domain": "planted.alice.test"},
+    "/domains/addon/add": {"newdomain": "planted.test", "addon_dir": ""},
+    "/domains/addon/remove": {"domain": "planted.test"},
 }
 
 

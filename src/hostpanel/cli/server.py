@@ -230,6 +230,9 @@ def _start_webserver(settings: Settings) -> NginxProcess | None:
     if not settings.sites_managed:
         console.print(f"Sites: nginx is not managed by hostpanel; its configuration is {sites.config_path}.")
         return None
+    if sites.running() is not None:  # a second server over the same data directory: the first one's nginx serves
+        console.print(f"Sites: nginx already runs for {settings.home_dir} (another server's); it is published to.")
+        return None
     webserver = NginxProcess(sites)
     try:
         webserver.start()

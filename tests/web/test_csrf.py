@@ -25,6 +25,7 @@ FORMS = {
     "/security/tokens/rename": {"name": "victim", "new_name": "renamed"},
     "/security/tokens/revoke": {"name": "victim"},
     "/security/tokens/expired": {},
+    "/security/tokens/rotate": {"name": "victim", "grace_period": "0"},
     "/security/two-factor/setup": {"secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "code": "123456"},
     "/security/two-factor/recovery-codes": {},
     "/security/two-factor/disable": {"password": PASSWORD, "code": "123456"},
@@ -82,6 +83,9 @@ FORMS = {
     "/domains/subdomains/remove": {"domain": "planted.alice.test"},
     "/domains/addon/add": {"newdomain": "planted.test", "addon_dir": ""},
     "/domains/addon/remove": {"domain": "planted.test"},
+    # Refused for want of a CSRF token before the certificate is judged.
+    "/domains/ssl/install": {"domain": "alice.test", "cert": "planted", "key": "planted", "cabundle": ""},
+    "/domains/ssl/delete": {"domain": "alice.test"},
 }
 
 

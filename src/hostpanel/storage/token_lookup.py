@@ -68,8 +68,10 @@ class KeyLookup:
                     row = connection.execute(self._sql, (key,), prepare=True).fetchone()
                 else:
                     row = connection.execute(self._sql, (key,)).fetchone()
-            except Exception:
-                log.warning("token lookup connection failed; using the repository", exc_info=True)
+            except Exception as error:
+                # Expected while the database is away (a restart): one line, no traceback; the repository's own
+                # path reports the outage to the caller as every other database failure.
+                log.warning("token lookup connection failed (%s); using the repository", type(error).__name__)
                 _close(connection)
                 return self._fallback(key)
             self._idle.put(connection)

@@ -88,17 +88,16 @@ class LeakResponse:
             return self._end_grace(token, account, source, actor, ip)
         if token is None or account is None or not self._uow.tokens.delete(token.id):
             return False
-        self._audit.record(
-            AuditAction.ACCOUNT_TOKEN_REVOKE_LEAK,
-            actor=actor,
-            account_id=account.id,
-            username=account.username,
-            ip=ip,
-            target=token.name,
-            details={"source": source},
-        )
         notice = leaked_token_revoked(account, token.name, source)
-        self._uow.on_commit(lambda: self._deliver(account, notice))
+        self._record(
+            AuditAction.ACCOUNT_TOKEN_REVOKE_LEAK,
+            notice,
+            token=token,
+            account=account,
+            source=source,
+            actor=actor,
+            ip=ip,
+        )
         return True
 
     def revoke_all_in(self, text: str, source: str, actor: str, ip: str | None = None) -> int:
@@ -111,8 +110,32 @@ class LeakResponse:
     def _end_grace(self, token: ApiToken, account: Account, source: str, actor: str, ip: str | None) -> bool:
         if not self._uow.tokens.end_grace(token.id):
             return False
-        self._audit.record(
+        notice = leaked_old_secret_refused(account, token.name, source)
+        self._record(
             AuditAction.ACCOUNT_TOKEN_GRACE_END_LEAK,
+            notice,
+            token=token,
+            account=account,
+            source=source,
+            actor=actor,
+            ip=ip,
+        )
+        return True
+
+    def _record(
+        self,
+        action: AuditAction,
+        notice: Notice,
+        *,
+        token: ApiToken,
+        account: Account,
+        source: str,
+        actor: str,
+        ip: str | None,
+    ) -> None:
+        """What a leak response did, on the owner's activity log, and the owner's notice once it is committed."""
+        self._audit.record(
+            action,
             actor=actor,
             account_id=account.id,
             username=account.username,
@@ -120,9 +143,7 @@ class LeakResponse:
             target=token.name,
             details={"source": source},
         )
-        notice = leaked_old_secret_refused(account, token.name, source)
         self._uow.on_commit(lambda: self._deliver(account, notice))
-        return True
 
     def _live(self, parsed: secret.ParsedToken) -> tuple[ApiToken, Account, bool] | None:
         """The token this text is a secret of, its account, and whether it is the previous secret."""

@@ -47,6 +47,7 @@ from hostpanel.functions.registry import Registry
 from hostpanel.http.middleware import SecurityHeaders
 from hostpanel.modules import default_registry
 from hostpanel.storage.changes import changes_for
+from hostpanel.storage.engine import is_sqlite
 from hostpanel.web.credentials import BrowserKeys
 from hostpanel.web.page import Site
 from hostpanel.web.routes import web_routes, whm_routes
@@ -154,6 +155,7 @@ def gate(container: Container, registry: Registry, service: Service = Service.CP
         services=container,
         service=service,
         passwords=service == Service.WHM,
+        reads_wait=not is_sqlite(container.engine),
     )
     return Gate(registry, parts)
 

@@ -16,10 +16,12 @@ from hostpanel.app import gate
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
 from hostpanel.domain.audit.model import AuditQuery
+from hostpanel.domain.permissions import Access, ScopeModule
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.functions.call import NoDatabase
 from hostpanel.functions.gate import Admitted, RateLimited, Target
+from hostpanel.functions.registry import Module
 from hostpanel.modules import default_registry
 from tests.factories import auth, make_token, statements, uapi, warm
 
@@ -102,6 +104,36 @@ def test_a_token_past_its_rate_limit_is_refused_from_memory(
 def test_a_function_declared_without_database_cannot_reach_one() -> None:
     with pytest.raises(RuntimeError, match="declared that it uses no database"):
         NoDatabase().tokens  # noqa: B018
+
+
+def test_a_quick_read_is_a_read() -> None:
+    module = Module("Tokens", ScopeModule.TOKENS, "a test module")
+    with pytest.raises(AssertionError, match="writes nothing"):
+        module.function("writer", Access.WRITE, "writes", quick_read=True)(lambda call: None)
+
+
+def test_which_calls_are_answered_on_the_event_loop(container: Container) -> None:
+    """A function needing no database, always; a quick read only where reads never wait (SQLite in WAL mode);
+    nothing that writes."""
+    registry = default_registry()
+    admission = gate(container, registry)
+    on_sqlite = container.engine.dialect.name == "sqlite"
+    assert admission.runs_inline(registry.find("Features", "has_feature"))
+    assert admission.runs_inline(registry.find("Tokens", "list")) is on_sqlite
+    assert not admission.runs_inline(registry.find("Tokens", "create"))
+    assert not admission.runs_inline(registry.find("Fileman", "list_files"))
+
+
+def test_a_quick_read_sees_what_another_process_committed(
+    client: TestClient, other: Container, alice: Account, warmed: IssuedToken
+) -> None:
+    def names() -> list[str]:
+        body = uapi(client.get("/execute/Tokens/list", headers=auth("alice", warmed.secret)), status=1)
+        return sorted(token["name"] for token in body["data"])
+
+    before = names()
+    make_token(other, alice, "made-elsewhere")
+    assert names() == sorted([*before, "made-elsewhere"])
 
 
 def test_what_is_admitted_from_memory(container: Container, warmed: IssuedToken) -> None:

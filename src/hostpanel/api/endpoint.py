@@ -4,9 +4,10 @@ The flow is the same for every dialect; what differs is written by the dialect (
 function's name is, which arguments are meta-arguments, how credentials are sent, and the envelope. The gate
 (`functions.gate`) does all admission, authorisation and audit.
 
-A call admitted from memory to a function that needs no database is answered on the event loop; any other admitted
-call runs in a worker thread, and so does everything that may need I/O to decide. A multipart body (an upload) is
-read only after the call was admitted, so nobody without the right can make the server store a byte.
+A call admitted from memory to a function that needs no database (or, where reads never wait, only reads a few
+rows) is answered on the event loop; any other admitted call runs in a worker thread, and so does everything that may
+need I/O to decide. A multipart body (an upload) is read only after the call was admitted, so nobody without the
+right can make the server store a byte.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class Endpoint:
             return await run_in_threadpool(
                 self._guarded, dialect, target, step, dialect, target, credentials, pairs, ip
             )
-        if not admitted.function.uses_database:
+        if self._gate.runs_inline(admitted.function):
             return self._guarded(dialect, target, self._call, dialect, admitted, pairs, None)
         return await run_in_threadpool(self._guarded, dialect, target, self._call, dialect, admitted, pairs, None)
 

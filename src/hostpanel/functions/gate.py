@@ -84,6 +84,9 @@ class GateParts:
     services: ServiceFactory
     service: Service = Service.CPANEL  # the interface this gate admits to
     passwords: bool = False  # whether a password (HTTP Basic) may stand for a token here
+    # Whether a read may wait (on a lock, on the network): not on a local SQLite file in WAL mode, where a reader
+    # never waits for a writer; then quick reads run on the event loop.
+    reads_wait: bool = True
 
 
 @dataclass(frozen=True)
@@ -300,6 +303,11 @@ class Gate:
         if limit is not None and not limit.allowed:
             return RateLimited(RATE_LIMITED, limit)
         return Admitted(principal, function, limit)
+
+    def runs_inline(self, function: Function) -> bool:
+        """Whether a call admitted from memory runs on the event loop: it needs no database, or it is a quick read
+        where reads never wait. Anything else goes to a worker thread."""
+        return not function.uses_database or (function.quick_read and not self._parts.reads_wait)
 
     def call(self, admitted: Admitted, args: Args, options: ListOptions, uploads: list[Upload] | None = None) -> Answer:
         """Run the function: in one transaction (committed once, at the end) unless it declared it uses none. A

@@ -59,6 +59,10 @@ class Function:
     # Answers from the principal alone (its account and token): no transaction is opened and, once the caller was
     # admitted from memory, the function runs on the event loop without a thread hop.
     uses_database: bool = True
+    # Reads a few rows of the database and touches nothing else (no files, no network, no waiting): where reads
+    # never wait (see `GateParts.reads_wait`), such a call admitted from memory also runs on the event loop. Its
+    # work is Python holding the interpreter's lock either way; the thread hop costs more than the read.
+    quick_read: bool = False
     # A WHM function: the ACLs of which the caller needs one (empty: any WHM caller); None for a UAPI function.
     acls: tuple[str, ...] | None = None
     access: Access = Access.READ
@@ -103,8 +107,10 @@ class Module:
         returns_file: bool = False,
         own_transactions: bool = False,
         uses_database: bool = True,
+        quick_read: bool = False,
     ) -> Callable[[Handler], Handler]:
         assert self.scope_module is not None, "a UAPI module's functions need its scope module"
+        assert not quick_read or access == Access.READ, "only a function that writes nothing is a quick read"
         scope_module = self.scope_module
 
         def register(handler: Handler) -> Handler:
@@ -121,6 +127,7 @@ class Module:
                 returns_file=returns_file,
                 own_transactions=own_transactions,
                 uses_database=uses_database,
+                quick_read=quick_read,
                 access=access,
             )
             return handler

@@ -58,8 +58,10 @@ def _sqlite_engine(url: str) -> Engine:
     def _begin(connection: Connection) -> None:
         # A writing transaction takes the write lock up front: two writers then queue on busy_timeout instead of
         # one failing with SQLITE_BUSY when it upgrades from reading to writing.
+        # Straight on the driver: through the SQL layer's execution this one word cost more than a small read.
         immediate = connection.get_execution_options().get(WRITE_OPTION, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        driver: Any = connection.connection.driver_connection
+        driver.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

@@ -21,12 +21,10 @@ from typing import Any, TypeVar
 from sqlalchemy import Engine
 
 from hostpanel.domain.accounts.model import Account, Service
-from hostpanel.domain.permissions import Permissions, Scope
 from hostpanel.domain.tokens.cache import Found
 from hostpanel.domain.tokens.model import ApiToken, PreviousSecret
-from hostpanel.domain.tokens.restrictions import Restrictions
 from hostpanel.storage.repositories.accounts import ACCOUNT_COLUMNS, account_from_row
-from hostpanel.storage.repositories.tokens import TOKEN_COLUMNS
+from hostpanel.storage.repositories.tokens import TOKEN_COLUMNS, permissions_from, restrictions_from
 
 log = logging.getLogger(__name__)
 
@@ -107,12 +105,11 @@ _T = {column.name: n for n, column in enumerate(TOKEN_COLUMNS)}
 
 
 class _Rows:
-    """Records from rows, with the parts tokens share parsed once."""
+    """Records from rows, with the parts tokens share (an account, its ACLs; scopes and restrictions through the
+    repository's parsers) parsed once."""
 
     def __init__(self) -> None:
         self._accounts: dict[tuple[Any, ...], Account] = {}
-        self._permissions: dict[tuple[bool, str], Permissions] = {}
-        self._restrictions: dict[str, Restrictions] = {}
         self._acls: dict[str | None, frozenset[str] | None] = {None: None}
 
     def found(self, row: Any) -> Found:
@@ -127,13 +124,13 @@ class _Rows:
             key=row[t["key"]],
             digest=bytes(row[t["digest"]]),
             pepper_id=row[t["pepper_id"]],
-            permissions=self._permission(bool(row[t["full_access"]]), row[t["scopes"]]),
+            permissions=permissions_from(bool(row[t["full_access"]]), row[t["scopes"]]),
             created_at=row[t["created_at"]],
             expires_at=row[t["expires_at"]],
             last_used_at=row[t["last_used_at"]],
             last_used_ip=row[t["last_used_ip"]],
             rate_limit=row[t["rate_limit"]],
-            restrictions=self._restriction(row[t["restrictions"]]),
+            restrictions=restrictions_from(row[t["restrictions"]]),
             service=Service(row[t["service"]]),
             acls=self._acl(row[t["acls"]]),
             previous=_previous(row),
@@ -142,22 +139,6 @@ class _Rows:
             uses=row[t["uses"]],
             imported=bool(row[t["imported"]]),
         )
-
-    def _permission(self, full_access: bool, scopes: str) -> Permissions:
-        found = self._permissions.get((full_access, scopes))
-        if found is None:
-            found = Permissions.full() if full_access else Permissions.of([Scope.parse(s) for s in scopes.split()])
-            self._permissions = _bounded(self._permissions)
-            self._permissions[(full_access, scopes)] = found
-        return found
-
-    def _restriction(self, text: str) -> Restrictions:
-        found = self._restrictions.get(text)
-        if found is None:
-            found = Restrictions.from_json(text)
-            self._restrictions = _bounded(self._restrictions)
-            self._restrictions[text] = found
-        return found
 
     def _acl(self, text: str | None) -> frozenset[str] | None:
         if text in self._acls:

@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Protocol
 
 from hostpanel.domain.addresses import parse_ip
@@ -154,6 +154,7 @@ def parse_network(text: str) -> str:
 IPV6_SOURCE_PREFIX = 64  # what one IPv6 host or site is given (RFC 6177): it can send from any address in it
 
 
+@lru_cache(maxsize=8192)  # asked on every request; parsing an address costs more than the rest of the check
 def address_subject(ip: str) -> str:
     """What failures from an address are counted under: an IPv4 address, or the /64 of an IPv6 one (written
     canonically; an IPv4-mapped address is its IPv4 address). Counted address by address, one IPv6 host could

@@ -141,6 +141,7 @@ MAX_PAGE = 1000
     "`hp_calls_by_module` ({module: calls}), `hp_calls_by_day` ([{day, module, calls}]) and `hp_recent_addresses` "
     "(the last 10: [{ip, first_seen, last_seen}]).",
     returns_list=True,
+    quick_read=True,
     params=(
         Param(
             "after",

@@ -174,6 +174,13 @@ def site(container: Container, service: Service = Service.CPANEL) -> Site:
     )
 
 
+def _learn_keys(container: Container) -> None:
+    try:
+        container.token_cache.load()
+    except OperationalError:
+        log.warning("the token keys could not be read at start (the database is unreachable); a call will read them")
+
+
 def _recover(container: Container) -> None:
     create_zones = partial(create_missing, container.uow, container.zone_template, container.clock)
     recover(
@@ -189,6 +196,9 @@ def _background(container: Container) -> Callable[[FastAPI], AbstractAsyncContex
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(_recover, container)
         await run_in_threadpool(container.hasher.warm)
+        # Learn which token keys exist while the server starts answering, not during the first call that needs
+        # them (a million keys take about a second and a half); a call meanwhile waits for it or reads the database.
+        threading.Thread(target=_learn_keys, args=(container,), name="known token keys", daemon=True).start()
         settings = container.settings
         flush = partial(container.usage.flush, container.uow)
         flusher = Periodic("writing token usage", settings.last_used_flush_seconds, flush, final=True)

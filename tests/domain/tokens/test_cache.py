@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import os
+import threading
 import time
 from pathlib import Path
 
@@ -15,11 +16,12 @@ import pytest
 from hostpanel.config import Settings
 from hostpanel.container import Container
 from hostpanel.domain.accounts.model import Account
-from hostpanel.domain.errors import AuthenticationFailed
+from hostpanel.domain.errors import AuthenticationFailed, WouldBlock
 from hostpanel.domain.principal import Principal
 from hostpanel.domain.security.lockout import LoginKind
 from hostpanel.domain.tokens import secret
 from hostpanel.domain.tokens.authenticate import TokenAuthenticator
+from hostpanel.domain.tokens.cache import TokenCache, all_keys
 from hostpanel.domain.tokens.keyring import Keyring
 from hostpanel.domain.tokens.model import IssuedToken
 from hostpanel.storage.changes import Topic, changes_for, token_key
@@ -321,3 +323,39 @@ def test_an_imported_cpanel_token_is_known_everywhere_and_unknown_ones_read_noth
                 authenticator.authenticate(cache, "alice", cpanel_token(), IP)
             assert failed.value.reason == "unknown token"
     assert seen == [] and cache.loads == loads
+
+
+def test_the_event_loops_path_never_waits_for_a_thread_loading_every_key(server: Container, alice: Account) -> None:
+    """Loading the known keys holds the cache for a second or more at a million tokens: a call on the event loop
+    meanwhile is sent to the full path at once, and is answered from memory once the load is done."""
+    known = make_token(server, alice, "known")
+    reading, release = threading.Event(), threading.Event()
+
+    def slow_keys() -> list[str]:
+        keys = list(all_keys(server.read)())
+        reading.set()
+        release.wait(10)
+        return keys
+
+    feed = changes_for(server.engine)
+    deadline = time.monotonic() + 10
+    while feed.token_position() is None:  # PostgreSQL: the listener holds its lease first
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    cache = TokenCache(server.key_lookup, feed, 100, 3600, keys=slow_keys)
+    parsed = secret.parse(known.secret)
+    assert parsed is not None
+    key = parsed.key
+    loader = threading.Thread(target=cache.load)
+    loader.start()
+    try:
+        assert reading.wait(10)
+        started = time.monotonic()
+        with pytest.raises(WouldBlock):
+            cache.find_in_memory(key)
+        assert time.monotonic() - started < 0.5
+    finally:
+        release.set()
+        loader.join(10)
+    assert cache.find_by_key(key) is not None  # read once, then kept
+    assert cache.find_in_memory(key) is not None

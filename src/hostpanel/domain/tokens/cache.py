@@ -160,8 +160,12 @@ class TokenCache:
         return self._load(key)
 
     def _catch_up(self, position: int, may_read: bool) -> None:
-        """Apply the changes announced since the entries were last brought up to date."""
-        with self._lock:
+        """Apply the changes announced since the entries were last brought up to date. Without `may_read` (on the
+        event loop) it never waits: while another thread holds the cache (loading every key takes a second or more
+        at a million tokens) the caller is sent to the full path."""
+        if not self._lock.acquire(blocking=may_read):
+            raise WouldBlock
+        try:
             if self._applied == position and not self._unloaded():
                 return
             read = self._feed.token_changes(self._applied) if self._applied >= 0 else None
@@ -174,6 +178,8 @@ class TokenCache:
             for change in changes:
                 self._apply(change)
             self._applied = reached
+        finally:
+            self._lock.release()
 
     def _start_over(self) -> None:
         position = self._feed.token_position()

@@ -23,7 +23,11 @@ class KnownKeys:
     """A set of lookup keys with no false negatives and rare false positives, about 8 bytes per key."""
 
     def __init__(self, keys: Iterable[str] = ()) -> None:
-        self._sorted = array("q", sorted({hash(key) for key in keys}))
+        # A list sorted in place, duplicates kept (a key is stored once; a repeat costs 8 bytes, not a wrong answer):
+        # building a set of a million fingerprints first took twice as long.
+        fingerprints = list(map(hash, keys))
+        fingerprints.sort()
+        self._sorted = array("q", fingerprints)
         self._added: set[int] = set()
         self._lock = threading.Lock()
 
@@ -42,8 +46,11 @@ class KnownKeys:
             self._added.add(fingerprint)
             if len(self._added) >= _MERGE_AT:
                 # A new array, swapped in whole: readers see the old one (with `_added`) or the new one, never half.
-                merged = array("q", sorted({*self._sorted, *self._added}))
-                self._sorted = merged
+                # The sort finds the long sorted run and merges the additions in: ~0.1 s at a million keys.
+                merged = self._sorted.tolist()
+                merged.extend(self._added)
+                merged.sort()
+                self._sorted = array("q", merged)
                 self._added = set()
 
     def __len__(self) -> int:

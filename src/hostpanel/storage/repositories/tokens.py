@@ -361,10 +361,18 @@ class SqlTokenRepository:
         return names
 
     def all_keys(self) -> Iterator[str]:
-        """Every token's lookup key, streamed: what each process loads to know which keys exist."""
-        result = self._c.execution_options(yield_per=50_000).execute(select(api_tokens.c.key))
-        for (key,) in result:
-            yield key
+        """Every token's lookup key, streamed: what each process loads to know which keys exist. Read straight from
+        the driver (a server-side cursor on PostgreSQL): for a million keys the SQL layer's rows took longer than
+        the read."""
+        driver: Any = self._c.connection.driver_connection
+        cursor = driver.cursor(name="hostpanel_all_keys") if self._c.dialect.name == "postgresql" else driver.cursor()
+        try:
+            cursor.execute(_ALL_KEYS)
+            while batch := cursor.fetchmany(50_000):
+                for (key,) in batch:
+                    yield key
+        finally:
+            cursor.close()
 
 
 def _recent_addresses() -> Select[Any]:
@@ -402,6 +410,7 @@ _CALLS = Prepared(
     .order_by(token_usage_daily.c.token_id, token_usage_daily.c.day, token_usage_daily.c.module)
 )
 _RECENT = Prepared(_recent_addresses())
+_ALL_KEYS = f"SELECT {api_tokens.c.key.name} FROM {api_tokens.name}"  # noqa: S608 - fixed text
 
 _ORDER_COLUMNS = {
     TokenOrder.NAME: api_tokens.c.name,

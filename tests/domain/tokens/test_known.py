@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -30,3 +34,15 @@ def test_additions_merged_into_the_array_are_still_found() -> None:
     assert found.nbytes >= 8 * (1000 + known._MERGE_AT * 2)
     assert all(found.may_contain(key) for key in added)
     assert found.may_contain("k00000000999") and not found.may_contain("k00000001000")
+
+
+def test_fingerprints_cannot_be_predicted_even_with_a_fixed_hash_seed() -> None:
+    """Were fingerprints `hash(key)` alone, a fixed PYTHONHASHSEED would let anyone compute them offline and make
+    keys that collide with stored ones (each costing a database read). Two processes with the same seed disagree."""
+    program = "from hostpanel.domain.tokens.known import KnownKeys; print(KnownKeys(['k' * 12])._sorted.tolist())"
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    runs = {
+        subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True).stdout
+        for _ in range(2)
+    }
+    assert len(runs) == 2

@@ -1,16 +1,18 @@
 """Which lookup keys exist, in memory: a set with no false negatives, so an unknown key is refused without the
 database.
 
-Each key is kept as a 64-bit fingerprint: Python's `hash` of the key's text (SipHash, keyed by a random seed each
-process draws at start), so no one outside the process can make keys that collide with stored ones and push them
-onto the database. Fingerprints live in a sorted array (8 bytes a key) searched by bisection, with the keys added
-since the last merge in a small set beside it. A key is never taken out: a deleted token's key stays "maybe" (a
-false positive, answered by one lookup, then remembered as absent by the cache) until the set is loaded again. Keys
-of any kind fit (public ids, keyed hashes of imported tokens): only their text is fingerprinted.
+Each key is kept as a 64-bit fingerprint: Python's `hash` (SipHash) of the key's text behind a random salt each set
+draws, so no one outside the process can make keys that collide with stored ones and push them onto the database,
+not even where an operator fixed `PYTHONHASHSEED` (which makes `hash` alone predictable). Fingerprints live in a
+sorted array (8 bytes a key) searched by bisection, with the keys added since the last merge in a small set beside
+it. A key is never taken out: a deleted token's key stays "maybe" (a false positive, answered by one lookup, then
+remembered as absent by the cache) until the set is loaded again. Keys of any kind fit (public ids, keyed hashes of
+imported tokens): only their text is fingerprinted.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from array import array
 from bisect import bisect_left
@@ -25,7 +27,8 @@ class KnownKeys:
     def __init__(self, keys: Iterable[str] = ()) -> None:
         # A list sorted in place, duplicates kept (a key is stored once; a repeat costs 8 bytes, not a wrong answer):
         # building a set of a million fingerprints first took twice as long.
-        fingerprints = list(map(hash, keys))
+        self._salt = secrets.token_hex(8)
+        fingerprints = list(map(hash, map(self._salt.__add__, keys)))
         fingerprints.sort()
         self._sorted = array("q", fingerprints)
         self._added: set[int] = set()
@@ -33,7 +36,7 @@ class KnownKeys:
 
     def may_contain(self, key: str) -> bool:
         """False only when the key was never added: the answer a refusal may rest on."""
-        fingerprint = hash(key)
+        fingerprint = hash(self._salt + key)
         if fingerprint in self._added:
             return True
         found = self._sorted
@@ -41,7 +44,7 @@ class KnownKeys:
         return at < len(found) and found[at] == fingerprint
 
     def add(self, key: str) -> None:
-        fingerprint = hash(key)
+        fingerprint = hash(self._salt + key)
         with self._lock:
             self._added.add(fingerprint)
             if len(self._added) >= _MERGE_AT:

@@ -11,11 +11,10 @@ import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property, partial
+from typing import TYPE_CHECKING
 
-from redis import Redis
 from sqlalchemy import Engine
 
-from hostpanel.acme_client.issuer import AcmeIssuer
 from hostpanel.config import Settings
 from hostpanel.domain.accounts.model import Account, Service
 from hostpanel.domain.accounts.passwords import HashingCost, PasswordHasher
@@ -65,7 +64,6 @@ from hostpanel.keys import ServerKeys, load_key_file
 from hostpanel.nameserver.probe import DnsProbe
 from hostpanel.services import Limits
 from hostpanel.smtp import LogNotifier, SmtpNotifier
-from hostpanel.storage import redis_store
 from hostpanel.storage.changes import changes_for, close_changes
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.homes import FilesystemHomes
@@ -74,6 +72,11 @@ from hostpanel.storage.throttle import SqlFailureStore, SqlTrustedNetworks
 from hostpanel.storage.token_lookup import KeyLookup
 from hostpanel.storage.unit_of_work import SqlUnitOfWork
 from hostpanel.webserver.nginx import NginxSites, setup_from
+
+if TYPE_CHECKING:  # imported when used: a CLI command needs neither (a quarter of a second each)
+    from redis import Redis
+
+    from hostpanel.acme_client.issuer import AcmeIssuer
 
 
 class Container:
@@ -148,27 +151,31 @@ class Container:
 
     @cached_property
     def redis(self) -> Redis | None:
-        return redis_store.connect(self.settings.redis_url) if self.settings.redis_url else None
+        if not self.settings.redis_url:
+            return None
+        from hostpanel.storage import redis_store  # noqa: PLC0415 - only with Redis configured
+
+        return redis_store.connect(self.settings.redis_url)
 
     @cached_property
     def login_guard(self) -> LoginGuard:
         """Brute-force protection; the web login calls `check` before and `record_failure` after a bad password."""
         settings = self.settings
         policy = lockout_policy(settings)
-        store: FailureStore = (
-            redis_store.RedisFailureStore(self.redis, settings.redis_prefix)
-            if self.redis is not None
-            else SqlFailureStore(self.engine, policy.windows)
-        )
+        store: FailureStore = SqlFailureStore(self.engine, policy.windows)
+        if self.redis is not None:
+            from hostpanel.storage import redis_store  # noqa: PLC0415 - only with Redis configured
+
+            store = redis_store.RedisFailureStore(self.redis, settings.redis_prefix)
         return LoginGuard(store, SqlTrustedNetworks(self.engine), policy, self.clock, self.uow)
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:
-        counter: RateCounter = (
-            redis_store.RedisRateCounter(self.redis, self.settings.redis_prefix)
-            if self.redis is not None
-            else MemoryRateCounter()
-        )
+        counter: RateCounter = MemoryRateCounter()
+        if self.redis is not None:
+            from hostpanel.storage import redis_store  # noqa: PLC0415 - only with Redis configured
+
+            counter = redis_store.RedisRateCounter(self.redis, self.settings.redis_prefix)
         return RateLimiter(counter, self.clock, self.settings.token_rate_window_seconds)
 
     @cached_property
@@ -256,6 +263,8 @@ class Container:
 
     @cached_property
     def acme_issuer(self) -> AcmeIssuer:
+        from hostpanel.acme_client.issuer import AcmeIssuer  # noqa: PLC0415 - only when certificates are issued
+
         settings = self.settings
         # One ACME account per directory: a key registered with one CA means nothing to another.
         name = hashlib.sha256(settings.acme_directory.encode()).hexdigest()[:16]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import command
 from sqlalchemy import inspect, text
 
+from hostpanel.storage import migrate
 from hostpanel.storage.engine import make_engine
 from hostpanel.storage.migrate import _config, upgrade
 
@@ -64,3 +65,8 @@ def test_every_row_of_an_account_survives_the_upgrade(empty_database: str) -> No
         if engine.dialect.name == "sqlite":
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1  # on again for the app
     engine.dispose()
+
+
+def test_the_schema_check_knows_the_newest_migration() -> None:
+    """Processes check the schema against `HEAD` without Alembic: it must name the newest migration."""
+    assert migrate.head_revision() == migrate.HEAD

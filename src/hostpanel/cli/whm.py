@@ -10,7 +10,6 @@ from typing import Any
 import typer
 import yaml
 
-from hostpanel.app import LocalCalls
 from hostpanel.cli.common import CliError, container
 
 
@@ -50,6 +49,8 @@ def whmapi1(
 ) -> None:
     """Call a WHM API 1 function as root, on the server itself, and print its answer (exit 1 if it failed)."""
     with container() as built:
+        from hostpanel.app import LocalCalls  # noqa: PLC0415 - the server's modules, only for this command
+
         body = LocalCalls(built).whmapi1(function, _pairs(arguments or []))
     _print(body, output)
     if (body.get("metadata") or {}).get("result") != 1:
@@ -65,6 +66,8 @@ def uapi(
 ) -> None:
     """Call a UAPI function as an account, on the server itself, and print its answer (exit 1 if it failed)."""
     with container() as built:
+        from hostpanel.app import LocalCalls  # noqa: PLC0415 - the server's modules, only for this command
+
         body = LocalCalls(built).uapi(user, module, function, _pairs(arguments or []))
     _print(body, output)
     if body.get("status") != 1:

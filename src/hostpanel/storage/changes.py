@@ -52,13 +52,15 @@ from collections import deque
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import psycopg
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import Connection, make_url
 
 from hostpanel.storage.engine import WRITE_OPTION
+
+if TYPE_CHECKING:  # imported by the PostgreSQL listener when it starts: SQLite processes never need it
+    import psycopg
 
 log = logging.getLogger(__name__)
 
@@ -507,6 +509,8 @@ class NotifyChanges:
 
     def _serve(self) -> None:
         url = make_url(str(self._engine.url.render_as_string(hide_password=False))).set(drivername="postgresql")
+        import psycopg  # noqa: PLC0415 - see the import above
+
         with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as connection:
             for channel in _CHANNELS.values():
                 connection.execute(f"LISTEN {channel}")

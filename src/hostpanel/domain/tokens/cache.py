@@ -99,6 +99,7 @@ class TokenCache:
         self._log: deque[Change] = deque(maxlen=_LOG)
         self._log_floor = 0  # loads stamped below this may have missed a change: never kept
         self._lock = threading.RLock()
+        self._loading = False  # a thread is reading every key
         self.loads = 0  # how many lookups went to the database (for tests and benchmarks)
 
     def load(self) -> None:
@@ -107,14 +108,25 @@ class TokenCache:
             position = self._feed.token_position()
             if position is None or self._keys is None:
                 return  # not trusted yet: the first lookup that finds the feed trusted loads it
-            known = KnownKeys(self._keys())
+            known = self._read_keys()
             self._forget_all(position)
             self._known = known
+
+    def _read_keys(self) -> KnownKeys:
+        """Every stored key, read while `loading` says so: lookups meanwhile go to the database instead of waiting."""
+        assert self._keys is not None
+        self._loading = True
+        try:
+            return KnownKeys(self._keys())
+        finally:
+            self._loading = False
 
     def find_by_key(self, key: str) -> Found | None:
         """The token with this key and its account: from memory when current, else from storage (and kept)."""
         position = self._feed.token_position()
-        if position is None:
+        if position is None or self._loading:
+            # Not trusted yet, or another thread is reading every key (seconds at a million): the database answers
+            # this one and nothing is kept.
             return self._read(key)
         if position != self._applied or self._unloaded():
             self._catch_up(position, may_read=True)
@@ -188,7 +200,7 @@ class TokenCache:
         if self._keys is None:
             self._forget_all(position)
             return
-        known = KnownKeys(self._keys())
+        known = self._read_keys()
         self._forget_all(position)
         self._known = known
 

@@ -30,6 +30,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import OperationalError
+
 from hostpanel.config import Settings, host_port
 from hostpanel.domain.ports import UnitOfWork
 from hostpanel.domain.sites.certificates import CertificateFiles, CertificateSource, SitesLayout, SitesUnavailable
@@ -321,6 +323,9 @@ class NginxProcess:
                 self._sites.refresh()
             except SitesUnavailable as error:
                 log.error("the sites could not be served: %s", error.message)
+            except OperationalError:
+                # Expected while the database restarts: one line, and the next refresh tries again.
+                log.warning("the sites could not be read: the database is unreachable; retrying every %s s", every)
             except Exception:
                 log.exception("the sites could not be read")
 
